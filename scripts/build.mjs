@@ -1,0 +1,51 @@
+/**
+ * Builds the artifacts that are a public contract (PRODUCT.md §1): dist/handler.mjs, the Lambda
+ * bundle (ESM, exports `handler`), and dist/cli.mjs when the CLI exists. Targets the Lambda Node.js
+ * 22 runtime. Code splitting keeps the AWS SDK SSM client in a chunk that is only loaded when
+ * AUTHORIZER_CONFIG_PARAMETER is the configuration source.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'linked',
+  // Prefer the ESM builds of dependencies (the AWS SDK ships both).
+  mainFields: ['module', 'main'],
+  define: { __AUTHORIZER_VERSION__: JSON.stringify(version) },
+  // Some CommonJS dependencies call require() for Node built-ins.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  outExtension: { '.js': '.mjs' },
+  logLevel: 'warning',
+  metafile: true,
+};
+
+rmSync('dist', { recursive: true, force: true });
+
+const lambda = await build({
+  ...common,
+  entryPoints: { handler: 'src/handler.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+});
+writeFileSync('dist/handler.meta.json', JSON.stringify(lambda.metafile));
+
+if (existsSync('src/cli/main.ts')) {
+  await build({
+    ...common,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+  });
+}
+
+const size = (file) => `${(readFileSync(file).length / 1024).toFixed(1)} KiB`;
+console.log(`built dist/handler.mjs (${size('dist/handler.mjs')})${existsSync('dist/cli.mjs') ? `, dist/cli.mjs (${size('dist/cli.mjs')})` : ''}`);

@@ -1,0 +1,189 @@
+/**
+ * The use case: an untrusted HealthImaging event + deps → one Decision. It reads like the pipeline
+ * of SECURITY.md §2, cheapest checks first: event shape → config → datastore/operation → size and
+ * strict grammar → header → issuer pre-selected with no network I/O → key → signature (jose) →
+ * claims → policy. Expected failures are values; anything thrown becomes `internal_error`, and a
+ * budget overrun becomes `deadline_exceeded`. The only file that imports across core folders.
+ */
+
+import type { Clock } from './clock.ts';
+import type { ConfigState } from './config/config-loader.ts';
+import type { AuthorizerConfig, IssuerConfig } from './config/schema.ts';
+import { isKnownOperation, parseEvent } from './contract/healthimaging.ts';
+import type { Decision, Step, StepName } from './decision/decision.ts';
+import type { Reason } from './decision/reason-codes.ts';
+import { type Deadline, raceSignal } from './keys/deadline.ts';
+import type { KeyStore } from './keys/key-store.ts';
+import { sanitize } from './observability/sanitize.ts';
+import { evaluatePolicy, isOperationNamedByRules, type RuleTrace } from './policy/evaluate-policy.ts';
+import { checkHeaderForIssuer } from './token/check-header-for-issuer.ts';
+import { inspectToken } from './token/inspect-token.ts';
+import { validateClaims } from './token/validate-claims.ts';
+import { verifySignature } from './token/verify-signature.ts';
+
+export interface AuthorizeDeps {
+  config: { load(signal: AbortSignal): Promise<ConfigState> };
+  keys: KeyStore;
+  now: Clock;
+  /**
+   * Role ARNs the deployment allows this function to return (set by the stack, not by the config
+   * value). Absent: every configured role may be returned.
+   */
+  roleAllowlist?: ReadonlySet<string>;
+}
+
+/** Time kept back from each awaited step so a denial can still be logged and returned. */
+const ANSWER_RESERVE_MS = 25;
+
+export interface AuthorizeResult {
+  decision: Decision;
+  /** The policy trace, for `explain` only (it may hold claim values: never logged). */
+  policyTrace?: RuleTrace[];
+}
+
+/** Runs the whole pipeline; never throws, never outlives the deadline. */
+export async function authorize(event: unknown, deps: AuthorizeDeps, deadline: Deadline): Promise<AuthorizeResult> {
+  const trail = new Trail();
+  const run = runPipeline(event, deps, deadline, trail).catch(() =>
+    trail.finish('internal_error', 'request', 'unexpected error (details withheld)'),
+  );
+  return raceSignal(run, deadline.signal, () =>
+    trail.finish('deadline_exceeded', trail.currentStep, 'the internal time budget ran out'),
+  );
+}
+
+/** Collects the steps and facts as the pipeline advances. */
+class Trail {
+  readonly decision: Omit<Decision, 'reason'> = { steps: [] };
+  policyTrace: RuleTrace[] | undefined;
+  currentStep: StepName = 'request';
+  private finished: AuthorizeResult | undefined;
+
+  pass(step: StepName, detail: string): void {
+    this.decision.steps.push({ step, ok: true, detail });
+    this.currentStep = step;
+  }
+
+  finish(reason: Reason, step: StepName, detail: string): AuthorizeResult {
+    // The first conclusion wins (a late pipeline result after a deadline answer is ignored).
+    if (this.finished) return this.finished;
+    const steps: Step[] = [...this.decision.steps];
+    if (reason !== 'allowed') steps.push({ step, ok: false, detail });
+    const decision: Decision = { ...this.decision, steps, reason };
+    this.finished = this.policyTrace ? { decision, policyTrace: this.policyTrace } : { decision };
+    return this.finished;
+  }
+}
+
+async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadline, trail: Trail) {
+  const d = trail.decision;
+
+  // 1. The event (AHI contract): shape only, no normalisation of the token.
+  const parsed = parseEvent(event);
+  if (!parsed.ok) {
+    if (parsed.datastoreId !== undefined) d.datastoreId = parsed.datastoreId;
+    if (parsed.operation !== undefined) d.operation = parsed.operation;
+    return trail.finish(parsed.reason, 'request', parsed.detail);
+  }
+  const { datastoreId, operation, bearerToken } = parsed.request;
+  d.datastoreId = datastoreId;
+  d.operation = operation;
+  trail.pass('request', 'HealthImaging event shape');
+
+  // 2. Configuration (cached; SSM refresh bounded by the deadline).
+  const state = await deps.config.load(deadline.child(ANSWER_RESERVE_MS));
+  if (!state.ok) return trail.finish(state.reason, 'config', state.detail);
+  const config: AuthorizerConfig = state.loaded.config;
+  d.configVersion = state.loaded.version;
+  trail.pass('config', `configuration ${state.loaded.version} from ${state.loaded.source}`);
+
+  if (config.datastores && !config.datastores.includes(datastoreId)) {
+    return trail.finish('unknown_datastore', 'request', 'datastoreId is not in the configured datastores');
+  }
+  if (!isKnownOperation(operation) && !isOperationNamedByRules(config.rules, operation)) {
+    return trail.finish('unknown_operation', 'request', 'operation is not a HealthImaging DICOMweb operation');
+  }
+
+  // 3. Size cap, strict compact-JWS grammar, header, unverified payload (no I/O, no crypto).
+  const inspected = inspectToken(bearerToken);
+  if (!inspected.ok) {
+    if (inspected.alg !== undefined) d.alg = inspected.alg;
+    if (inspected.kid !== undefined) d.kid = sanitize(inspected.kid);
+    const step: StepName = inspected.reason.startsWith('token_')
+      ? 'format'
+      : inspected.reason === 'claims_invalid'
+        ? 'claims'
+        : 'header';
+    return trail.finish(inspected.reason, step, inspected.detail);
+  }
+  const { header, payload } = inspected.token;
+  d.alg = header.alg;
+  d.kid = sanitize(header.kid);
+  trail.pass('format', 'compact JWS, three canonical base64url segments, within the size cap');
+  trail.pass('header', `alg ${header.alg}, kid present${typeof header.typ === 'string' ? `, typ ${sanitize(header.typ, 32)}` : ''}`);
+
+  // 4. Issuer pre-selected by exact match: an unknown issuer never causes network I/O.
+  const iss = Object.hasOwn(payload, 'iss') ? payload['iss'] : undefined;
+  const issuer: IssuerConfig | undefined =
+    typeof iss === 'string' ? config.issuers.find((candidate) => candidate.issuer === iss) : undefined;
+  if (!issuer) {
+    if (typeof iss === 'string') d.iss = sanitize(iss, 256);
+    return trail.finish(
+      'issuer_invalid',
+      'issuer',
+      typeof iss === 'string' ? 'iss is not a configured issuer (compared byte for byte)' : 'iss is absent or not a string',
+    );
+  }
+  d.iss = issuer.issuer;
+  const headerCheck = checkHeaderForIssuer(header, issuer);
+  if (!headerCheck.ok) return trail.finish(headerCheck.reason, 'header', headerCheck.detail);
+  trail.pass('issuer', `configured issuer ${issuer.issuer}`);
+
+  // 5. Key from the warm cache (bounded refetch, deadline-bounded fetch).
+  const key = await deps.keys.getKey({ issuer, kid: header.kid, alg: header.alg, deadline });
+  d.keys = key.keysAgeMs === undefined ? { cacheState: key.cacheState } : { cacheState: key.cacheState, keysAgeMs: key.keysAgeMs };
+  if (!key.ok) return trail.finish(key.reason, 'key', key.detail);
+  trail.pass('key', `key found in the issuer's JWKS (cache ${key.cacheState})`);
+
+  // 6. Signature with jose.
+  const signature = await verifySignature(bearerToken, key.key, header.alg);
+  if (!signature.ok) return trail.finish(signature.reason, 'signature', signature.detail);
+  trail.pass('signature', `${header.alg} signature verified`);
+
+  // 7. Claims, against the injected clock.
+  const claims = validateClaims(payload, issuer, { nowMs: deps.now(), maxTokenAgeSeconds: config.maxTokenAgeSeconds });
+  if (!claims.ok) return trail.finish(claims.reason, 'claims', claims.detail);
+  const facts = claims.facts;
+  d.verified = {
+    iss: facts.iss,
+    sub: facts.sub,
+    iat: facts.iat,
+    exp: facts.exp,
+    ...(facts.clientId !== undefined && { clientId: facts.clientId }),
+    ...(facts.tid !== undefined && { tid: facts.tid }),
+    ...(facts.jti !== undefined && { jti: facts.jti }),
+  };
+  trail.pass('claims', 'time claims, token type, tenant, audience and client accepted');
+
+  // 8. Policy: pure first-match evaluation.
+  const outcome = evaluatePolicy({ claims: payload, issuer: issuer.issuer, operation, datastoreId, rules: config.rules });
+  trail.policyTrace = outcome.trace;
+  if (outcome.reason !== 'allowed') {
+    return trail.finish(
+      outcome.reason,
+      'policy',
+      outcome.reason === 'no_role_mapping'
+        ? "no rule's claims match this token"
+        : "a rule's claims match, but not for this operation or datastore",
+    );
+  }
+  if (deps.roleAllowlist && !deps.roleAllowlist.has(outcome.roleArn)) {
+    // A tampered configuration value must not hand out a role the deployment did not allow.
+    d.rule = outcome.rule;
+    return trail.finish('internal_error', 'policy', `rule ${outcome.rule} names a role outside the deployment allowlist`);
+  }
+  d.rule = outcome.rule;
+  d.roleArn = outcome.roleArn;
+  trail.pass('policy', `rule ${outcome.rule} matched`);
+  return trail.finish('allowed', 'policy', '');
+}

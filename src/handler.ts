@@ -1,0 +1,176 @@
+/**
+ * The Lambda entry point and composition root: builds the warm dependencies once (config loader, key
+ * store, clock, log writer), prefetches keys during init, and wires `authorize()` through middy with
+ * a fail-closed error layer. HealthImaging turns a throw into 424 and anything over 1 s into 408, so
+ * this handler never throws and answers inside its own budget (PRODUCT.md §2).
+ */
+
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type AuthorizeDeps, authorize } from './authorize.ts';
+import { monotonicClock, systemClock } from './clock.ts';
+import { createConfigLoader } from './config/config-loader.ts';
+import { type AuthResult, DENY_INVALID, toAuthResult } from './contract/healthimaging.ts';
+import { createDeadline, raceSignal } from './keys/deadline.ts';
+import { createKeyStore } from './keys/key-store.ts';
+import { buildAuditRecord, buildEventLine, stdoutWriter } from './observability/audit-line.ts';
+
+declare const __AUTHORIZER_VERSION__: string | undefined;
+const AUTHORIZER_VERSION = typeof __AUTHORIZER_VERSION__ === 'string' ? __AUTHORIZER_VERSION__ : 'dev';
+
+// A snapshot: Lambda's environment is fixed for the life of the instance.
+const env: Readonly<Record<string, string | undefined>> = { ...process.env };
+const moduleStartedAt = monotonicClock();
+const write = stdoutWriter;
+const logEvent = (level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: Parameters<typeof buildEventLine>[2]) => {
+  try {
+    write(buildEventLine(level, message, fields, systemClock()));
+  } catch {
+    // Logging must never turn a decision into a 424.
+  }
+};
+
+function intFromEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    logEvent('WARN', `${name} ignored: expected an integer from ${min} to ${max}`, { fallback });
+    return fallback;
+  }
+  return value;
+}
+
+/** Internal deadline per invocation (AHI allows 1 s including invoke overhead and cold start). */
+const BUDGET_MS = intFromEnv('AUTHORIZER_BUDGET_MS', 800, 50, 10_000);
+/** Lambda sets this: provisioned-concurrency inits happen before any request, so they may wait longer. */
+const INIT_TYPE = env['AWS_LAMBDA_INITIALIZATION_TYPE'] ?? 'on-demand';
+const INIT_BUDGET_MS = intFromEnv(
+  'AUTHORIZER_INIT_BUDGET_MS',
+  INIT_TYPE === 'provisioned-concurrency' ? 5_000 : Math.floor(BUDGET_MS / 2),
+  0,
+  9_000,
+);
+/** Below this there is no point starting: answer with what the caches already hold. */
+const MIN_INVOCATION_BUDGET_MS = 50;
+
+/**
+ * Role ARNs the deployment allows (comma-separated, set by the CDK stack). A configuration value in
+ * SSM cannot widen it: a rule naming any other role is denied.
+ */
+function parseRoleAllowlist(raw: string | undefined): ReadonlySet<string> | undefined {
+  if (raw === undefined) return undefined;
+  return new Set(
+    raw
+      .split(',')
+      .map((arn) => arn.trim())
+      .filter(Boolean),
+  );
+}
+
+const roleAllowlist = parseRoleAllowlist(env['AUTHORIZER_ALLOWED_ROLE_ARNS']);
+const deps: AuthorizeDeps = {
+  config: createConfigLoader({
+    env,
+    onEvent: (event) => {
+      if (event.type === 'config_loaded') {
+        logEvent('INFO', 'configuration loaded', { source: event.source, configVersion: event.version });
+      } else if (event.type === 'config_rejected') {
+        logEvent('ERROR', 'configuration rejected', {
+          source: event.source,
+          configVersion: event.version,
+          issues: event.issues.map((issue) => `${issue.path}: ${issue.message}`),
+        });
+      } else {
+        logEvent('ERROR', 'configuration could not be read', {
+          source: event.source,
+          detail: event.detail,
+          keptVersion: event.keptVersion,
+        });
+      }
+    },
+  }),
+  keys: createKeyStore({
+    onFetch: (event) => {
+      if (event.outcome !== 'ok') {
+        logEvent('WARN', 'identity provider fetch failed', {
+          issuer: event.issuer,
+          kind: event.kind,
+          outcome: event.outcome,
+          ms: Math.round(event.ms),
+        });
+      }
+    },
+  }),
+  now: systemClock,
+  ...(roleAllowlist && { roleAllowlist }),
+};
+
+/**
+ * Init: load the configuration and fetch every issuer's keys in parallel, bounded, so that
+ * provisioned-concurrency instances start warm and on-demand cold starts save a round trip. An init
+ * failure never crashes the function: requests then deny or fetch within their own budget.
+ */
+async function initialize(): Promise<void> {
+  if (INIT_BUDGET_MS === 0) return;
+  const initSignal = AbortSignal.timeout(INIT_BUDGET_MS);
+  const state = await deps.config.load(initSignal);
+  if (!state.ok) {
+    logEvent('ERROR', 'configuration unusable at init: every request will be denied', {
+      reason: state.reason,
+      detail: state.detail,
+    });
+    return;
+  }
+  await raceSignal(deps.keys.prefetch(state.loaded.config.issuers, AbortSignal.timeout(INIT_BUDGET_MS)), initSignal, () => undefined);
+}
+
+try {
+  await initialize();
+} catch {
+  logEvent('ERROR', 'init prefetch failed; requests will fetch within their own budget', {});
+}
+
+let coldStart = true;
+
+function invocationBudget(context: Context | undefined, isColdStart: boolean): number {
+  let budget = BUDGET_MS;
+  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+  if (typeof remaining === 'number' && Number.isFinite(remaining)) budget = Math.min(budget, remaining - 100);
+  // An on-demand cold start already spent part of HealthImaging's second on init.
+  if (isColdStart && INIT_TYPE === 'on-demand') budget = Math.min(budget, BUDGET_MS - (monotonicClock() - moduleStartedAt));
+  return Math.max(budget, MIN_INVOCATION_BUDGET_MS);
+}
+
+async function decide(event: unknown, context: Context | undefined): Promise<AuthResult> {
+  const startedAt = monotonicClock();
+  const isColdStart = coldStart;
+  coldStart = false;
+  const deadline = createDeadline(invocationBudget(context, isColdStart));
+  const { decision } = await authorize(event, deps, deadline);
+  try {
+    const record = buildAuditRecord(decision, {
+      timestampMs: systemClock(),
+      coldStart: isColdStart,
+      latencyMs: monotonicClock() - startedAt,
+      authorizerVersion: AUTHORIZER_VERSION,
+      ...(typeof context?.awsRequestId === 'string' && { requestId: context.awsRequestId }),
+    });
+    write(JSON.stringify(record));
+  } catch {
+    // The audit line is best effort; the answer is not.
+  }
+  return toAuthResult(decision.reason, decision.roleArn);
+}
+
+/** The last error layer: anything that escaped becomes a logged `internal_error` deny. */
+export const handler = middy<unknown, AuthResult, Error, Context>({
+  // Backstop only: our own deadline answers long before the Lambda timeout.
+  timeoutEarlyInMillis: 50,
+  timeoutEarlyResponse: () => ({ ...DENY_INVALID }),
+})
+  .handler((event, context) => decide(event, context))
+  .onError(async (request) => {
+    logEvent('ERROR', 'authorization decision', { decision: 'deny', reason: 'internal_error' });
+    request.response = { ...DENY_INVALID };
+  });

@@ -1,0 +1,11 @@
+/**
+ * Bounds attacker-controlled strings before they reach a log line or a terminal (SECURITY.md row 67):
+ * printable ASCII only (CR, LF, ANSI escapes and Unicode tricks become '?') and a length cap.
+ * JSON encoding then makes the line injection-proof.
+ */
+
+export function sanitize(value: unknown, maxLength = 128): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const clipped = value.length > maxLength ? `${value.slice(0, maxLength)}…` : value;
+  return clipped.replace(/[^\x20-\x7e…]/g, '?');
+}
