@@ -1,0 +1,58 @@
+/**
+ * The header checks that depend on which issuer the token claims to come from: the issuer's own
+ * algorithm allowlist (RFC 8725 §3.1) and, when configured, its required `typ` (RFC 9068 §4,
+ * SECURITY.md row 39). Runs after inspectToken and issuer pre-selection, before any key lookup.
+ */
+
+import { ASYMMETRIC_ALGORITHMS, type IssuerConfig } from '../config/schema.ts';
+import { asciiLowerCase } from './ascii-lower-case.ts';
+import type { JoseHeaderFacts } from './inspect-token.ts';
+
+export type HeaderCheckResult =
+  | { ok: true }
+  | { ok: false; reason: 'alg_not_allowed' | 'typ_invalid'; detail: string };
+
+const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
+
+/** Never throws: an unreadable header or config fails closed as alg_not_allowed. */
+export function checkHeaderForIssuer(header: JoseHeaderFacts, issuer: IssuerConfig): HeaderCheckResult {
+  try {
+    return check(header, issuer);
+  } catch {
+    return {
+      ok: false,
+      reason: 'alg_not_allowed',
+      detail: 'the header or issuer configuration is unreadable',
+    };
+  }
+}
+
+function check(header: JoseHeaderFacts, issuer: IssuerConfig): HeaderCheckResult {
+  // Exact names: 'EdDSA' and 'Ed25519' are distinct JWS algorithms, and no case folding is applied.
+  // The asymmetric guard repeats the schema's rule so a hand-built config can never admit HS* or none.
+  const allowed: readonly string[] = issuer.algorithms;
+  if (!ASYMMETRIC.has(header.alg) || !allowed.includes(header.alg)) {
+    return { ok: false, reason: 'alg_not_allowed', detail: "alg is not in the issuer's algorithms" };
+  }
+  if (issuer.tokenType !== undefined) {
+    if (!Object.hasOwn(header, 'typ') || header.typ === undefined) {
+      return { ok: false, reason: 'typ_invalid', detail: 'the header has no typ; the issuer requires one' };
+    }
+    if (typeof header.typ !== 'string') {
+      return { ok: false, reason: 'typ_invalid', detail: 'typ is not a string' };
+    }
+    if (normalizeMediaType(header.typ) !== normalizeMediaType(issuer.tokenType)) {
+      return { ok: false, reason: 'typ_invalid', detail: "typ is not the issuer's tokenType" };
+    }
+  }
+  return { ok: true };
+}
+
+/**
+ * Media types compare case-insensitively and `typ` may omit `application/` (RFC 7515 §4.1.9,
+ * RFC 8725 §3.11).
+ */
+function normalizeMediaType(value: string): string {
+  const lower = asciiLowerCase(value);
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}

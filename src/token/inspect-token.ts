@@ -1,0 +1,201 @@
+/**
+ * The pre-authentication gate for a bearer token: size cap, strict compact-JWS grammar, strict header
+ * parse, forbidden header parameters, alg and kid shape, and a strict payload parse, in the pipeline
+ * order of SECURITY.md §2. Everything it returns is UNVERIFIED; it does no I/O and no crypto, so
+ * hostile input is rejected cheaply before any key lookup or signature check.
+ */
+
+import { ASYMMETRIC_ALGORITHMS } from '../config/schema.ts';
+import type { Reason } from '../decision/reason-codes.ts';
+import { jsonTypeName } from './json-type-name.ts';
+import { parseStrictJson, type StrictJsonError } from './strict-json.ts';
+
+/** Cap on the whole token, checked before any split or decode (SECURITY.md finding 5, rows 14-15). */
+export const MAX_TOKEN_LENGTH = 16384;
+
+/** Header facts that later checks need; `typ` is present only when the header has it. */
+export interface JoseHeaderFacts {
+  alg: string;
+  kid: string;
+  typ?: unknown;
+}
+
+export interface InspectedToken {
+  header: JoseHeaderFacts;
+  /** UNVERIFIED claims: never log, spread or merge them (SECURITY.md row 45, §5). */
+  payload: Record<string, unknown>;
+}
+
+/** On failure, `alg` / `kid` are set only when they passed their own checks (safe to log). */
+export type InspectResult =
+  | { ok: true; token: InspectedToken }
+  | { ok: false; reason: Reason; detail: string; alg?: string; kid?: string };
+
+/** RFC 7515 §7.1 compact serialization, ASCII base64url only: no padding, whitespace or prefix (rows 3-13). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+const HEADER_LIMITS = { maxDepth: 4, maxMembers: 64 };
+const PAYLOAD_LIMITS = { maxDepth: 16, maxMembers: 10_000 };
+
+/**
+ * Header parameters we never honour. Key material or URLs named by the token (RFC 8725 §3.10; rows 27-29),
+ * `crit`/`b64` extensions (RFC 7515 §4.1.11, RFC 7797; rows 35-36), nested tokens (`cty`, row 37) and
+ * JWE-only parameters (RFC 7516/7518; row 38).
+ */
+const FORBIDDEN_HEADER_PARAMS = [
+  'jku',
+  'x5u',
+  'jwk',
+  'x5c',
+  'crit',
+  'b64',
+  'cty',
+  'enc',
+  'zip',
+  'p2c',
+  'p2s',
+  'epk',
+  'apu',
+  'apv',
+  'iv',
+  'tag',
+] as const;
+
+const ALLOWED_ALGORITHMS: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
+
+const MAX_KID_LENGTH = 128;
+
+/** Inspects a raw bearer token without verifying it. Never throws. */
+export function inspectToken(token: unknown): InspectResult {
+  try {
+    return inspect(token);
+  } catch {
+    // Not reachable with JSON-parsed input; the catch-all keeps the gate fail-closed (STYLE.md 2).
+    return fail('internal_error', 'unexpected error while inspecting the token');
+  }
+}
+
+function inspect(token: unknown): InspectResult {
+  if (typeof token !== 'string' || token.length === 0) {
+    return fail('token_missing', 'the token is absent, empty or not a string');
+  }
+  // Before any split, regex or decode: millions of dots or a multi-MB token cost nothing (row 15).
+  if (token.length > MAX_TOKEN_LENGTH) {
+    return fail(
+      'token_too_large',
+      `the token is ${token.length} characters, over the ${MAX_TOKEN_LENGTH} cap`,
+    );
+  }
+  if (!COMPACT_JWS.test(token)) {
+    return fail('token_malformed', 'not three non-empty base64url segments separated by dots');
+  }
+  const segments = token.split('.');
+  for (const [index, segment] of segments.entries()) {
+    const problem = segmentProblem(segment);
+    if (problem !== undefined) return fail('token_malformed', `segment ${index + 1} ${problem}`);
+  }
+  const [headerSegment = '', payloadSegment = ''] = segments;
+
+  const header = parseStrictJson(Buffer.from(headerSegment, 'base64url'), HEADER_LIMITS);
+  if (!header.ok) {
+    // Size and nesting are a DoS concern, not a format one (row 17); the rest is a bad header (rows 16, 18).
+    if (header.error === 'too_deep') return fail('token_too_large', 'the header nests deeper than 4 levels');
+    if (header.error === 'too_many_members') return fail('token_too_large', 'the header has over 64 members');
+    return fail('header_invalid', `the header is not strict JSON (${describe(header.error)})`);
+  }
+  if (!isPlainObject(header.value)) {
+    return fail('header_invalid', `the header is ${jsonTypeName(header.value)}, not a JSON object`);
+  }
+  const fields = header.value;
+
+  for (const name of FORBIDDEN_HEADER_PARAMS) {
+    if (Object.hasOwn(fields, name)) {
+      return fail('header_forbidden_param', `the header carries the forbidden parameter ${name}`);
+    }
+  }
+
+  // Asymmetric only, exact case: `none` in any casing and HS* never pass (RFC 8725 §3.1; rows 19-21).
+  if (!Object.hasOwn(fields, 'alg')) return fail('alg_not_allowed', 'the header has no alg');
+  const alg = fields['alg'];
+  if (typeof alg !== 'string') return fail('alg_not_allowed', `alg is ${jsonTypeName(alg)}, not a string`);
+  if (!ALLOWED_ALGORITHMS.has(alg)) {
+    return fail('alg_not_allowed', 'alg is not an asymmetric JWS algorithm this authorizer supports');
+  }
+
+  // The kid is only ever used for an exact Map lookup; its shape is bounded so it is safe to log (row 31).
+  if (!Object.hasOwn(fields, 'kid')) return { ...fail('kid_missing', 'the header has no kid'), alg };
+  const kid = fields['kid'];
+  if (typeof kid !== 'string')
+    return { ...fail('kid_invalid', `kid is ${jsonTypeName(kid)}, not a string`), alg };
+  const kidProblem = kidShapeProblem(kid);
+  if (kidProblem !== undefined) return { ...fail('kid_invalid', kidProblem), alg };
+
+  const payload = parseStrictJson(Buffer.from(payloadSegment, 'base64url'), PAYLOAD_LIMITS);
+  if (!payload.ok) {
+    return {
+      ...fail('claims_invalid', `the payload is not strict JSON (${describe(payload.error)})`),
+      alg,
+      kid,
+    };
+  }
+  if (!isPlainObject(payload.value)) {
+    return {
+      ...fail('claims_invalid', `the payload is ${jsonTypeName(payload.value)}, not a JSON object`),
+      alg,
+      kid,
+    };
+  }
+
+  const facts: JoseHeaderFacts = { alg, kid };
+  if (Object.hasOwn(fields, 'typ')) facts.typ = fields['typ'];
+  return { ok: true, token: { header: facts, payload: payload.value } };
+}
+
+/**
+ * Rejects encodings jose would silently accept (SECURITY.md finding 1): a length that no byte string
+ * encodes to, and non-canonical last characters whose unused bits are not zero (row 8).
+ */
+function segmentProblem(segment: string): string | undefined {
+  if (segment.length % 4 === 1) return 'has an impossible base64url length';
+  if (Buffer.from(segment, 'base64url').toString('base64url') !== segment) {
+    return 'is not canonical base64url';
+  }
+  return undefined;
+}
+
+function kidShapeProblem(kid: string): string | undefined {
+  if (kid.length === 0) return 'kid is empty';
+  if (kid.length > MAX_KID_LENGTH) return `kid is ${kid.length} characters, over the ${MAX_KID_LENGTH} cap`;
+  for (let i = 0; i < kid.length; i += 1) {
+    const c = kid.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return 'kid has characters outside printable ASCII';
+  }
+  return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(error: StrictJsonError): string {
+  switch (error) {
+    case 'invalid_utf8':
+      return 'invalid UTF-8';
+    case 'invalid_json':
+      return 'invalid JSON';
+    case 'duplicate_key':
+      return 'duplicate member names';
+    case 'too_deep':
+      return 'nested too deeply';
+    case 'too_many_members':
+      return 'too many members';
+    default: {
+      const unreachable: never = error;
+      return unreachable;
+    }
+  }
+}
+
+function fail(reason: Reason, detail: string): { ok: false; reason: Reason; detail: string } {
+  return { ok: false, reason, detail };
+}

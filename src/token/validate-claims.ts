@@ -1,0 +1,180 @@
+/**
+ * Claim validation for an access token whose signature has verified: claim types, required claims,
+ * time window (exp, nbf, iat with the clock tolerance and the 12 h window), ID-token rejection,
+ * tenant, audience and client. Our own code rather than jose's `jwtVerify` options, because jose
+ * accepts `exp: 1e400` and a missing `exp`, and its claim errors embed the payload (SECURITY.md §1).
+ */
+
+import type { IssuerConfig } from '../config/schema.ts';
+import type { Reason } from '../decision/reason-codes.ts';
+import { asciiLowerCase } from './ascii-lower-case.ts';
+import { jsonTypeName } from './json-type-name.ts';
+
+/** The verified facts later stages (policy, audit log) may use. */
+export interface TokenFacts {
+  iss: string;
+  sub: string;
+  clientId?: string;
+  tid?: string;
+  jti?: string;
+  iat: number;
+  exp: number;
+  nbf?: number;
+}
+
+export interface ValidateClaimsOptions {
+  /** The injected clock (STYLE.md convention 4), epoch milliseconds. */
+  nowMs: number;
+  /** The iat window; the config schema caps it at 43 200 s (HealthImaging's 12 h). */
+  maxTokenAgeSeconds: number;
+}
+
+export type ValidateClaimsResult =
+  | { ok: true; facts: TokenFacts }
+  | { ok: false; reason: Reason; detail: string };
+
+const STRING_CLAIMS = ['sub', 'jti', 'client_id', 'azp', 'appid'] as const;
+const NUMBER_CLAIMS = ['exp', 'iat', 'nbf'] as const;
+const REQUIRED_CLAIMS = ['exp', 'iat', 'sub'] as const;
+
+/** RFC 9068 client_id, then OIDC azp, then Entra ID v1 appid. */
+const CLIENT_CLAIMS = ['client_id', 'azp', 'appid'] as const;
+
+/** Bounds the any-of audience match; more than this is not a normal access token (row 59). */
+const MAX_AUDIENCES = 16;
+
+/** Never throws. */
+export function validateClaims(
+  payload: Record<string, unknown>,
+  issuer: IssuerConfig,
+  options: ValidateClaimsOptions,
+): ValidateClaimsResult {
+  try {
+    return validate(payload, issuer, options);
+  } catch {
+    // Not reachable with a JSON-parsed payload and a parsed config; fail closed all the same.
+    return fail('internal_error', 'unexpected error while validating claims');
+  }
+}
+
+function validate(
+  payload: Record<string, unknown>,
+  issuer: IssuerConfig,
+  options: ValidateClaimsOptions,
+): ValidateClaimsResult {
+  // Own properties only: a `__proto__` claim or a polluted prototype must not supply a claim (row 45).
+  const own = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined);
+
+  // 1. Types first: a wrong type is never treated as "absent" (CVE-2026-25537; rows 47, 50).
+  const iss = own('iss');
+  if (typeof iss !== 'string') return fail('claims_invalid', `iss is ${jsonTypeName(iss)}, not a string`);
+  for (const name of STRING_CLAIMS) {
+    if (Object.hasOwn(payload, name) && typeof payload[name] !== 'string') {
+      return fail('claims_invalid', `${name} is ${jsonTypeName(payload[name])}, not a string`);
+    }
+  }
+  for (const name of NUMBER_CLAIMS) {
+    if (Object.hasOwn(payload, name) && typeof payload[name] !== 'number') {
+      return fail('claims_invalid', `${name} is ${jsonTypeName(payload[name])}, not a number`);
+    }
+  }
+  // The caller selected `issuer` by this iss; re-checking byte for byte keeps the binding even if a
+  // caller passes the wrong config (RFC 8725 §3.8, row 56).
+  if (iss !== issuer.issuer) return fail('issuer_invalid', 'iss is not the issuer being validated');
+
+  // 2. Required claims (RFC 9068 §2.2; row 46).
+  for (const name of REQUIRED_CLAIMS) {
+    if (!Object.hasOwn(payload, name)) return fail('claim_missing', `${name} is absent`);
+  }
+  const exp = payload['exp'] as number;
+  const iat = payload['iat'] as number;
+  const sub = payload['sub'] as string;
+  const nbf = own('nbf') as number | undefined;
+  const { nowMs, maxTokenAgeSeconds } = options;
+  const tol = issuer.clockToleranceSeconds;
+
+  // 3. exp: JSON `1e400` parses to Infinity, and jose accepts it (row 48).
+  if (!Number.isFinite(exp) || exp > Number.MAX_SAFE_INTEGER) {
+    return fail('token_lifetime_exceeded', 'exp is not a finite safe integer');
+  }
+  // RFC 7519 §4.1.4: the token must not be accepted on or after exp (row 49).
+  if (nowMs >= (exp + tol) * 1000) return fail('token_expired', `exp is not after now (tolerance ${tol} s)`);
+
+  // 4. nbf (RFC 7519 §4.1.5).
+  if (nbf !== undefined && nowMs < (nbf - tol) * 1000) {
+    return fail('token_not_yet_valid', `nbf is in the future (tolerance ${tol} s)`);
+  }
+
+  // 5. iat: HealthImaging refuses tokens issued in the future or more than 12 h ago (rows 51, 52).
+  if (iat * 1000 > nowMs + tol * 1000) {
+    return fail('token_not_yet_valid', `iat is in the future (tolerance ${tol} s)`);
+  }
+  if (iat * 1000 < nowMs - (maxTokenAgeSeconds + tol) * 1000) {
+    return fail('token_lifetime_exceeded', `iat is older than ${maxTokenAgeSeconds} s (tolerance ${tol} s)`);
+  }
+
+  // 6. An ID token is not an access token (RFC 8725 §2.8, §3.12; row 40): Cognito marks it with
+  // token_use, OIDC ID tokens carry nonce / at_hash.
+  if (own('token_use') === 'id') return fail('token_type_invalid', 'ID token: token_use is id');
+  if (Object.hasOwn(payload, 'nonce')) return fail('token_type_invalid', 'ID token: nonce is present');
+  if (Object.hasOwn(payload, 'at_hash')) return fail('token_type_invalid', 'ID token: at_hash is present');
+
+  // 7. Entra ID multi-tenant keys are shared, so the tenant must be pinned (row 57). GUIDs are
+  // case-insensitive; ASCII folding only.
+  const tid = own('tid');
+  if (issuer.tenantId !== undefined) {
+    if (typeof tid !== 'string' || asciiLowerCase(tid) !== asciiLowerCase(issuer.tenantId)) {
+      return fail('tenant_not_allowed', "tid is absent or not the issuer's tenantId");
+    }
+  }
+
+  // 8. Audience (RFC 7519 §4.1.3, any-of; rows 58-61).
+  if (issuer.audience !== undefined) {
+    const problem = audienceProblem(own('aud'), issuer.audience);
+    if (problem !== undefined) return fail('audience_invalid', problem);
+  }
+
+  // 9. Client allowlist (RFC 9068 §2.2; row 62).
+  const client = CLIENT_CLAIMS.find((name) => Object.hasOwn(payload, name));
+  const clientId = client === undefined ? undefined : (payload[client] as string);
+  if (issuer.clientIds !== undefined) {
+    if (clientId === undefined) return fail('client_not_allowed', 'no client_id, azp or appid claim');
+    if (!issuer.clientIds.includes(clientId)) {
+      return fail('client_not_allowed', `${client} is not one of the issuer's clientIds`);
+    }
+  }
+
+  const facts: TokenFacts = { iss, sub, iat, exp };
+  if (nbf !== undefined) facts.nbf = nbf;
+  if (clientId !== undefined) facts.clientId = clientId;
+  if (typeof tid === 'string') facts.tid = tid;
+  const jti = own('jti');
+  if (typeof jti === 'string') facts.jti = jti;
+  return { ok: true, facts };
+}
+
+/**
+ * aud must be a non-empty string or 1..16 non-empty strings, every element a string (jwt-go aud type
+ * confusion, CVE-2020-26160), with at least one exact, case-sensitive match.
+ */
+function audienceProblem(aud: unknown, configured: string | readonly string[]): string | undefined {
+  const accepted: readonly string[] = typeof configured === 'string' ? [configured] : configured;
+  let audiences: readonly unknown[];
+  if (aud === '') return 'aud is an empty string';
+  if (typeof aud === 'string') audiences = [aud];
+  else if (Array.isArray(aud)) audiences = aud;
+  else return `aud is ${jsonTypeName(aud)}, not a string or an array`;
+  if (audiences.length === 0) return 'aud is an empty array';
+  if (audiences.length > MAX_AUDIENCES) return `aud has ${audiences.length} elements, over ${MAX_AUDIENCES}`;
+  if (!audiences.every((value) => typeof value === 'string' && value.length > 0)) {
+    return 'aud has an element that is not a non-empty string';
+  }
+  if (!audiences.some((value) => accepted.includes(value as string))) {
+    return 'aud contains none of the configured audiences';
+  }
+  return undefined;
+}
+
+function fail(reason: Reason, detail: string): { ok: false; reason: Reason; detail: string } {
+  return { ok: false, reason, detail };
+}

@@ -1,0 +1,583 @@
+import { describe, expect, it } from 'vitest';
+import type { IssuerConfig } from '../../src/config/schema.ts';
+import { inspectToken } from '../../src/token/inspect-token.ts';
+import { validateClaims } from '../../src/token/validate-claims.ts';
+import { epoch, makeKey, signRaw } from '../helpers/keys.ts';
+
+const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
+const NOW = epoch(NOW_MS);
+const WINDOW = 43_200;
+const OPTIONS = { nowMs: NOW_MS, maxTokenAgeSeconds: WINDOW };
+const ISSUER = 'https://idp.example.com';
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+
+const key = await makeKey('RS256', 'kid-1');
+
+const CLAIMS = {
+  iss: ISSUER,
+  sub: 'user-1',
+  aud: 'api://ahi',
+  client_id: 'viewer',
+  iat: NOW - 60,
+  exp: NOW + 600,
+};
+
+function issuerConfig(overrides: Partial<IssuerConfig> = {}): IssuerConfig {
+  return {
+    issuer: ISSUER,
+    audience: 'api://ahi',
+    algorithms: ['RS256'],
+    clockToleranceSeconds: 0,
+    ...overrides,
+  };
+}
+
+/**
+ * The payload exactly as the pipeline sees it: minted, signed, then parsed by inspectToken. Takes an
+ * object, or JSON text for values JSON.stringify cannot produce (1e400).
+ */
+function payloadOf(claims: Record<string, unknown> | string): Record<string, unknown> {
+  const json = typeof claims === 'string' ? claims : JSON.stringify(claims);
+  const result = inspectToken(signRaw(key, JSON.stringify({ alg: 'RS256', kid: key.kid }), json));
+  if (!result.ok) throw new Error(`fixture token rejected: ${result.reason}`);
+  return result.token.payload;
+}
+
+/** A payload whose claim `name` is the raw JSON number text `raw` (e.g. 1e400, which parses to Infinity). */
+function payloadWithNumberText(name: string, raw: string): Record<string, unknown> {
+  return payloadOf(JSON.stringify({ ...CLAIMS, [name]: 0 }).replace(`"${name}":0`, `"${name}":${raw}`));
+}
+
+/** CLAIMS with some claims replaced (`undefined` removes one). */
+function claimsWith(changes: Record<string, unknown>): Record<string, unknown> {
+  const claims: Record<string, unknown> = { ...CLAIMS, ...changes };
+  for (const [name, value] of Object.entries(changes)) if (value === undefined) delete claims[name];
+  return claims;
+}
+
+describe('validateClaims', () => {
+  it('returns the token facts for a valid access token', () => {
+    // Arrange
+    const payload = payloadOf(claimsWith({ jti: 'j-1', tid: TENANT, nbf: NOW - 60 }));
+
+    // Act
+    const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+    // Assert
+    expect(result).toEqual({
+      ok: true,
+      facts: {
+        iss: ISSUER,
+        sub: 'user-1',
+        clientId: 'viewer',
+        tid: TENANT,
+        jti: 'j-1',
+        iat: NOW - 60,
+        exp: NOW + 600,
+        nbf: NOW - 60,
+      },
+    });
+  });
+
+  it('omits the optional facts the token does not carry', () => {
+    // Arrange
+    const payload = payloadOf(claimsWith({ client_id: undefined }));
+
+    // Act
+    const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+    // Assert
+    expect(result).toEqual({
+      ok: true,
+      facts: { iss: ISSUER, sub: 'user-1', iat: NOW - 60, exp: NOW + 600 },
+    });
+  });
+
+  describe('claim types (rows 47, 50, 54)', () => {
+    it.each([
+      ['iss is absent', { iss: undefined }],
+      ['iss is a number', { iss: 1 }],
+      ['iss is an array (row 54)', { iss: ['https://evil.example', ISSUER] }],
+      ['sub is a number', { sub: 12_345 }],
+      ['sub is null', { sub: null }],
+      ['jti is an object', { jti: {} }],
+      ['client_id is an array', { client_id: ['viewer'] }],
+      ['azp is null', { azp: null }],
+      ['appid is a number', { appid: 1 }],
+      ['exp is a string (row 47)', { exp: String(NOW + 600) }],
+      ['exp is null (row 47)', { exp: null }],
+      ['exp is a boolean (row 47)', { exp: true }],
+      ['iat is a string', { iat: String(NOW) }],
+      ['nbf is a string (row 50)', { nbf: 'tomorrow' }],
+      ['nbf is null (row 50)', { nbf: null }],
+    ])('denies with claims_invalid when %s', (_name, changes) => {
+      // Arrange
+      const payload = payloadOf(claimsWith(changes));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'claims_invalid' });
+    });
+
+    it('checks types before presence (a string exp beats a missing sub)', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ exp: 'soon', sub: undefined }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'claims_invalid' });
+    });
+  });
+
+  it('denies with issuer_invalid when iss is not the issuer being validated (row 56)', () => {
+    // Arrange
+    const payload = payloadOf(claimsWith({ iss: 'https://other-idp.example.com' }));
+
+    // Act
+    const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+    // Assert
+    expect(result).toMatchObject({ ok: false, reason: 'issuer_invalid' });
+  });
+
+  describe('required claims (row 46, RFC 9068 §2.2)', () => {
+    it.each(['exp', 'iat', 'sub'])('denies with claim_missing when %s is absent', (name) => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ [name]: undefined }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toEqual({ ok: false, reason: 'claim_missing', detail: `${name} is absent` });
+    });
+  });
+
+  describe('exp (rows 48, 49)', () => {
+    it.each([
+      ['1e400 (parses to Infinity)', '1e400'],
+      ['-1e400 (parses to -Infinity)', '-1e400'],
+      ['2^53, above the safe integers', '9007199254740992'],
+    ])('denies with token_lifetime_exceeded when exp is %s', (_name, exp) => {
+      // Arrange
+      const payload = payloadWithNumberText('exp', exp);
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'token_lifetime_exceeded' });
+    });
+
+    it.each([
+      ['exactly now (boundary)', NOW],
+      ['one second ago', NOW - 1],
+      ['negative', -1],
+      ['zero', 0],
+    ])('denies with token_expired when exp is %s', (_name, exp) => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ exp }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'token_expired' });
+    });
+
+    it('accepts exp one millisecond after now', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ exp: NOW + 1 }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), { ...OPTIONS, nowMs: (NOW + 1) * 1000 - 1 });
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
+    it('accepts exp inside the clock tolerance and denies it at the tolerance', () => {
+      // Arrange
+      const issuer = issuerConfig({ clockToleranceSeconds: 30 });
+
+      // Act
+      const inside = validateClaims(payloadOf(claimsWith({ exp: NOW - 29 })), issuer, OPTIONS);
+      const at = validateClaims(payloadOf(claimsWith({ exp: NOW - 30 })), issuer, OPTIONS);
+
+      // Assert
+      expect(inside.ok).toBe(true);
+      expect(at).toMatchObject({ ok: false, reason: 'token_expired' });
+    });
+  });
+
+  describe('nbf (row 50)', () => {
+    it('denies with token_not_yet_valid when nbf is in the future', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ nbf: NOW + 1 }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({
+        ok: false,
+        reason: 'token_not_yet_valid',
+        detail: expect.stringMatching(/nbf/),
+      });
+    });
+
+    it('accepts nbf equal to now', () => {
+      // Act
+      const result = validateClaims(payloadOf(claimsWith({ nbf: NOW })), issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
+    it('accepts nbf up to the clock tolerance ahead and denies it beyond', () => {
+      // Arrange
+      const issuer = issuerConfig({ clockToleranceSeconds: 30 });
+
+      // Act
+      const at = validateClaims(payloadOf(claimsWith({ nbf: NOW + 30 })), issuer, OPTIONS);
+      const beyond = validateClaims(payloadOf(claimsWith({ nbf: NOW + 31 })), issuer, OPTIONS);
+
+      // Assert
+      expect(at.ok).toBe(true);
+      expect(beyond).toMatchObject({ ok: false, reason: 'token_not_yet_valid' });
+    });
+  });
+
+  describe('iat (rows 51, 52)', () => {
+    it('denies with token_not_yet_valid when iat is in the future (row 51)', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ iat: NOW + 1 }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({
+        ok: false,
+        reason: 'token_not_yet_valid',
+        detail: expect.stringMatching(/iat/),
+      });
+    });
+
+    it('accepts iat up to the clock tolerance ahead and denies it beyond', () => {
+      // Arrange
+      const issuer = issuerConfig({ clockToleranceSeconds: 30 });
+
+      // Act
+      const at = validateClaims(payloadOf(claimsWith({ iat: NOW + 30 })), issuer, OPTIONS);
+      const beyond = validateClaims(payloadOf(claimsWith({ iat: NOW + 31 })), issuer, OPTIONS);
+
+      // Assert
+      expect(at.ok).toBe(true);
+      expect(beyond).toMatchObject({ ok: false, reason: 'token_not_yet_valid' });
+    });
+
+    it.each([
+      ['one second older than the 12 h window', String(NOW - WINDOW - 1)],
+      ['zero', '0'],
+      ['negative', '-1'],
+      ['-1e400 (parses to -Infinity)', '-1e400'],
+    ])('denies with token_lifetime_exceeded when iat is %s (row 52)', (_name, iat) => {
+      // Arrange
+      const payload = payloadWithNumberText('iat', iat);
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'token_lifetime_exceeded' });
+    });
+
+    it('accepts iat exactly at the edge of the window', () => {
+      // Act
+      const result = validateClaims(payloadOf(claimsWith({ iat: NOW - WINDOW })), issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
+    it('extends the window by the clock tolerance', () => {
+      // Arrange
+      const issuer = issuerConfig({ clockToleranceSeconds: 30 });
+
+      // Act
+      const inside = validateClaims(payloadOf(claimsWith({ iat: NOW - WINDOW - 30 })), issuer, OPTIONS);
+      const outside = validateClaims(payloadOf(claimsWith({ iat: NOW - WINDOW - 31 })), issuer, OPTIONS);
+
+      // Assert
+      expect(inside.ok).toBe(true);
+      expect(outside).toMatchObject({ ok: false, reason: 'token_lifetime_exceeded' });
+    });
+
+    it('uses the configured window, not 12 h, when it is shorter', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ iat: NOW - 3601 }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), { nowMs: NOW_MS, maxTokenAgeSeconds: 3600 });
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'token_lifetime_exceeded' });
+    });
+  });
+
+  describe('ID tokens used as access tokens (row 40)', () => {
+    it.each([
+      ['token_use is id (Cognito)', { token_use: 'id' }],
+      ['nonce is present', { nonce: 'n-0S6_WzA2Mj' }],
+      ['nonce is present but null', { nonce: null }],
+      ['at_hash is present', { at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' }],
+    ])('denies with token_type_invalid when %s', (_name, changes) => {
+      // Arrange
+      const payload = payloadOf(claimsWith(changes));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'token_type_invalid' });
+    });
+
+    it('accepts a Cognito access token (token_use access)', () => {
+      // Act
+      const result = validateClaims(payloadOf(claimsWith({ token_use: 'access' })), issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
+    it('checks time before token type (an expired ID token is token_expired)', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ exp: NOW - 1, nonce: 'n' }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'token_expired' });
+    });
+  });
+
+  describe('Entra ID tenant (row 57)', () => {
+    const entra = issuerConfig({ tenantId: TENANT });
+
+    it('accepts the configured tid, ignoring ASCII case', () => {
+      // Act
+      const result = validateClaims(payloadOf(claimsWith({ tid: TENANT.toUpperCase() })), entra, OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: true, facts: { tid: TENANT.toUpperCase() } });
+    });
+
+    it.each([
+      ['absent', undefined],
+      ['another tenant', '00000000-0000-0000-0000-000000000000'],
+      ['not a GUID', 'common'],
+      ['a number', 72],
+      ['an array holding the tenant', [TENANT]],
+    ])('denies with tenant_not_allowed when tid is %s', (_name, tid) => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ tid }));
+
+      // Act
+      const result = validateClaims(payload, entra, OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'tenant_not_allowed' });
+    });
+
+    it('checks the tenant before the audience', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ tid: 'common', aud: 'https://graph.microsoft.com' }));
+
+      // Act
+      const result = validateClaims(payload, entra, OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'tenant_not_allowed' });
+    });
+  });
+
+  describe('audience (rows 58-61)', () => {
+    const sixteenWithOurs = [
+      ...Array.from({ length: 15 }, (_, i) => `https://other-${i}.example`),
+      'api://ahi',
+    ];
+
+    it.each([
+      ['a string equal to the configured audience', 'api://ahi', 'api://ahi'],
+      ['an array holding ours among others (row 59)', ['https://evil.example', 'api://ahi'], 'api://ahi'],
+      ['16 audiences including ours', sixteenWithOurs, 'api://ahi'],
+      ['a string matching one of several configured', 'api://ahi-2', ['api://ahi', 'api://ahi-2']],
+    ])('accepts aud as %s', (_name, aud, audience) => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ aud }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig({ audience }), OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
+    it.each([
+      ['58', 'absent', undefined],
+      ['58', 'an empty array', []],
+      ['58', 'an empty string', ''],
+      ['58', 'null', null],
+      ['58', 'a number', 1],
+      ['58', 'an object', { aud: 'api://ahi' }],
+      ['59', '17 audiences including ours', [...sixteenWithOurs, 'https://one-more.example']],
+      ['60', 'an array with non-strings', [1, {}, 'api://ahi']],
+      ['60', 'an array with an empty string', ['', 'api://ahi']],
+      ['60', 'an array with null', [null, 'api://ahi']],
+      ['61', 'another resource (Graph)', 'https://graph.microsoft.com'],
+      ['61', 'ours in another case', 'API://AHI'],
+      ['61', 'ours with a trailing slash', 'api://ahi/'],
+    ])('row %s: denies with audience_invalid when aud is %s', (_row, _name, aud) => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ aud }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'audience_invalid' });
+    });
+
+    it('ignores aud when the issuer configures no audience', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ aud: undefined }));
+      const { audience: _unused, ...rest } = issuerConfig({ clientIds: ['viewer'] });
+
+      // Act
+      const result = validateClaims(payload, rest, OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+  });
+
+  describe('client allowlist (row 62)', () => {
+    const clients = issuerConfig({ clientIds: ['viewer', 'pacs'] });
+
+    it.each([
+      ['client_id (RFC 9068)', { client_id: 'viewer' }],
+      ['azp (OIDC)', { client_id: undefined, azp: 'pacs' }],
+      ['appid (Entra ID v1)', { client_id: undefined, appid: 'viewer' }],
+    ])('accepts an allowed client named by %s', (_name, changes) => {
+      // Act
+      const result = validateClaims(payloadOf(claimsWith(changes)), clients, OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
+    it.each([
+      ['the client is not in the list', { client_id: 'attacker-app' }],
+      ['no client claim is present', { client_id: undefined }],
+      [
+        'client_id is disallowed although azp is allowed (client_id wins)',
+        { client_id: 'attacker-app', azp: 'viewer' },
+      ],
+      [
+        'azp is disallowed although appid is allowed (azp wins)',
+        { client_id: undefined, azp: 'x', appid: 'viewer' },
+      ],
+      ['the client differs only in case', { client_id: 'Viewer' }],
+    ])('denies with client_not_allowed when %s', (_name, changes) => {
+      // Act
+      const result = validateClaims(payloadOf(claimsWith(changes)), clients, OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'client_not_allowed' });
+    });
+
+    it('reports the client from the same precedence when no allowlist is configured', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ client_id: undefined, azp: 'spa', appid: 'legacy' }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: true, facts: { clientId: 'spa' } });
+    });
+
+    it('checks the audience before the client', () => {
+      // Arrange
+      const payload = payloadOf(
+        claimsWith({ aud: 'https://graph.microsoft.com', client_id: 'attacker-app' }),
+      );
+
+      // Act
+      const result = validateClaims(payload, clients, OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'audience_invalid' });
+    });
+  });
+
+  it.each([
+    ['a wrong-typed sub', { sub: 7 }, {}],
+    ['a foreign iss', { iss: 'https://EVIL-MARKER.example' }, {}],
+    ['a foreign aud', { aud: ['EVIL-MARKER'] }, {}],
+    ['a foreign client', { client_id: 'EVIL-MARKER' }, { clientIds: ['viewer'] }],
+    ['a foreign tenant', { tid: 'EVIL-MARKER' }, { tenantId: TENANT }],
+    ['an ID token', { token_use: 'id', nonce: 'EVIL-MARKER' }, {}],
+  ])('never puts claim values into the detail (%s)', (_name, changes, overrides) => {
+    // Arrange
+    const payload = payloadOf(claimsWith(changes));
+
+    // Act
+    const result = validateClaims(payload, issuerConfig(overrides), OPTIONS);
+
+    // Assert
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.detail).not.toMatch(/EVIL-MARKER|user-1|viewer/);
+  });
+
+  it('row 45: takes claims only from own properties, never from the prototype chain', () => {
+    // Arrange: what a merged or spread `__proto__` claim would produce.
+    const inherited = { aud: 'api://ahi', tid: TENANT };
+    const payload = Object.assign(Object.create(inherited) as Record<string, unknown>, {
+      iss: ISSUER,
+      sub: 'user-1',
+      iat: NOW - 60,
+      exp: NOW + 600,
+    });
+
+    // Act
+    const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+    // Assert
+    expect(result).toMatchObject({ ok: false, reason: 'audience_invalid' });
+  });
+
+  it('denies with internal_error instead of throwing when the payload cannot be read', () => {
+    // Arrange
+    const hostile = new Proxy({} as Record<string, unknown>, {
+      get: () => {
+        throw new Error('boom');
+      },
+      getOwnPropertyDescriptor: () => {
+        throw new Error('boom');
+      },
+    });
+
+    // Act
+    const result = validateClaims(hostile, issuerConfig(), OPTIONS);
+
+    // Assert
+    expect(result).toMatchObject({ ok: false, reason: 'internal_error' });
+  });
+});
