@@ -1,0 +1,427 @@
+/**
+ * The warm key cache: verification keys per configured issuer, fetched from the pinned `jwksUri`
+ * or via discovery, and the only module state of the keys layer (STYLE.md convention 6). It lives
+ * in the object `createKeyStore` returns:
+ * - key: issuer + pinned jwksUri (a config change to the pinned URL starts a new entry); the
+ *   discovered jwks_uri is cached in the entry with the keys;
+ * - TTL: keys older than `softTtlMs` are refreshed on use; while the IdP fails, the last good keys
+ *   keep serving as 'stale' up to `maxStaleMs` (F3-F9, F13), then the issuer is `idp_unavailable`;
+ * - bounds: at most 64 issuer entries (oldest evicted); keys per entry bounded by the body cap;
+ *   imported CryptoKeys per kid+alg of the current key set only;
+ * - single-flight: one refresh per issuer at a time, shared by concurrent lookups and prefetch;
+ *   every caller waits only until its own deadline reserve (F1, F20), so no IdP can make it late.
+ * Network I/O is rate limited: an unknown kid refetches at most once per issuer per cooldown
+ * (SECURITY.md row 33), and after a failure nothing is fetched for a backoff (Retry-After honoured).
+ */
+
+import { type CryptoKey, importJWK } from 'jose';
+import { type MonotonicClock, monotonicClock } from '../clock.ts';
+import type { IssuerConfig } from '../config/schema.ts';
+import { type Deadline, raceSignal } from './deadline.ts';
+import { discoveryUrl, parseDiscovery } from './discovery.ts';
+import { DEFAULT_MAX_BODY_BYTES, type FetchFailureCause, fetchJson } from './fetch-json.ts';
+import { type DroppedKey, type JwksKey, keyFitsAlg, parseJwks } from './parse-jwks.ts';
+
+/**
+ * 'fresh': served from cache within the soft TTL, no I/O; 'refetched': this lookup waited for a
+ * fetch that produced the keys used (cold start, TTL refresh or unknown-kid refetch); 'stale': last
+ * good keys served because a refresh failed, timed out or is backing off; 'unavailable': no keys.
+ */
+export type KeyCacheState = 'fresh' | 'stale' | 'refetched' | 'unavailable';
+
+export interface KeyFetchEvent {
+  issuer: string;
+  kind: 'discovery' | 'jwks';
+  url: string;
+  outcome: 'ok' | FetchFailureCause | 'issuer_mismatch' | 'no_usable_keys';
+  ms: number;
+}
+
+export interface KeyStoreOptions {
+  fetch?: typeof globalThis.fetch;
+  /** For cooldowns and ages; default monotonicClock. */
+  now?: MonotonicClock;
+  /** Unknown-kid refetch at most once per issuer per this; default 30_000. */
+  refetchCooldownMs?: number;
+  /** Keys older than this are refreshed on use; default 600_000. A failed refresh serves them as 'stale'. */
+  softTtlMs?: number;
+  /** Last good keys are never served older than this (F3 max-staleness bound); default 3_600_000. */
+  maxStaleMs?: number;
+  /** After a failed fetch with nothing cached, answer idp_unavailable without I/O for this long; default 1_000. */
+  failureBackoffMs?: number;
+  /** Cap for one fetch; default 2_000 (also bounded by the caller's deadline). */
+  fetchTimeoutMs?: number;
+  /** Time left for the caller to answer; default 50. */
+  answerReserveMs?: number;
+  /** Default 131072. */
+  maxBodyBytes?: number;
+  onFetch?: (event: KeyFetchEvent) => void;
+}
+
+export interface KeyLookup {
+  issuer: IssuerConfig;
+  kid: string;
+  alg: string;
+  deadline: Deadline;
+}
+
+export type KeyLookupResult =
+  | { ok: true; key: CryptoKey; cacheState: KeyCacheState; keysAgeMs: number }
+  | {
+      ok: false;
+      reason: 'kid_unknown' | 'jwks_ambiguous_key' | 'idp_unavailable';
+      detail: string;
+      cacheState: KeyCacheState;
+      keysAgeMs?: number;
+    };
+
+export interface KeySnapshot {
+  jwksUri?: string;
+  kids: string[];
+  ageMs?: number;
+  lastError?: string;
+  /** Keys the last good JWKS published but we refuse to use, with why (for `check`). */
+  dropped?: DroppedKey[];
+}
+
+export interface KeyStore {
+  /** Never rejects. */
+  getKey(lookup: KeyLookup): Promise<KeyLookupResult>;
+  /** Fetches missing or expired key sets in parallel; never rejects; results serve later getKey calls. */
+  prefetch(issuers: readonly IssuerConfig[], signal: AbortSignal): Promise<void>;
+  /** For the CLI; no I/O. */
+  snapshot(issuer: IssuerConfig): KeySnapshot;
+  clear(): void;
+}
+
+const MAX_ENTRIES = 64;
+/** F4: Retry-After is honoured as the backoff floor, capped so a hostile header cannot park us. */
+const MAX_RETRY_AFTER_MS = 60_000;
+const WAIT_TIMED_OUT = 'timed out waiting for keys';
+
+interface KeySet {
+  readonly keys: readonly JwksKey[];
+  readonly byKid: ReadonlyMap<string, readonly JwksKey[]>;
+  readonly dropped: readonly DroppedKey[];
+  readonly fetchedAt: number;
+  /** Imports are cached with the set, so a replaced set drops its CryptoKeys too (F13). */
+  readonly imported: Map<string, Promise<CryptoKey | undefined>>;
+}
+
+interface Entry {
+  readonly issuer: string;
+  readonly pinnedJwksUri: string | undefined;
+  discovered?: { jwksUri: string; at: number };
+  keySet?: KeySet;
+  lastAttemptAt?: number;
+  backoffUntil?: number;
+  lastError?: string;
+  inflight?: Promise<RefreshResult>;
+}
+
+type RefreshResult = { ok: true } | { ok: false; detail: string };
+type SignalFactory = () => AbortSignal;
+type Selection =
+  | { kind: 'key'; key: JwksKey; alg: string }
+  | { kind: 'missing' }
+  | { kind: 'ambiguous' }
+  | { kind: 'misfit' };
+
+export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
+  const now = options.now ?? monotonicClock;
+  const refetchCooldownMs = options.refetchCooldownMs ?? 30_000;
+  const softTtlMs = options.softTtlMs ?? 600_000;
+  const maxStaleMs = Math.max(options.maxStaleMs ?? 3_600_000, softTtlMs);
+  const failureBackoffMs = options.failureBackoffMs ?? 1_000;
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? 2_000;
+  const answerReserveMs = options.answerReserveMs ?? 50;
+  const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const fetchImpl = options.fetch;
+
+  const entries = new Map<string, Entry>();
+
+  const entryId = (issuer: IssuerConfig) => `${issuer.issuer}\n${issuer.jwksUri ?? ''}`;
+
+  function entryFor(issuer: IssuerConfig): Entry {
+    const id = entryId(issuer);
+    const existing = entries.get(id);
+    if (existing) return existing;
+    if (entries.size >= MAX_ENTRIES) {
+      const oldest = entries.keys().next();
+      if (!oldest.done) entries.delete(oldest.value);
+    }
+    const entry: Entry = { issuer: issuer.issuer, pinnedJwksUri: issuer.jwksUri };
+    entries.set(id, entry);
+    return entry;
+  }
+
+  /** The cached set if it is still within the max-staleness bound. */
+  function usableSet(entry: Entry): KeySet | undefined {
+    const set = entry.keySet;
+    return set !== undefined && now() - set.fetchedAt <= maxStaleMs ? set : undefined;
+  }
+
+  /** Whether a new fetch may start now (joining a running one is always allowed: it costs no I/O). */
+  function mayFetch(entry: Entry): boolean {
+    const at = now();
+    if (entry.backoffUntil !== undefined && at < entry.backoffUntil) return false;
+    // With keys in hand, any refetch waits out the cooldown since the last attempt (row 33, F3).
+    if (usableSet(entry) !== undefined && entry.lastAttemptAt !== undefined) {
+      return at - entry.lastAttemptAt >= refetchCooldownMs;
+    }
+    return true;
+  }
+
+  function emit(event: KeyFetchEvent): void {
+    try {
+      options.onFetch?.(event);
+    } catch {
+      // A metrics listener must never break key lookup.
+    }
+  }
+
+  function refresh(entry: Entry, signalFor: SignalFactory): Promise<RefreshResult> {
+    if (entry.inflight) return entry.inflight;
+    entry.lastAttemptAt = now();
+    const running: Promise<RefreshResult> = runRefresh(entry, signalFor)
+      .catch((): RefreshResult => ({ ok: false, detail: 'unexpected error while refreshing keys' }))
+      .finally(() => {
+        if (entry.inflight === running) delete entry.inflight;
+      });
+    entry.inflight = running;
+    return running;
+  }
+
+  function failed(entry: Entry, detail: string, retryAfterSeconds?: number): RefreshResult {
+    const retryAfterMs = Math.min((retryAfterSeconds ?? 0) * 1000, MAX_RETRY_AFTER_MS);
+    entry.lastError = detail;
+    entry.backoffUntil = now() + Math.max(failureBackoffMs, retryAfterMs);
+    return { ok: false, detail };
+  }
+
+  async function runRefresh(entry: Entry, signalFor: SignalFactory): Promise<RefreshResult> {
+    let jwksUri = entry.pinnedJwksUri;
+    if (jwksUri === undefined) {
+      // The discovered jwks_uri shares the keys' soft TTL, so an unknown-kid refetch costs one request.
+      const cached = entry.discovered;
+      if (cached !== undefined && now() - cached.at <= softTtlMs) {
+        jwksUri = cached.jwksUri;
+      } else {
+        const url = discoveryUrl(entry.issuer);
+        const outcome = await fetchJson(url, { signal: signalFor(), maxBytes, ...fetchOption() });
+        if (!outcome.ok) {
+          emit({ issuer: entry.issuer, kind: 'discovery', url, outcome: outcome.cause, ms: outcome.ms });
+          return failed(entry, `discovery: ${outcome.detail}`, outcome.retryAfterSeconds);
+        }
+        const parsed = parseDiscovery(outcome.value, entry.issuer);
+        emit({
+          issuer: entry.issuer,
+          kind: 'discovery',
+          url,
+          outcome: parsed.ok ? 'ok' : parsed.cause,
+          ms: outcome.ms,
+        });
+        if (!parsed.ok) return failed(entry, `discovery: ${parsed.detail}`);
+        entry.discovered = { jwksUri: parsed.jwksUri, at: now() };
+        jwksUri = parsed.jwksUri;
+      }
+    }
+
+    const outcome = await fetchJson(jwksUri, { signal: signalFor(), maxBytes, ...fetchOption() });
+    if (!outcome.ok) {
+      emit({ issuer: entry.issuer, kind: 'jwks', url: jwksUri, outcome: outcome.cause, ms: outcome.ms });
+      return failed(entry, `jwks: ${outcome.detail}`, outcome.retryAfterSeconds);
+    }
+    const parsed = parseJwks(outcome.value);
+    emit({
+      issuer: entry.issuer,
+      kind: 'jwks',
+      url: jwksUri,
+      outcome: parsed.ok ? 'ok' : parsed.cause,
+      ms: outcome.ms,
+    });
+    if (!parsed.ok) return failed(entry, `jwks: ${parsed.detail}`);
+
+    // A good fetch replaces the whole set: a key the IdP removed stops being trusted (F13).
+    entry.keySet = buildKeySet(parsed.keys, parsed.dropped, now());
+    delete entry.lastError;
+    delete entry.backoffUntil;
+    return { ok: true };
+  }
+
+  const fetchOption = (): { fetch?: typeof globalThis.fetch } =>
+    fetchImpl === undefined ? {} : { fetch: fetchImpl };
+
+  async function lookupKey({ issuer, kid, alg, deadline }: KeyLookup): Promise<KeyLookupResult> {
+    const entry = entryFor(issuer);
+    const fetchSignal: SignalFactory = () => deadline.child(answerReserveMs, fetchTimeoutMs);
+    /** Starts (or joins) a refresh and waits for it no longer than this caller can afford. */
+    const refreshWithin = (): Promise<RefreshResult> => {
+      if (!entry.inflight && deadline.remainingMs() <= answerReserveMs) {
+        return Promise.resolve({ ok: false, detail: WAIT_TIMED_OUT }); // no time to fetch: leave the entry alone
+      }
+      return raceSignal(refresh(entry, fetchSignal), deadline.child(answerReserveMs), () => ({
+        ok: false,
+        detail: WAIT_TIMED_OUT,
+      }));
+    };
+    const unavailable = (detail: string): KeyLookupResult => ({
+      ok: false,
+      reason: 'idp_unavailable',
+      detail,
+      cacheState: 'unavailable',
+    });
+
+    let set = usableSet(entry);
+    let state: KeyCacheState = 'fresh';
+    if (set === undefined) {
+      // Cold start, or the last good keys are beyond the staleness bound (F16).
+      if (!entry.inflight && !mayFetch(entry)) {
+        return unavailable(`backing off after a failed fetch (${entry.lastError ?? 'unknown error'})`);
+      }
+      const result = await refreshWithin();
+      set = usableSet(entry);
+      if (!result.ok || set === undefined)
+        return unavailable(result.ok ? 'no keys after fetch' : result.detail);
+      state = 'refetched';
+    } else if (now() - set.fetchedAt > softTtlMs) {
+      if (entry.inflight || mayFetch(entry)) {
+        const result = await refreshWithin();
+        state = result.ok ? 'refetched' : 'stale';
+        set = usableSet(entry) ?? set;
+      } else {
+        state = 'stale';
+      }
+    }
+
+    const first = select(set, kid, alg);
+    if (first.kind !== 'missing' || state === 'refetched') return answer(first, set, state);
+
+    // Unknown kid on cached keys: the IdP may have rotated (OIDC Core §10.1.1, F12) — refetch once,
+    // but at most once per cooldown per issuer, so a kid flood cannot hammer the IdP (row 33).
+    if (!entry.inflight && !mayFetch(entry)) {
+      return answer(first, set, state, 'no key with this kid (refetch suppressed by cooldown)');
+    }
+    const result = await refreshWithin();
+    if (!result.ok) {
+      // Keys are cached, so this is kid_unknown (PRODUCT.md §4), not idp_unavailable.
+      return answer(first, set, 'stale', `no key with this kid; refetch failed (${result.detail})`);
+    }
+    const fresh = usableSet(entry) ?? set;
+    return answer(select(fresh, kid, alg), fresh, 'refetched');
+  }
+
+  async function answer(
+    selection: Selection,
+    set: KeySet,
+    cacheState: KeyCacheState,
+    missingDetail = 'no key with this kid',
+  ): Promise<KeyLookupResult> {
+    const keysAgeMs = Math.max(0, now() - set.fetchedAt);
+    const deny = (reason: 'kid_unknown' | 'jwks_ambiguous_key', detail: string): KeyLookupResult => ({
+      ok: false,
+      reason,
+      detail,
+      cacheState,
+      keysAgeMs,
+    });
+    switch (selection.kind) {
+      case 'missing':
+        return deny('kid_unknown', missingDetail);
+      case 'ambiguous':
+        return deny('jwks_ambiguous_key', 'two or more keys share this kid');
+      case 'misfit':
+        return deny('kid_unknown', 'the key with this kid does not fit the token alg');
+      case 'key': {
+        const key = await importFor(set, selection.key, selection.alg);
+        if (key === undefined) return deny('kid_unknown', 'the key with this kid could not be imported');
+        return { ok: true, key, cacheState, keysAgeMs };
+      }
+      default: {
+        const unreachable: never = selection;
+        return unreachable;
+      }
+    }
+  }
+
+  return {
+    async getKey(lookup) {
+      try {
+        return await lookupKey(lookup);
+      } catch {
+        return {
+          ok: false,
+          reason: 'idp_unavailable',
+          detail: 'unexpected key store error',
+          cacheState: 'unavailable',
+        };
+      }
+    },
+
+    async prefetch(issuers, signal) {
+      const one = async (issuer: IssuerConfig): Promise<void> => {
+        const entry = entryFor(issuer);
+        const set = usableSet(entry);
+        if (set !== undefined && now() - set.fetchedAt <= softTtlMs) return;
+        if (signal.aborted || (!entry.inflight && !mayFetch(entry))) return;
+        const signalFor: SignalFactory = () => AbortSignal.any([signal, AbortSignal.timeout(fetchTimeoutMs)]);
+        await raceSignal<RefreshResult | undefined>(refresh(entry, signalFor), signal, () => undefined);
+      };
+      try {
+        await Promise.allSettled(issuers.map(one));
+      } catch {
+        // prefetch is best effort and never rejects.
+      }
+    },
+
+    snapshot(issuer) {
+      const entry = entries.get(entryId(issuer));
+      const jwksUri = issuer.jwksUri ?? entry?.discovered?.jwksUri;
+      const set = entry?.keySet;
+      return {
+        ...(jwksUri === undefined ? {} : { jwksUri }),
+        kids: set?.keys.map((key) => key.kid) ?? [],
+        ...(set === undefined
+          ? {}
+          : { ageMs: Math.max(0, now() - set.fetchedAt), dropped: [...set.dropped] }),
+        ...(entry?.lastError === undefined ? {} : { lastError: entry.lastError }),
+      };
+    },
+
+    clear() {
+      entries.clear();
+    },
+  };
+}
+
+function buildKeySet(keys: readonly JwksKey[], dropped: readonly DroppedKey[], fetchedAt: number): KeySet {
+  const byKid = new Map<string, JwksKey[]>();
+  for (const key of keys) {
+    const list = byKid.get(key.kid);
+    if (list) list.push(key);
+    else byKid.set(key.kid, [key]);
+  }
+  return { keys, byKid, dropped, fetchedAt, imported: new Map() };
+}
+
+/** Exact kid lookup; a duplicated kid is ambiguous and its candidates are never tried (row 34). */
+function select(set: KeySet, kid: string, alg: string): Selection {
+  const candidates = set.byKid.get(kid);
+  if (candidates === undefined || candidates.length === 0) return { kind: 'missing' };
+  const [only, ...rest] = candidates;
+  if (only === undefined || rest.length > 0) return { kind: 'ambiguous' };
+  return keyFitsAlg(only, alg) ? { kind: 'key', key: only, alg } : { kind: 'misfit' };
+}
+
+/** One import per kid+alg per key set; a key WebCrypto refuses is cached as unusable. */
+function importFor(set: KeySet, key: JwksKey, alg: string): Promise<CryptoKey | undefined> {
+  const id = `${key.kid}\u0000${alg}`;
+  const cached = set.imported.get(id);
+  if (cached !== undefined) return cached;
+  const imported = importJWK(key.jwk, alg).then(
+    (result) => (result instanceof Uint8Array ? undefined : result),
+    () => undefined,
+  );
+  set.imported.set(id, imported);
+  return imported;
+}
