@@ -1,0 +1,194 @@
+/**
+ * The secure-by-default limits of the configuration schema (PRODUCT.md §3, STYLE.md convention 9):
+ * each case changes one field of a valid config and expects that field's JSON path.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { parseConfig, parseConfigText } from '../../src/config/schema.ts';
+import { ISSUER, validConfig } from './config-fixtures.ts';
+
+function issuePaths(value: unknown): string[] {
+  const result = parseConfig(value);
+  return result.ok ? [] : result.issues.map((issue) => issue.path);
+}
+
+describe('AuthorizerConfigSchema', () => {
+  it('accepts the minimal valid config used by these tests', () => {
+    // Arrange
+    const config = validConfig();
+
+    // Act
+    const result = parseConfig(config);
+
+    // Assert
+    expect(result.ok).toBe(true);
+  });
+
+  it('rejects an http issuer on a non-loopback host', () => {
+    // Arrange
+    const config = validConfig();
+    config.issuers[0]!.issuer = 'http://idp.example.com/realms/ahi';
+
+    // Act
+    const paths = issuePaths(config);
+
+    // Assert
+    expect(paths).toEqual(['$.issuers[0].issuer']);
+  });
+
+  it('accepts an http issuer on 127.0.0.1 for local testing', () => {
+    // Arrange
+    const config = validConfig();
+    config.issuers[0]!.issuer = 'http://127.0.0.1:8080/realms/ahi';
+
+    // Act
+    const paths = issuePaths(config);
+
+    // Assert
+    expect(paths).toEqual([]);
+  });
+
+  it('rejects HS256 in algorithms', () => {
+    // Arrange
+    const config = validConfig();
+    config.issuers[0]!.algorithms = ['RS256', 'HS256' as 'RS256'];
+
+    // Act
+    const paths = issuePaths(config);
+
+    // Assert
+    expect(paths).toEqual(['$.issuers[0].algorithms[1]']);
+  });
+
+  it('rejects clockToleranceSeconds 301 and accepts 300', () => {
+    // Arrange
+    const tooLoose = validConfig();
+    tooLoose.issuers[0]!.clockToleranceSeconds = 301;
+    const atLimit = validConfig();
+    atLimit.issuers[0]!.clockToleranceSeconds = 300;
+
+    // Act
+    const rejected = issuePaths(tooLoose);
+    const accepted = issuePaths(atLimit);
+
+    // Assert
+    expect(rejected).toEqual(['$.issuers[0].clockToleranceSeconds']);
+    expect(accepted).toEqual([]);
+  });
+
+  it('rejects maxTokenAgeSeconds 43201 (beyond HealthImaging’s 12 hours) and accepts 43200', () => {
+    // Arrange
+    const tooOld = { ...validConfig(), maxTokenAgeSeconds: 43_201 };
+    const atLimit = { ...validConfig(), maxTokenAgeSeconds: 43_200 };
+
+    // Act
+    const rejected = issuePaths(tooOld);
+    const accepted = issuePaths(atLimit);
+
+    // Assert
+    expect(rejected).toEqual(['$.maxTokenAgeSeconds']);
+    expect(accepted).toEqual([]);
+  });
+
+  it('rejects duplicate rule names at the second occurrence', () => {
+    // Arrange
+    const config = validConfig();
+    config.rules.push({ ...config.rules[0]!, roleArn: 'arn:aws:iam::111122223333:role/Other' });
+
+    // Act
+    const result = parseConfig(config);
+
+    // Assert
+    expect(result).toEqual({
+      ok: false,
+      issues: [{ path: '$.rules[1].name', message: 'duplicate rule name "readers"' }],
+    });
+  });
+
+  it('rejects a rule issuer that is not a configured issuer', () => {
+    // Arrange
+    const config = validConfig();
+    config.rules[0]!.issuer = 'https://other.example.com';
+
+    // Act
+    const paths = issuePaths(config);
+
+    // Assert
+    expect(paths).toEqual(['$.rules[0].issuer']);
+  });
+
+  it('accepts a rule issuer that is configured', () => {
+    // Arrange
+    const config = validConfig();
+    config.rules[0]!.issuer = ISSUER;
+
+    // Act
+    const paths = issuePaths(config);
+
+    // Assert
+    expect(paths).toEqual([]);
+  });
+
+  it('rejects an issuer with neither audience nor clientIds', () => {
+    // Arrange
+    const config = validConfig();
+    delete config.issuers[0]!.audience;
+
+    // Act
+    const result = parseConfig(config);
+
+    // Assert
+    expect(result).toEqual({
+      ok: false,
+      issues: [
+        {
+          path: '$.issuers[0]',
+          message:
+            'set audience or clientIds (or both): a token must be bound to this API or to known clients',
+        },
+      ],
+    });
+  });
+
+  it('rejects a rule whose only claim path is __proto__, naming that key', () => {
+    // Arrange: JSON.parse makes "__proto__" an own key, as it would be in a config file.
+    const config = validConfig();
+    const text = JSON.stringify(config).replace('"claims":{"groups":', '"claims":{"__proto__":');
+
+    // Act
+    const result = parseConfigText(text);
+
+    // Assert
+    expect(text).toContain('"__proto__":"readers"');
+    expect(result.ok || result.issues.map((i) => i.path)).toEqual(['$.rules[0].claims.__proto__']);
+  });
+
+  it('rejects a __proto__ condition next to others instead of silently dropping it', () => {
+    // Arrange: zod's record parsing would drop the key and leave a looser rule.
+    const config = validConfig();
+    const text = JSON.stringify(config).replace(
+      '"claims":{"groups":"readers"',
+      '"claims":{"groups":"readers","__proto__":"x"',
+    );
+
+    // Act
+    const result = parseConfigText(text);
+
+    // Assert
+    expect(text).toContain('"__proto__":"x"');
+    expect(result.ok || result.issues.map((i) => i.path)).toEqual(['$.rules[0].claims.__proto__']);
+  });
+
+  it.each(['prototype', 'realm_access.constructor'])('rejects the claim path %s', (path) => {
+    // Arrange
+    const config = validConfig();
+    config.rules[0]!.claims = { groups: 'readers', [path]: 'x' };
+
+    // Act
+    const paths = issuePaths(config);
+
+    // Assert
+    expect(paths).toHaveLength(1);
+    expect(paths[0]).toMatch(/^\$\.rules\[0\]\.claims/);
+  });
+});
