@@ -21,7 +21,9 @@ const common = {
   mainFields: ['module', 'main'],
   define: { __AUTHORIZER_VERSION__: JSON.stringify(version) },
   // Some CommonJS dependencies call require() for Node built-ins.
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
   metafile: true,
@@ -48,4 +50,6 @@ if (existsSync('src/cli/main.ts')) {
 }
 
 const size = (file) => `${(readFileSync(file).length / 1024).toFixed(1)} KiB`;
-console.log(`built dist/handler.mjs (${size('dist/handler.mjs')})${existsSync('dist/cli.mjs') ? `, dist/cli.mjs (${size('dist/cli.mjs')})` : ''}`);
+console.log(
+  `built dist/handler.mjs (${size('dist/handler.mjs')})${existsSync('dist/cli.mjs') ? `, dist/cli.mjs (${size('dist/cli.mjs')})` : ''}`,
+);

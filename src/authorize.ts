@@ -42,7 +42,11 @@ export interface AuthorizeResult {
 }
 
 /** Runs the whole pipeline; never throws, never outlives the deadline. */
-export async function authorize(event: unknown, deps: AuthorizeDeps, deadline: Deadline): Promise<AuthorizeResult> {
+export async function authorize(
+  event: unknown,
+  deps: AuthorizeDeps,
+  deadline: Deadline,
+): Promise<AuthorizeResult> {
   const trail = new Trail();
   const run = runPipeline(event, deps, deadline, trail).catch(() =>
     trail.finish('internal_error', 'request', 'unexpected error (details withheld)'),
@@ -101,14 +105,19 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
     return trail.finish('unknown_datastore', 'request', 'datastoreId is not in the configured datastores');
   }
   if (!isKnownOperation(operation) && !isOperationNamedByRules(config.rules, operation)) {
-    return trail.finish('unknown_operation', 'request', 'operation is not a HealthImaging DICOMweb operation');
+    return trail.finish(
+      'unknown_operation',
+      'request',
+      'operation is not a HealthImaging DICOMweb operation',
+    );
   }
 
   // 3. Size cap, strict compact-JWS grammar, header, unverified payload (no I/O, no crypto).
   const inspected = inspectToken(bearerToken);
   if (!inspected.ok) {
     if (inspected.alg !== undefined) d.alg = inspected.alg;
-    if (inspected.kid !== undefined) d.kid = sanitize(inspected.kid);
+    const kid = sanitize(inspected.kid);
+    if (kid !== undefined) d.kid = kid;
     const step: StepName = inspected.reason.startsWith('token_')
       ? 'format'
       : inspected.reason === 'claims_invalid'
@@ -118,20 +127,27 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
   }
   const { header, payload } = inspected.token;
   d.alg = header.alg;
-  d.kid = sanitize(header.kid);
+  const kid = sanitize(header.kid);
+  if (kid !== undefined) d.kid = kid;
   trail.pass('format', 'compact JWS, three canonical base64url segments, within the size cap');
-  trail.pass('header', `alg ${header.alg}, kid present${typeof header.typ === 'string' ? `, typ ${sanitize(header.typ, 32)}` : ''}`);
+  trail.pass(
+    'header',
+    `alg ${header.alg}, kid present${typeof header.typ === 'string' ? `, typ ${sanitize(header.typ, 32)}` : ''}`,
+  );
 
   // 4. Issuer pre-selected by exact match: an unknown issuer never causes network I/O.
   const iss = Object.hasOwn(payload, 'iss') ? payload['iss'] : undefined;
   const issuer: IssuerConfig | undefined =
     typeof iss === 'string' ? config.issuers.find((candidate) => candidate.issuer === iss) : undefined;
   if (!issuer) {
-    if (typeof iss === 'string') d.iss = sanitize(iss, 256);
+    const shownIss = sanitize(iss, 256);
+    if (shownIss !== undefined) d.iss = shownIss;
     return trail.finish(
       'issuer_invalid',
       'issuer',
-      typeof iss === 'string' ? 'iss is not a configured issuer (compared byte for byte)' : 'iss is absent or not a string',
+      typeof iss === 'string'
+        ? 'iss is not a configured issuer (compared byte for byte)'
+        : 'iss is absent or not a string',
     );
   }
   d.iss = issuer.issuer;
@@ -141,7 +157,10 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
 
   // 5. Key from the warm cache (bounded refetch, deadline-bounded fetch).
   const key = await deps.keys.getKey({ issuer, kid: header.kid, alg: header.alg, deadline });
-  d.keys = key.keysAgeMs === undefined ? { cacheState: key.cacheState } : { cacheState: key.cacheState, keysAgeMs: key.keysAgeMs };
+  d.keys =
+    key.keysAgeMs === undefined
+      ? { cacheState: key.cacheState }
+      : { cacheState: key.cacheState, keysAgeMs: key.keysAgeMs };
   if (!key.ok) return trail.finish(key.reason, 'key', key.detail);
   trail.pass('key', `key found in the issuer's JWKS (cache ${key.cacheState})`);
 
@@ -151,7 +170,10 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
   trail.pass('signature', `${header.alg} signature verified`);
 
   // 7. Claims, against the injected clock.
-  const claims = validateClaims(payload, issuer, { nowMs: deps.now(), maxTokenAgeSeconds: config.maxTokenAgeSeconds });
+  const claims = validateClaims(payload, issuer, {
+    nowMs: deps.now(),
+    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
+  });
   if (!claims.ok) return trail.finish(claims.reason, 'claims', claims.detail);
   const facts = claims.facts;
   d.verified = {
@@ -166,7 +188,13 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
   trail.pass('claims', 'time claims, token type, tenant, audience and client accepted');
 
   // 8. Policy: pure first-match evaluation.
-  const outcome = evaluatePolicy({ claims: payload, issuer: issuer.issuer, operation, datastoreId, rules: config.rules });
+  const outcome = evaluatePolicy({
+    claims: payload,
+    issuer: issuer.issuer,
+    operation,
+    datastoreId,
+    rules: config.rules,
+  });
   trail.policyTrace = outcome.trace;
   if (outcome.reason !== 'allowed') {
     return trail.finish(
@@ -180,7 +208,11 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
   if (deps.roleAllowlist && !deps.roleAllowlist.has(outcome.roleArn)) {
     // A tampered configuration value must not hand out a role the deployment did not allow.
     d.rule = outcome.rule;
-    return trail.finish('internal_error', 'policy', `rule ${outcome.rule} names a role outside the deployment allowlist`);
+    return trail.finish(
+      'internal_error',
+      'policy',
+      `rule ${outcome.rule} names a role outside the deployment allowlist`,
+    );
   }
   d.rule = outcome.rule;
   d.roleArn = outcome.roleArn;

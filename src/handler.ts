@@ -22,7 +22,11 @@ const AUTHORIZER_VERSION = typeof __AUTHORIZER_VERSION__ === 'string' ? __AUTHOR
 const env: Readonly<Record<string, string | undefined>> = { ...process.env };
 const moduleStartedAt = monotonicClock();
 const write = stdoutWriter;
-const logEvent = (level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: Parameters<typeof buildEventLine>[2]) => {
+const logEvent = (
+  level: 'INFO' | 'WARN' | 'ERROR',
+  message: string,
+  fields: Parameters<typeof buildEventLine>[2],
+) => {
   try {
     write(buildEventLine(level, message, fields, systemClock()));
   } catch {
@@ -122,7 +126,11 @@ async function initialize(): Promise<void> {
     });
     return;
   }
-  await raceSignal(deps.keys.prefetch(state.loaded.config.issuers, AbortSignal.timeout(INIT_BUDGET_MS)), initSignal, () => undefined);
+  await raceSignal(
+    deps.keys.prefetch(state.loaded.config.issuers, AbortSignal.timeout(INIT_BUDGET_MS)),
+    initSignal,
+    () => undefined,
+  );
 }
 
 try {
@@ -135,10 +143,12 @@ let coldStart = true;
 
 function invocationBudget(context: Context | undefined, isColdStart: boolean): number {
   let budget = BUDGET_MS;
-  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+  const remaining =
+    typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
   if (typeof remaining === 'number' && Number.isFinite(remaining)) budget = Math.min(budget, remaining - 100);
   // An on-demand cold start already spent part of HealthImaging's second on init.
-  if (isColdStart && INIT_TYPE === 'on-demand') budget = Math.min(budget, BUDGET_MS - (monotonicClock() - moduleStartedAt));
+  if (isColdStart && INIT_TYPE === 'on-demand')
+    budget = Math.min(budget, BUDGET_MS - (monotonicClock() - moduleStartedAt));
   return Math.max(budget, MIN_INVOCATION_BUDGET_MS);
 }
 

@@ -16,7 +16,10 @@ describe('reason codes', () => {
 
   it('are documented in the README exactly as the code declares them', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const block = readme.split('<!-- reason-codes:start -->')[1]?.split('<!-- reason-codes:end -->')[0]?.trim();
+    const block = readme
+      .split('<!-- reason-codes:start -->')[1]
+      ?.split('<!-- reason-codes:end -->')[0]
+      ?.trim();
     expect(block).toBe(renderReasonTable());
   });
 });

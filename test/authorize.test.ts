@@ -1,0 +1,119 @@
+/**
+ * authorize() with injected dependencies: the safety nets that well-behaved dependencies never
+ * trigger (deadline_exceeded, internal_error), and the guarantee that nothing escapes or overruns.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { type AuthorizeDeps, authorize } from '../src/authorize.ts';
+import type { ConfigState } from '../src/config/config-loader.ts';
+import { parseConfig } from '../src/config/schema.ts';
+import { createDeadline } from '../src/keys/deadline.ts';
+import type { KeyLookupResult, KeyStore } from '../src/keys/key-store.ts';
+import { epoch, makeKey, signToken } from './helpers/keys.ts';
+
+const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+const ISS = 'https://idp.example.org';
+const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+
+function loadedConfig(): ConfigState {
+  const parsed = parseConfig({
+    issuers: [{ issuer: ISS, jwksUri: 'https://idp.example.org/jwks', audience: 'api' }],
+    rules: [{ name: 'readers', claims: { scope: 'read' }, roleArn: 'arn:aws:iam::111122223333:role/R' }],
+  });
+  if (!parsed.ok) throw new Error('test config invalid');
+  return { ok: true, loaded: { config: parsed.config, version: 'test', source: 'inline' } };
+}
+
+async function event() {
+  const key = await makeKey('RS256', 'k1');
+  const token = await signToken(key, {
+    iss: ISS,
+    sub: 's',
+    aud: 'api',
+    scope: 'read',
+    iat: epoch(NOW, -10),
+    exp: epoch(NOW, 300),
+  });
+  return { key, event: { datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: token } };
+}
+
+const unusedKeys = {
+  getKey: () => Promise.reject(new Error('not expected')),
+  prefetch: () => Promise.resolve(),
+  snapshot: () => ({ kids: [] }),
+  clear: () => undefined,
+} as unknown as KeyStore;
+
+describe('authorize', () => {
+  it('denies with deadline_exceeded when a dependency ignores its signal past the budget', async () => {
+    const deps: AuthorizeDeps = {
+      config: { load: () => new Promise<ConfigState>(() => undefined) },
+      keys: unusedKeys,
+      now: () => NOW,
+    };
+    const { event: e } = await event();
+    const started = performance.now();
+    const { decision } = await authorize(e, deps, createDeadline(60));
+    expect(decision.reason).toBe('deadline_exceeded');
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('denies with internal_error when a dependency throws', async () => {
+    const deps: AuthorizeDeps = {
+      config: { load: async () => loadedConfig() },
+      keys: { ...unusedKeys, getKey: () => Promise.reject(new TypeError('boom')) },
+      now: () => NOW,
+    };
+    const { event: e } = await event();
+    const { decision } = await authorize(e, deps, createDeadline(500));
+    expect(decision.reason).toBe('internal_error');
+    expect(JSON.stringify(decision)).not.toContain('boom');
+  });
+
+  it('allows with the rule role and records the verified facts and every passed step', async () => {
+    const { key, event: e } = await event();
+    const { importJWK } = await import('jose');
+    const cryptoKey = (await importJWK(key.jwk, 'RS256')) as Extract<KeyLookupResult, { ok: true }>['key'];
+    const deps: AuthorizeDeps = {
+      config: { load: async () => loadedConfig() },
+      keys: {
+        ...unusedKeys,
+        getKey: async () => ({ ok: true, key: cryptoKey, cacheState: 'fresh', keysAgeMs: 5 }),
+      },
+      now: () => NOW,
+    };
+    const { decision, policyTrace } = await authorize(e, deps, createDeadline(500));
+    expect(decision.reason).toBe('allowed');
+    expect(decision.roleArn).toBe('arn:aws:iam::111122223333:role/R');
+    expect(decision.verified).toMatchObject({ iss: ISS, sub: 's' });
+    expect(decision.steps.map((s) => s.step)).toEqual([
+      'request',
+      'config',
+      'format',
+      'header',
+      'issuer',
+      'key',
+      'signature',
+      'claims',
+      'policy',
+    ]);
+    expect(policyTrace?.[0]?.outcome).toBe('matched');
+  });
+
+  it('uses the injected clock for time claims (a token valid now is expired a day later)', async () => {
+    const { key, event: e } = await event();
+    const { importJWK } = await import('jose');
+    const cryptoKey = (await importJWK(key.jwk, 'RS256')) as Extract<KeyLookupResult, { ok: true }>['key'];
+    const deps: AuthorizeDeps = {
+      config: { load: async () => loadedConfig() },
+      keys: {
+        ...unusedKeys,
+        getKey: async () => ({ ok: true, key: cryptoKey, cacheState: 'fresh', keysAgeMs: 5 }),
+      },
+      now: () => NOW + 86_400_000,
+    };
+    const { decision } = await authorize(e, deps, createDeadline(500));
+    expect(decision.reason).toBe('token_expired');
+    expect(decision.verified).toBeUndefined();
+  });
+});
