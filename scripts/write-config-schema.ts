@@ -33,7 +33,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   writeFileSync(CONFIG_SCHEMA_PATH, configJsonSchemaText());
   // The repo's formatter owns the layout (it keeps short arrays on one line), so `npm run lint`
   // stays clean after every regeneration; the test compares content, not whitespace.
-  const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
-  execFileSync(process.execPath, [biome, 'format', '--write', CONFIG_SCHEMA_PATH], { stdio: 'inherit' });
+  const prettier = createRequire(import.meta.url).resolve('prettier/bin/prettier.cjs');
+  execFileSync(process.execPath, [prettier, '--write', CONFIG_SCHEMA_PATH], { stdio: 'inherit' });
   console.log(`wrote ${CONFIG_SCHEMA_PATH}`);
 }

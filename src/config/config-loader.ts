@@ -87,8 +87,7 @@ const TIMED_OUT: ConfigFailure = {
 };
 
 type Setup =
-  | { ok: true; source: ConfigSource; label: string; ttlMs: number }
-  | { ok: false; state: ConfigFailure };
+  { ok: true; source: ConfigSource; label: string; ttlMs: number } | { ok: false; state: ConfigFailure };
 
 /** One cache generation; reset() starts a new one so late reads cannot write into it. */
 interface Cache {

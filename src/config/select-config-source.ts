@@ -11,9 +11,7 @@ export const CONFIG_ENV = {
 } as const;
 
 export type ConfigSource =
-  | { kind: 'inline'; text: string }
-  | { kind: 'file'; path: string }
-  | { kind: 'parameter'; name: string };
+  { kind: 'inline'; text: string } | { kind: 'file'; path: string } | { kind: 'parameter'; name: string };
 
 export type ConfigSourceSelection =
   | { ok: true; source: ConfigSource }

@@ -9,15 +9,7 @@ import type { Reason } from './reason-codes.ts';
 
 /** The pipeline steps in order (SECURITY.md §2 "Pipeline order"). */
 export type StepName =
-  | 'request'
-  | 'config'
-  | 'format'
-  | 'header'
-  | 'issuer'
-  | 'key'
-  | 'signature'
-  | 'claims'
-  | 'policy';
+  'request' | 'config' | 'format' | 'header' | 'issuer' | 'key' | 'signature' | 'claims' | 'policy';
 
 export interface Step {
   step: StepName;

@@ -8,8 +8,7 @@
 import { isAllowedEndpointUrl } from '../config/schema.ts';
 
 export type ParseDiscoveryResult =
-  | { ok: true; jwksUri: string }
-  | { ok: false; cause: 'issuer_mismatch' | 'invalid'; detail: string };
+  { ok: true; jwksUri: string } | { ok: false; cause: 'issuer_mismatch' | 'invalid'; detail: string };
 
 /** PRODUCT.md §4: the issuer with any trailing `/` removed, plus the well-known path. */
 export function discoveryUrl(issuer: string): string {

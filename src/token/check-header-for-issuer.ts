@@ -9,8 +9,7 @@ import { asciiLowerCase } from './ascii-lower-case.ts';
 import type { JoseHeaderFacts } from './inspect-token.ts';
 
 export type HeaderCheckResult =
-  | { ok: true }
-  | { ok: false; reason: 'alg_not_allowed' | 'typ_invalid'; detail: string };
+  { ok: true } | { ok: false; reason: 'alg_not_allowed' | 'typ_invalid'; detail: string };
 
 const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
 

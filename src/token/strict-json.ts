@@ -13,11 +13,7 @@ export interface StrictJsonLimits {
 }
 
 export type StrictJsonError =
-  | 'invalid_utf8'
-  | 'invalid_json'
-  | 'duplicate_key'
-  | 'too_deep'
-  | 'too_many_members';
+  'invalid_utf8' | 'invalid_json' | 'duplicate_key' | 'too_deep' | 'too_many_members';
 
 export type StrictJsonResult = { ok: true; value: unknown } | { ok: false; error: StrictJsonError };
 

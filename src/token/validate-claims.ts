@@ -30,8 +30,7 @@ export interface ValidateClaimsOptions {
 }
 
 export type ValidateClaimsResult =
-  | { ok: true; facts: TokenFacts }
-  | { ok: false; reason: Reason; detail: string };
+  { ok: true; facts: TokenFacts } | { ok: false; reason: Reason; detail: string };
 
 const STRING_CLAIMS = ['sub', 'jti', 'client_id', 'azp', 'appid'] as const;
 const NUMBER_CLAIMS = ['exp', 'iat', 'nbf'] as const;

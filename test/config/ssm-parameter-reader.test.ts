@@ -9,8 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConfigLoader } from '../../src/config/config-loader.ts';
 import { createSsmParameterReader } from '../../src/config/ssm-parameter-reader.ts';
+import { loopbackClientConfig, type SsmServer, startSsmServer } from '../helpers/ssm-server.ts';
 import { validConfigText } from './config-fixtures.ts';
-import { loopbackClientConfig, type SsmServer, startSsmServer } from './ssm-server.ts';
 
 const NAME = '/ahi/authorizer/config';
 const live = () => new AbortController().signal;

@@ -66,7 +66,8 @@ const AUTHORIZER_VARS = [
 ];
 
 export async function loadHandler(env: Record<string, string>): Promise<LoadedHandler> {
-  const saved = new Map(AUTHORIZER_VARS.map((name) => [name, process.env[name]]));
+  const names = [...new Set([...AUTHORIZER_VARS, ...Object.keys(env)])];
+  const saved = new Map(names.map((name) => [name, process.env[name]]));
   for (const name of AUTHORIZER_VARS) delete process.env[name];
   Object.assign(process.env, env);
   const lines: string[] = [];
