@@ -175,16 +175,7 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
     maxTokenAgeSeconds: config.maxTokenAgeSeconds,
   });
   if (!claims.ok) return trail.finish(claims.reason, 'claims', claims.detail);
-  const facts = claims.facts;
-  d.verified = {
-    iss: facts.iss,
-    sub: facts.sub,
-    iat: facts.iat,
-    exp: facts.exp,
-    ...(facts.clientId !== undefined && { clientId: facts.clientId }),
-    ...(facts.tid !== undefined && { tid: facts.tid }),
-    ...(facts.jti !== undefined && { jti: facts.jti }),
-  };
+  d.verified = claims.facts;
   trail.pass('claims', 'time claims, token type, tenant, audience and client accepted');
 
   // 8. Policy: pure first-match evaluation.

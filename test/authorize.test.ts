@@ -9,7 +9,7 @@ import type { ConfigState } from '../src/config/config-loader.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { createDeadline } from '../src/keys/deadline.ts';
 import type { KeyLookupResult, KeyStore } from '../src/keys/key-store.ts';
-import { epoch, makeKey, signToken } from './helpers/keys.ts';
+import { epoch, makeKey, signToken, type TestKey } from './helpers/keys.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const ISS = 'https://idp.example.org';
@@ -22,6 +22,20 @@ function loadedConfig(): ConfigState {
   });
   if (!parsed.ok) throw new Error('test config invalid');
   return { ok: true, loaded: { config: parsed.config, version: 'test', source: 'inline' } };
+}
+
+/** Deps whose key store returns the test key, as a warm cache would. */
+async function depsWithKey(key: TestKey, nowMs: number): Promise<AuthorizeDeps> {
+  const { importJWK } = await import('jose');
+  const cryptoKey = (await importJWK(key.jwk, 'RS256')) as Extract<KeyLookupResult, { ok: true }>['key'];
+  return {
+    config: { load: async () => loadedConfig() },
+    keys: {
+      ...unusedKeys,
+      getKey: async () => ({ ok: true, key: cryptoKey, cacheState: 'fresh', keysAgeMs: 5 }),
+    },
+    now: () => nowMs,
+  };
 }
 
 async function event() {
@@ -72,16 +86,7 @@ describe('authorize', () => {
 
   it('allows with the rule role and records the verified facts and every passed step', async () => {
     const { key, event: e } = await event();
-    const { importJWK } = await import('jose');
-    const cryptoKey = (await importJWK(key.jwk, 'RS256')) as Extract<KeyLookupResult, { ok: true }>['key'];
-    const deps: AuthorizeDeps = {
-      config: { load: async () => loadedConfig() },
-      keys: {
-        ...unusedKeys,
-        getKey: async () => ({ ok: true, key: cryptoKey, cacheState: 'fresh', keysAgeMs: 5 }),
-      },
-      now: () => NOW,
-    };
+    const deps = await depsWithKey(key, NOW);
     const { decision, policyTrace } = await authorize(e, deps, createDeadline(500));
     expect(decision.reason).toBe('allowed');
     expect(decision.roleArn).toBe('arn:aws:iam::111122223333:role/R');
@@ -102,16 +107,7 @@ describe('authorize', () => {
 
   it('uses the injected clock for time claims (a token valid now is expired a day later)', async () => {
     const { key, event: e } = await event();
-    const { importJWK } = await import('jose');
-    const cryptoKey = (await importJWK(key.jwk, 'RS256')) as Extract<KeyLookupResult, { ok: true }>['key'];
-    const deps: AuthorizeDeps = {
-      config: { load: async () => loadedConfig() },
-      keys: {
-        ...unusedKeys,
-        getKey: async () => ({ ok: true, key: cryptoKey, cacheState: 'fresh', keysAgeMs: 5 }),
-      },
-      now: () => NOW + 86_400_000,
-    };
+    const deps = await depsWithKey(key, NOW + 86_400_000);
     const { decision } = await authorize(e, deps, createDeadline(500));
     expect(decision.reason).toBe('token_expired');
     expect(decision.verified).toBeUndefined();

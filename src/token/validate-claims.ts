@@ -7,20 +7,12 @@
 
 import type { IssuerConfig } from '../config/schema.ts';
 import type { Reason } from '../decision/reason-codes.ts';
+import type { VerifiedFacts } from '../decision/decision.ts';
 import { asciiLowerCase } from './ascii-lower-case.ts';
 import { jsonTypeName } from './json-type-name.ts';
 
-/** The verified facts later stages (policy, audit log) may use. */
-export interface TokenFacts {
-  iss: string;
-  sub: string;
-  clientId?: string;
-  tid?: string;
-  jti?: string;
-  iat: number;
-  exp: number;
-  nbf?: number;
-}
+/** The verified facts later stages (policy, audit log) may use: the Decision's vocabulary plus nbf. */
+export type TokenFacts = VerifiedFacts & { nbf?: number };
 
 export interface ValidateClaimsOptions {
   /** The injected clock (STYLE.md convention 4), epoch milliseconds. */
