@@ -45,6 +45,9 @@ if (existsSync('src/cli/main.ts')) {
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
+    // The CLI runs where the package is installed: its npm dependencies (oidc-provider for the
+    // sandbox among them) stay external instead of being bundled.
+    packages: 'external',
     banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
   });
 }
