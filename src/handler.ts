@@ -13,7 +13,12 @@ import { createConfigLoader } from './config/config-loader.ts';
 import { type AuthResult, DENY_INVALID, toAuthResult } from './contract/healthimaging.ts';
 import { createDeadline, raceSignal } from './keys/deadline.ts';
 import { createKeyStore } from './keys/key-store.ts';
-import { buildAuditRecord, buildEventLine, stdoutWriter } from './observability/audit-line.ts';
+import {
+  buildAuditRecord,
+  buildEventLine,
+  buildIdpFetchRecord,
+  stdoutWriter,
+} from './observability/audit-line.ts';
 
 declare const __AUTHORIZER_VERSION__: string | undefined;
 const AUTHORIZER_VERSION = typeof __AUTHORIZER_VERSION__ === 'string' ? __AUTHORIZER_VERSION__ : 'dev';
@@ -55,6 +60,11 @@ const INIT_BUDGET_MS = intFromEnv(
   0,
   9_000,
 );
+/**
+ * While the IdP fails, the last good keys keep serving up to this age (default 1 h). At most 12 h,
+ * HealthImaging's own token window: a longer bound would outlive every token those keys signed.
+ */
+const KEYS_MAX_STALE_SECONDS = intFromEnv('AUTHORIZER_KEYS_MAX_STALE_SECONDS', 3_600, 300, 43_200);
 /** Below this there is no point starting: answer with what the caches already hold. */
 const MIN_INVOCATION_BUDGET_MS = 50;
 
@@ -95,14 +105,12 @@ const deps: AuthorizeDeps = {
     },
   }),
   keys: createKeyStore({
+    maxStaleMs: KEYS_MAX_STALE_SECONDS * 1000,
     onFetch: (event) => {
-      if (event.outcome !== 'ok') {
-        logEvent('WARN', 'identity provider fetch failed', {
-          issuer: event.issuer,
-          kind: event.kind,
-          outcome: event.outcome,
-          ms: Math.round(event.ms),
-        });
+      try {
+        write(JSON.stringify(buildIdpFetchRecord(event, systemClock())));
+      } catch {
+        // Metrics must never break key lookup.
       }
     },
   }),

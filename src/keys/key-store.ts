@@ -4,14 +4,20 @@
  * in the object `createKeyStore` returns:
  * - key: issuer + pinned jwksUri (a config change to the pinned URL starts a new entry); the
  *   discovered jwks_uri is cached in the entry with the keys;
- * - TTL: keys older than `softTtlMs` are refreshed on use; while the IdP fails, the last good keys
- *   keep serving as 'stale' up to `maxStaleMs` (F3-F9, F13), then the issuer is `idp_unavailable`;
+ * - TTL: keys older than `softTtlMs` are still served at once while a refresh runs in the
+ *   background (the request that notices does not pay for it); while the IdP fails, the last good
+ *   keys keep serving as 'stale' up to `maxStaleMs` (F3-F9, F13), then the issuer is
+ *   `idp_unavailable` until a fetch succeeds. Lambda freezes between invocations, so a background
+ *   refresh has its own timeout, not the triggering request's, and simply finishes (or times out)
+ *   in a later invocation; the single-flight promise tolerates that;
  * - bounds: at most 64 issuer entries (oldest evicted); keys per entry bounded by the body cap;
  *   imported CryptoKeys per kid+alg of the current key set only;
  * - single-flight: one refresh per issuer at a time, shared by concurrent lookups and prefetch;
  *   every caller waits only until its own deadline reserve (F1, F20), so no IdP can make it late.
  * Network I/O is rate limited: an unknown kid refetches at most once per issuer per cooldown
- * (SECURITY.md row 33), and after a failure nothing is fetched for a backoff (Retry-After honoured).
+ * (SECURITY.md row 33), and after a failure nothing is fetched for a backoff that doubles from
+ * `failureBackoffMs` to `maxFailureBackoffMs` with consecutive failures (F3; Envoy's 1 s floor),
+ * never shorter than a capped Retry-After (F4).
  */
 
 import { type CryptoKey, importJWK } from 'jose';
@@ -43,12 +49,14 @@ export interface KeyStoreOptions {
   now?: MonotonicClock;
   /** Unknown-kid refetch at most once per issuer per this; default 30_000. */
   refetchCooldownMs?: number;
-  /** Keys older than this are refreshed on use; default 600_000. A failed refresh serves them as 'stale'. */
+  /** Keys older than this are refreshed in the background on use; default 300_000. */
   softTtlMs?: number;
   /** Last good keys are never served older than this (F3 max-staleness bound); default 3_600_000. */
   maxStaleMs?: number;
-  /** After a failed fetch with nothing cached, answer idp_unavailable without I/O for this long; default 1_000. */
+  /** First backoff after a failed fetch (no I/O meanwhile; idp_unavailable if nothing is cached); default 1_000. */
   failureBackoffMs?: number;
+  /** The backoff doubles per consecutive failure up to this; default 30_000. */
+  maxFailureBackoffMs?: number;
   /** Cap for one fetch; default 2_000 (also bounded by the caller's deadline). */
   fetchTimeoutMs?: number;
   /** Time left for the caller to answer; default 50. */
@@ -91,6 +99,8 @@ export interface KeyStore {
   prefetch(issuers: readonly IssuerConfig[], signal: AbortSignal): Promise<void>;
   /** For the CLI; no I/O. */
   snapshot(issuer: IssuerConfig): KeySnapshot;
+  /** Resolves when no refresh is in flight (a background refresh included); never rejects. */
+  idle(): Promise<void>;
   clear(): void;
 }
 
@@ -115,6 +125,7 @@ interface Entry {
   keySet?: KeySet;
   lastAttemptAt?: number;
   backoffUntil?: number;
+  consecutiveFailures?: number;
   lastError?: string;
   inflight?: Promise<RefreshResult>;
 }
@@ -130,9 +141,10 @@ type Selection =
 export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
   const now = options.now ?? monotonicClock;
   const refetchCooldownMs = options.refetchCooldownMs ?? 30_000;
-  const softTtlMs = options.softTtlMs ?? 600_000;
+  const softTtlMs = options.softTtlMs ?? 300_000;
   const maxStaleMs = Math.max(options.maxStaleMs ?? 3_600_000, softTtlMs);
   const failureBackoffMs = options.failureBackoffMs ?? 1_000;
+  const maxFailureBackoffMs = Math.max(options.maxFailureBackoffMs ?? 30_000, failureBackoffMs);
   const fetchTimeoutMs = options.fetchTimeoutMs ?? 2_000;
   const answerReserveMs = options.answerReserveMs ?? 50;
   const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -194,8 +206,11 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
 
   function failed(entry: Entry, detail: string, retryAfterSeconds?: number): RefreshResult {
     const retryAfterMs = Math.min((retryAfterSeconds ?? 0) * 1000, MAX_RETRY_AFTER_MS);
+    const failures = (entry.consecutiveFailures ?? 0) + 1;
+    entry.consecutiveFailures = failures;
+    const exponential = Math.min(failureBackoffMs * 2 ** Math.min(failures - 1, 30), maxFailureBackoffMs);
     entry.lastError = detail;
-    entry.backoffUntil = now() + Math.max(failureBackoffMs, retryAfterMs);
+    entry.backoffUntil = now() + Math.max(exponential, retryAfterMs);
     return { ok: false, detail };
   }
 
@@ -246,8 +261,11 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     entry.keySet = buildKeySet(parsed.keys, parsed.dropped, now());
     delete entry.lastError;
     delete entry.backoffUntil;
+    delete entry.consecutiveFailures;
     return { ok: true };
   }
+
+  const backgroundSignal: SignalFactory = () => AbortSignal.timeout(fetchTimeoutMs);
 
   const fetchOption = (): { fetch?: typeof globalThis.fetch } =>
     fetchImpl === undefined ? {} : { fetch: fetchImpl };
@@ -285,13 +303,9 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
         return unavailable(result.ok ? 'no keys after fetch' : result.detail);
       state = 'refetched';
     } else if (now() - set.fetchedAt > softTtlMs) {
-      if (entry.inflight || mayFetch(entry)) {
-        const result = await refreshWithin();
-        state = result.ok ? 'refetched' : 'stale';
-        set = usableSet(entry) ?? set;
-      } else {
-        state = 'stale';
-      }
+      // Serve what we have now; refresh in the background with its own timeout (not this request's).
+      if (!entry.inflight && mayFetch(entry)) void refresh(entry, backgroundSignal);
+      state = 'stale';
     }
 
     const first = select(set, kid, alg);
@@ -386,6 +400,11 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
           : { ageMs: Math.max(0, now() - set.fetchedAt), dropped: [...set.dropped] }),
         ...(entry?.lastError === undefined ? {} : { lastError: entry.lastError }),
       };
+    },
+
+    async idle() {
+      const running = [...entries.values()].flatMap((entry) => (entry.inflight ? [entry.inflight] : []));
+      await Promise.allSettled(running);
     },
 
     clear() {

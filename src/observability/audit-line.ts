@@ -45,6 +45,8 @@ export interface AuditRecord {
   latencyMs: number;
   authorizerVersion: string;
   decisions: 1;
+  /** 1 when the key came from the warm cache without waiting for a fetch (fresh or stale). */
+  keyCacheHit?: 0 | 1;
   _aws: {
     Timestamp: number;
     CloudWatchMetrics: {
@@ -104,6 +106,11 @@ export function buildAuditRecord(decision: Decision, facts: InvocationFacts): Au
   put('kid', sanitize(decision.kid, 128));
   put('alg', sanitize(decision.alg, 16));
   put('keyCache', decision.keys?.cacheState);
+  if (decision.keys) {
+    const cacheState = decision.keys.cacheState;
+    record.keyCacheHit = cacheState === 'fresh' || cacheState === 'stale' ? 1 : 0;
+    record._aws.CloudWatchMetrics[0]?.Metrics.push({ Name: 'keyCacheHit', Unit: 'Count' });
+  }
   put('keysAgeMs', decision.keys?.keysAgeMs === undefined ? undefined : Math.round(decision.keys.keysAgeMs));
   put('configVersion', decision.configVersion);
   return record;
@@ -116,7 +123,48 @@ export const stdoutWriter: LineWriter = (line) => {
   process.stdout.write(`${line}\n`);
 };
 
-/** Operational events (config problems, IdP fetch failures): never token data. */
+export interface IdpFetchFacts {
+  issuer: string;
+  kind: 'discovery' | 'jwks';
+  url: string;
+  /** 'ok' or the failure cause: timeout, status, too_large, invalid, redirect, network, issuer_mismatch, no_usable_keys. */
+  outcome: string;
+  ms: number;
+}
+
+/**
+ * One line per discovery/JWKS fetch (rare: refreshes and cold starts), also an EMF record so fetch
+ * outcomes by cause can be graphed and alarmed on: metrics `idpFetches` and `idpFetchMs`,
+ * dimensions `kind` + `outcome`. Never the response body.
+ */
+export function buildIdpFetchRecord(fetch: IdpFetchFacts, timestampMs: number): Record<string, unknown> {
+  return {
+    ts: new Date(timestampMs).toISOString(),
+    level: fetch.outcome === 'ok' ? 'INFO' : 'WARN',
+    message: 'identity provider fetch',
+    issuer: sanitize(fetch.issuer, 256),
+    kind: fetch.kind,
+    url: sanitize(fetch.url, 512),
+    outcome: fetch.outcome,
+    idpFetches: 1,
+    idpFetchMs: Math.round(fetch.ms * 100) / 100,
+    _aws: {
+      Timestamp: timestampMs,
+      CloudWatchMetrics: [
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [['kind', 'outcome']],
+          Metrics: [
+            { Name: 'idpFetches', Unit: 'Count' },
+            { Name: 'idpFetchMs', Unit: 'Milliseconds' },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+/** Operational events (config problems): never token data. */
 export function buildEventLine(
   level: 'INFO' | 'WARN' | 'ERROR',
   message: string,

@@ -106,7 +106,12 @@ describe('the built handler with its configuration in SSM Parameter Store', () =
   it('loads the lazily bundled SSM client, reads the parameter and records its version', async () => {
     ssm = await startSsmServer({ kind: 'parameter', value: JSON.stringify(configFor(rs)), version: 7 });
     process.env['AWS_ENDPOINT_URL_SSM'] = ssm.endpoint;
-    const h = await loadHandler({ AUTHORIZER_CONFIG_PARAMETER: '/healthimaging/authorizer/config' });
+    // Timing is not the point here (the hanging case below is): give init the provisioned-concurrency
+    // budget so a loaded CI machine cannot turn the first, cold SDK call into config_unavailable.
+    const h = await loadHandler({
+      AUTHORIZER_CONFIG_PARAMETER: '/healthimaging/authorizer/config',
+      AUTHORIZER_INIT_BUDGET_MS: '5000',
+    });
     const token = await rs.getToken('dicom-reader');
     const result = await h.invoke({ datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: token });
     expect(result).toEqual({ isTokenValid: true, roleArn: RO });

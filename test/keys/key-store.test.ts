@@ -449,6 +449,7 @@ describe('KeyStore: IdP failures', () => {
 
     // Act
     const first = await store.getKey(lookup(issuer, 'key-a'));
+    await store.idle(); // the background refresh fails with 503
     const second = await store.getKey(lookup(issuer, 'key-a'));
 
     // Assert
@@ -588,12 +589,15 @@ describe('KeyStore: rotation and refetch limits', () => {
     server.on('/jwks', { kind: 'json', body: jwksOf(keyB) });
     clock.advance(600_001);
 
-    // Act
+    // Act: past the soft TTL the old set still answers at once while the refresh runs behind it.
+    const beforeRefresh = await store.getKey(lookup(issuer, 'key-a'));
+    await store.idle();
     const removed = await store.getKey(lookup(issuer, 'key-a'));
     const kept = await store.getKey(lookup(issuer, 'key-b'));
 
     // Assert
-    expect(removed).toMatchObject({ ok: false, reason: 'kid_unknown', cacheState: 'refetched' });
+    expect(beforeRefresh).toMatchObject({ ok: true, cacheState: 'stale' });
+    expect(removed).toMatchObject({ ok: false, reason: 'kid_unknown', cacheState: 'fresh' });
     expect(kept).toMatchObject({ ok: true, cacheState: 'fresh' });
     expect(server.hits('/jwks')).toBe(2);
   });
@@ -724,6 +728,7 @@ describe('KeyStore: prefetch, snapshot, clear', () => {
     server.on('/jwks', { kind: 'status', status: 503 });
     clock.advance(601_000);
     await store.getKey(lookup(issuer, 'key-a'));
+    await store.idle();
 
     // Act
     const after = store.snapshot(issuer);
@@ -752,6 +757,105 @@ describe('KeyStore: prefetch, snapshot, clear', () => {
 
     // Assert
     expect(result).toMatchObject({ ok: true, cacheState: 'refetched' });
+    expect(server.hits('/jwks')).toBe(2);
+  });
+});
+
+describe('KeyStore: refresh without charging the request, backoff growth', () => {
+  it('answers from the expired-but-bounded key set at once and refreshes in the background', async () => {
+    // Arrange
+    server.on('/jwks', { kind: 'json', body: jwksOf(keyA) });
+    const { store, clock } = storeWith({ softTtlMs: 300_000 });
+    const issuer = pinned();
+    await store.getKey(lookup(issuer, 'key-a'));
+    server.on('/jwks', { kind: 'json', body: jwksOf(keyA, keyB), delayMs: 400 });
+    clock.advance(300_001);
+    const started = performance.now();
+
+    // Act
+    const during = await store.getKey(lookup(issuer, 'key-a'));
+    const elapsed = performance.now() - started;
+    await store.idle();
+    const after = await store.getKey(lookup(issuer, 'key-b'));
+
+    // Assert: the slow refresh (400 ms) was not on the request's path.
+    expect(during).toMatchObject({ ok: true, cacheState: 'stale' });
+    expect(elapsed).toBeLessThan(300);
+    expect(after).toMatchObject({ ok: true, cacheState: 'fresh' });
+    expect(server.hits('/jwks')).toBe(2);
+  });
+
+  it('doubles the backoff after each consecutive failure, from 1 s up to 30 s', async () => {
+    // Arrange
+    server.on('/jwks', { kind: 'status', status: 503 });
+    const { store, clock } = storeWith({ failureBackoffMs: 1_000, maxFailureBackoffMs: 30_000 });
+    const issuer = pinned();
+    const hitsAfter = async (advanceMs: number) => {
+      clock.advance(advanceMs);
+      await store.getKey(lookup(issuer, 'key-a'));
+      return server.hits('/jwks');
+    };
+
+    // Act: failures at t=0, 1, 3, 7, 15, 31 s; then the cap holds the gap at 30 s.
+    const observed = [
+      await hitsAfter(0), // 1st failure → 1 s
+      await hitsAfter(999), // inside 1 s: no fetch
+      await hitsAfter(1), // 2nd failure → 2 s
+      await hitsAfter(1_999), // inside 2 s: no fetch
+      await hitsAfter(1), // 3rd → 4 s
+      await hitsAfter(4_000), // 4th → 8 s
+      await hitsAfter(8_000), // 5th → 16 s
+      await hitsAfter(16_000), // 6th → 32 s capped to 30 s
+      await hitsAfter(29_999), // inside 30 s: no fetch
+      await hitsAfter(1), // 7th
+    ];
+
+    // Assert
+    expect(observed).toEqual([1, 1, 2, 2, 3, 4, 5, 6, 6, 7]);
+  });
+
+  it('resets the backoff to its floor after a good fetch', async () => {
+    // Arrange: two failures (backoff 2 s), then a success, then a failure (backoff back to 1 s).
+    const { store, clock } = storeWith({ failureBackoffMs: 1_000, softTtlMs: 1, refetchCooldownMs: 0 });
+    const issuer = pinned();
+    server.on('/jwks', { kind: 'status', status: 503 });
+    await store.getKey(lookup(issuer, 'key-a'));
+    clock.advance(1_000);
+    await store.getKey(lookup(issuer, 'key-a'));
+    clock.advance(2_000);
+    server.on('/jwks', { kind: 'json', body: jwksOf(keyA) });
+    expect(await store.getKey(lookup(issuer, 'key-a'))).toMatchObject({ ok: true });
+    server.on('/jwks', { kind: 'status', status: 503 });
+    clock.advance(10);
+    await store.getKey(lookup(issuer, 'key-a')); // starts a background refresh that fails
+    await store.idle();
+    const hitsAfterFailure = server.hits('/jwks');
+
+    // Act
+    clock.advance(1_000);
+    await store.getKey(lookup(issuer, 'key-a'));
+    await store.idle();
+
+    // Assert
+    expect(server.hits('/jwks')).toBe(hitsAfterFailure + 1);
+  });
+
+  it('caps a hostile Retry-After at 60 s', async () => {
+    // Arrange
+    server.on('/jwks', { kind: 'status', status: 429, headers: { 'retry-after': '86400' } });
+    const { store, clock } = storeWith({ failureBackoffMs: 1_000 });
+    const issuer = pinned();
+    await store.getKey(lookup(issuer, 'key-a'));
+
+    // Act
+    clock.advance(59_999);
+    await store.getKey(lookup(issuer, 'key-a'));
+    const withinCap = server.hits('/jwks');
+    clock.advance(1);
+    await store.getKey(lookup(issuer, 'key-a'));
+
+    // Assert
+    expect(withinCap).toBe(1);
     expect(server.hits('/jwks')).toBe(2);
   });
 });
