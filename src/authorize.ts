@@ -17,8 +17,9 @@ import type { KeyStore } from './keys/key-store.ts';
 import { sanitize } from './observability/sanitize.ts';
 import { evaluatePolicy, isOperationNamedByRules, type RuleTrace } from './policy/evaluate-policy.ts';
 import { checkHeaderForIssuer } from './token/check-header-for-issuer.ts';
-import { inspectToken } from './token/inspect-token.ts';
+import { inspectToken, type JoseHeaderFacts, MAX_TOKEN_LENGTH } from './token/inspect-token.ts';
 import { validateClaims } from './token/validate-claims.ts';
+import type { VerifiedTokenCache } from './token/verified-token-cache.ts';
 import { verifySignature } from './token/verify-signature.ts';
 
 export interface AuthorizeDeps {
@@ -30,6 +31,8 @@ export interface AuthorizeDeps {
    * value). Absent: every configured role may be returned.
    */
   roleAllowlist?: ReadonlySet<string>;
+  /** Warm cache of tokens whose signature and claims verified (the Lambda has one; `explain` does not). */
+  tokenCache?: VerifiedTokenCache;
 }
 
 /** Time kept back from each awaited step so a denial can still be logged and returned. */
@@ -112,73 +115,56 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
     );
   }
 
-  // 3. Size cap, strict compact-JWS grammar, header, unverified payload (no I/O, no crypto).
-  const inspected = inspectToken(bearerToken);
-  if (!inspected.ok) {
-    if (inspected.alg !== undefined) d.alg = inspected.alg;
-    const kid = sanitize(inspected.kid);
+  // 3. A token whose exact bytes verified earlier skips parse, key and signature (not the claims).
+  const cache = deps.tokenCache;
+  const cacheKey = cache && bearerToken.length <= MAX_TOKEN_LENGTH ? cache.keyOf(bearerToken) : undefined;
+  const cached =
+    cache && cacheKey !== undefined
+      ? cache.get(cacheKey, {
+          configVersion: state.loaded.version,
+          keySetGeneration: (iss) => {
+            const issuerConfig = config.issuers.find((candidate) => candidate.issuer === iss);
+            return issuerConfig && deps.keys.keySetGeneration(issuerConfig);
+          },
+        })
+      : undefined;
+  let verified: VerifiedSignature;
+  if (cached) {
+    const issuerConfig = config.issuers.find((candidate) => candidate.issuer === cached.issuer);
+    if (!issuerConfig) return trail.finish('issuer_invalid', 'issuer', 'iss is not a configured issuer');
+    verified = { issuer: issuerConfig, header: cached.header, payload: cached.payload };
+    d.tokenCache = 'hit';
+    d.alg = cached.header.alg;
+    const kid = sanitize(cached.header.kid);
     if (kid !== undefined) d.kid = kid;
-    const step: StepName = inspected.reason.startsWith('token_')
-      ? 'format'
-      : inspected.reason === 'claims_invalid'
-        ? 'claims'
-        : 'header';
-    return trail.finish(inspected.reason, step, inspected.detail);
+    d.iss = issuerConfig.issuer;
+    trail.pass('signature', 'verified earlier: the same token bytes (verified-token cache)');
+  } else {
+    if (cache) d.tokenCache = 'miss';
+    const outcome = await verifyToken(bearerToken, config, deps, deadline, trail);
+    if (!('issuer' in outcome)) return outcome;
+    verified = outcome;
   }
-  const { header, payload } = inspected.token;
-  d.alg = header.alg;
-  const kid = sanitize(header.kid);
-  if (kid !== undefined) d.kid = kid;
-  trail.pass('format', 'compact JWS, three canonical base64url segments, within the size cap');
-  trail.pass(
-    'header',
-    `alg ${header.alg}, kid present${typeof header.typ === 'string' ? `, typ ${sanitize(header.typ, 32)}` : ''}`,
-  );
+  const { issuer, header, payload, keySetGeneration } = verified;
 
-  // 4. Issuer pre-selected by exact match: an unknown issuer never causes network I/O.
-  const iss = Object.hasOwn(payload, 'iss') ? payload['iss'] : undefined;
-  const issuer: IssuerConfig | undefined =
-    typeof iss === 'string' ? config.issuers.find((candidate) => candidate.issuer === iss) : undefined;
-  if (!issuer) {
-    const shownIss = sanitize(iss, 256);
-    if (shownIss !== undefined) d.iss = shownIss;
-    return trail.finish(
-      'issuer_invalid',
-      'issuer',
-      typeof iss === 'string'
-        ? 'iss is not a configured issuer (compared byte for byte)'
-        : 'iss is absent or not a string',
-    );
-  }
-  d.iss = issuer.issuer;
-  const headerCheck = checkHeaderForIssuer(header, issuer);
-  if (!headerCheck.ok) return trail.finish(headerCheck.reason, 'header', headerCheck.detail);
-  trail.pass('issuer', `configured issuer ${issuer.issuer}`);
-
-  // 5. Key from the warm cache (bounded refetch, deadline-bounded fetch).
-  const key = await deps.keys.getKey({ issuer, kid: header.kid, alg: header.alg, deadline });
-  d.keys =
-    key.keysAgeMs === undefined
-      ? { cacheState: key.cacheState }
-      : { cacheState: key.cacheState, keysAgeMs: key.keysAgeMs };
-  if (!key.ok) return trail.finish(key.reason, 'key', key.detail);
-  trail.pass('key', `key found in the issuer's JWKS (cache ${key.cacheState})`);
-
-  // 6. Signature with jose.
-  const signature = await verifySignature(bearerToken, key.key, header.alg);
-  if (!signature.ok) return trail.finish(signature.reason, 'signature', signature.detail);
-  trail.pass('signature', `${header.alg} signature verified`);
-
-  // 7. Claims, against the injected clock.
+  // 4. Claims, against the injected clock (also for cached tokens).
   const claims = validateClaims(payload, issuer, {
     nowMs: deps.now(),
     maxTokenAgeSeconds: config.maxTokenAgeSeconds,
   });
   if (!claims.ok) return trail.finish(claims.reason, 'claims', claims.detail);
   d.verified = claims.facts;
+  if (cache && cacheKey !== undefined && keySetGeneration !== undefined) {
+    // Only now: signature and claims both passed. Bound to the key set that verified it.
+    cache.set(
+      cacheKey,
+      { issuer: issuer.issuer, header, payload, configVersion: state.loaded.version, keySetGeneration },
+      claims.facts.exp,
+    );
+  }
   trail.pass('claims', 'time claims, token type, tenant, audience and client accepted');
 
-  // 8. Policy: pure first-match evaluation.
+  // 5. Policy: pure first-match evaluation (per request: operation and datastore differ).
   const outcome = evaluatePolicy({
     claims: payload,
     issuer: issuer.issuer,
@@ -209,4 +195,80 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
   d.roleArn = outcome.roleArn;
   trail.pass('policy', `rule ${outcome.rule} matched`);
   return trail.finish('allowed', 'policy', '');
+}
+
+interface VerifiedSignature {
+  issuer: IssuerConfig;
+  header: JoseHeaderFacts;
+  payload: Readonly<Record<string, unknown>>;
+  /** The key set that verified it (absent for a cache hit: never re-inserted). */
+  keySetGeneration?: number;
+}
+
+/** Steps 3-6 for a token not seen before: size, grammar, header, issuer, key, signature. */
+async function verifyToken(
+  bearerToken: string,
+  config: AuthorizerConfig,
+  deps: AuthorizeDeps,
+  deadline: Deadline,
+  trail: Trail,
+): Promise<VerifiedSignature | AuthorizeResult> {
+  const d = trail.decision;
+  // Size cap, strict compact-JWS grammar, header, unverified payload (no I/O, no crypto).
+  const inspected = inspectToken(bearerToken);
+  if (!inspected.ok) {
+    if (inspected.alg !== undefined) d.alg = inspected.alg;
+    const kid = sanitize(inspected.kid);
+    if (kid !== undefined) d.kid = kid;
+    const step: StepName = inspected.reason.startsWith('token_')
+      ? 'format'
+      : inspected.reason === 'claims_invalid'
+        ? 'claims'
+        : 'header';
+    return trail.finish(inspected.reason, step, inspected.detail);
+  }
+  const { header, payload } = inspected.token;
+  d.alg = header.alg;
+  const kid = sanitize(header.kid);
+  if (kid !== undefined) d.kid = kid;
+  trail.pass('format', 'compact JWS, three canonical base64url segments, within the size cap');
+  trail.pass(
+    'header',
+    `alg ${header.alg}, kid present${typeof header.typ === 'string' ? `, typ ${sanitize(header.typ, 32)}` : ''}`,
+  );
+
+  // Issuer pre-selected by exact match: an unknown issuer never causes network I/O.
+  const iss = Object.hasOwn(payload, 'iss') ? payload['iss'] : undefined;
+  const issuer: IssuerConfig | undefined =
+    typeof iss === 'string' ? config.issuers.find((candidate) => candidate.issuer === iss) : undefined;
+  if (!issuer) {
+    const shownIss = sanitize(iss, 256);
+    if (shownIss !== undefined) d.iss = shownIss;
+    return trail.finish(
+      'issuer_invalid',
+      'issuer',
+      typeof iss === 'string'
+        ? 'iss is not a configured issuer (compared byte for byte)'
+        : 'iss is absent or not a string',
+    );
+  }
+  d.iss = issuer.issuer;
+  const headerCheck = checkHeaderForIssuer(header, issuer);
+  if (!headerCheck.ok) return trail.finish(headerCheck.reason, 'header', headerCheck.detail);
+  trail.pass('issuer', `configured issuer ${issuer.issuer}`);
+
+  // Key from the warm cache (bounded refetch, deadline-bounded fetch).
+  const key = await deps.keys.getKey({ issuer, kid: header.kid, alg: header.alg, deadline });
+  d.keys =
+    key.keysAgeMs === undefined
+      ? { cacheState: key.cacheState }
+      : { cacheState: key.cacheState, keysAgeMs: key.keysAgeMs };
+  if (!key.ok) return trail.finish(key.reason, 'key', key.detail);
+  trail.pass('key', `key found in the issuer's JWKS (cache ${key.cacheState})`);
+
+  // Signature with jose.
+  const signature = await verifySignature(bearerToken, key.key, header.alg);
+  if (!signature.ok) return trail.finish(signature.reason, 'signature', signature.detail);
+  trail.pass('signature', `${header.alg} signature verified`);
+  return { issuer, header, payload, keySetGeneration: key.keySetGeneration };
 }

@@ -13,6 +13,7 @@ import { createConfigLoader } from './config/config-loader.ts';
 import { type AuthResult, DENY_INVALID, toAuthResult } from './contract/healthimaging.ts';
 import { createDeadline, raceSignal } from './keys/deadline.ts';
 import { createKeyStore } from './keys/key-store.ts';
+import { createVerifiedTokenCache } from './token/verified-token-cache.ts';
 import {
   buildAuditRecord,
   buildEventLine,
@@ -65,6 +66,8 @@ const INIT_BUDGET_MS = intFromEnv(
  * HealthImaging's own token window: a longer bound would outlive every token those keys signed.
  */
 const KEYS_MAX_STALE_SECONDS = intFromEnv('AUTHORIZER_KEYS_MAX_STALE_SECONDS', 3_600, 300, 43_200);
+/** Entries in the verified-token cache (0 disables it); each lives until min(exp, 5 min). */
+const TOKEN_CACHE_SIZE = intFromEnv('AUTHORIZER_TOKEN_CACHE_SIZE', 1_000, 0, 100_000);
 /** Below this there is no point starting: answer with what the caches already hold. */
 const MIN_INVOCATION_BUDGET_MS = 50;
 
@@ -115,6 +118,7 @@ const deps: AuthorizeDeps = {
     },
   }),
   now: systemClock,
+  tokenCache: createVerifiedTokenCache({ now: systemClock, maxEntries: TOKEN_CACHE_SIZE }),
   ...(roleAllowlist && { roleAllowlist }),
 };
 

@@ -9,6 +9,7 @@ import type { ConfigState } from '../src/config/config-loader.ts';
 import { parseConfig } from '../src/config/schema.ts';
 import { createDeadline } from '../src/keys/deadline.ts';
 import type { KeyLookupResult, KeyStore } from '../src/keys/key-store.ts';
+import { createVerifiedTokenCache } from '../src/token/verified-token-cache.ts';
 import { epoch, makeKey, signToken, type TestKey } from './helpers/keys.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -32,7 +33,13 @@ async function depsWithKey(key: TestKey, nowMs: number): Promise<AuthorizeDeps> 
     config: { load: async () => loadedConfig() },
     keys: {
       ...unusedKeys,
-      getKey: async () => ({ ok: true, key: cryptoKey, cacheState: 'fresh', keysAgeMs: 5 }),
+      getKey: async () => ({
+        ok: true,
+        key: cryptoKey,
+        cacheState: 'fresh',
+        keysAgeMs: 5,
+        keySetGeneration: 1,
+      }),
     },
     now: () => nowMs,
   };
@@ -111,5 +118,130 @@ describe('authorize', () => {
     const { decision } = await authorize(e, deps, createDeadline(500));
     expect(decision.reason).toBe('token_expired');
     expect(decision.verified).toBeUndefined();
+  });
+});
+
+describe('authorize with the verified-token cache', () => {
+  async function setup() {
+    const key = await makeKey('RS256', 'k1');
+    const { importJWK } = await import('jose');
+    const cryptoKey = (await importJWK(key.jwk, 'RS256')) as Extract<KeyLookupResult, { ok: true }>['key'];
+    let now = NOW;
+    let generation = 1;
+    let version = 'v1';
+    const calls = { getKey: 0 };
+    const deps: AuthorizeDeps = {
+      config: {
+        load: async () => {
+          const state = loadedConfig();
+          return state.ok ? { ok: true, loaded: { ...state.loaded, version } } : state;
+        },
+      },
+      keys: {
+        ...unusedKeys,
+        getKey: async () => {
+          calls.getKey += 1;
+          return {
+            ok: true,
+            key: cryptoKey,
+            cacheState: 'fresh',
+            keysAgeMs: 5,
+            keySetGeneration: generation,
+          };
+        },
+        keySetGeneration: () => generation,
+      },
+      now: () => now,
+      tokenCache: createVerifiedTokenCache({ now: () => now }),
+    };
+    const tokenWith = (claims: Record<string, unknown> = {}) =>
+      signToken(key, {
+        iss: ISS,
+        sub: 's',
+        aud: 'api',
+        scope: 'read',
+        iat: epoch(NOW, -10),
+        exp: epoch(NOW, 300),
+        ...claims,
+      });
+    const run = async (token: string) =>
+      (
+        await authorize(
+          { datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: token },
+          deps,
+          createDeadline(500),
+        )
+      ).decision;
+    return {
+      deps,
+      calls,
+      tokenWith,
+      run,
+      advance: (ms: number) => (now += ms),
+      rotateKeys: () => (generation += 1),
+      changeConfig: () => (version = 'v2'),
+    };
+  }
+
+  it('answers a repeated token from the cache without looking up the key again', async () => {
+    const t = await setup();
+    const token = await t.tokenWith();
+
+    const first = await t.run(token);
+    const second = await t.run(token);
+
+    expect(first).toMatchObject({ reason: 'allowed', tokenCache: 'miss' });
+    expect(second).toMatchObject({ reason: 'allowed', tokenCache: 'hit', roleArn: first.roleArn });
+    expect(t.calls.getKey).toBe(1);
+  });
+
+  it('still checks exp against now for a cached token', async () => {
+    const t = await setup();
+    const token = await t.tokenWith({ exp: epoch(NOW, 60) });
+    await t.run(token);
+
+    t.advance(61_000 + 30_000); // past exp and the 30 s clock tolerance
+
+    expect((await t.run(token)).reason).toBe('token_expired');
+  });
+
+  it('verifies again after the issuer key set changes or the configuration changes', async () => {
+    const t = await setup();
+    const token = await t.tokenWith();
+    await t.run(token);
+
+    t.rotateKeys();
+    const afterRotation = await t.run(token);
+    t.changeConfig();
+    const afterConfig = await t.run(token);
+
+    expect(afterRotation.tokenCache).toBe('miss');
+    expect(afterConfig.tokenCache).toBe('miss');
+    expect(t.calls.getKey).toBe(3);
+  });
+
+  it('never caches a token that failed its claims', async () => {
+    const t = await setup();
+    const token = await t.tokenWith({ aud: 'someone-else' });
+
+    const first = await t.run(token);
+    const second = await t.run(token);
+
+    expect(first.reason).toBe('audience_invalid');
+    expect(second).toMatchObject({ reason: 'audience_invalid', tokenCache: 'miss' });
+    expect(t.calls.getKey).toBe(2);
+  });
+
+  it('does not let a tampered copy of a cached token hit the cache', async () => {
+    const t = await setup();
+    const token = await t.tokenWith();
+    await t.run(token);
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const tampered = `${h}.${p}.${sig.slice(0, -2)}${sig.at(-2) === 'A' ? 'B' : 'A'}${sig.at(-1)}`;
+
+    const decision = await t.run(tampered);
+
+    expect(decision.tokenCache).toBe('miss');
+    expect(decision.reason).toBe('signature_invalid');
   });
 });

@@ -49,6 +49,8 @@ export interface Decision {
   iss?: string;
   verified?: VerifiedFacts;
   keys?: KeyFacts;
+  /** Whether the verified-token cache answered for this token (absent when no cache is used). */
+  tokenCache?: 'hit' | 'miss';
   configVersion?: string;
   steps: Step[];
 }

@@ -74,7 +74,14 @@ export interface KeyLookup {
 }
 
 export type KeyLookupResult =
-  | { ok: true; key: CryptoKey; cacheState: KeyCacheState; keysAgeMs: number }
+  | {
+      ok: true;
+      key: CryptoKey;
+      cacheState: KeyCacheState;
+      keysAgeMs: number;
+      /** The key set this key came from (see KeyStore.keySetGeneration). */
+      keySetGeneration: number;
+    }
   | {
       ok: false;
       reason: 'kid_unknown' | 'jwks_ambiguous_key' | 'idp_unavailable';
@@ -99,6 +106,11 @@ export interface KeyStore {
   prefetch(issuers: readonly IssuerConfig[], signal: AbortSignal): Promise<void>;
   /** For the CLI; no I/O. */
   snapshot(issuer: IssuerConfig): KeySnapshot;
+  /**
+   * Identifies the issuer's current usable key set (changes whenever a fetch replaces it);
+   * undefined when no usable set exists. Caches of verified tokens bind to it. No I/O.
+   */
+  keySetGeneration(issuer: IssuerConfig): number | undefined;
   /** Resolves when no refresh is in flight (a background refresh included); never rejects. */
   idle(): Promise<void>;
   clear(): void;
@@ -114,6 +126,7 @@ interface KeySet {
   readonly byKid: ReadonlyMap<string, readonly JwksKey[]>;
   readonly dropped: readonly DroppedKey[];
   readonly fetchedAt: number;
+  readonly generation: number;
   /** Imports are cached with the set, so a replaced set drops its CryptoKeys too (F13). */
   readonly imported: Map<string, Promise<CryptoKey | undefined>>;
 }
@@ -151,6 +164,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
   const fetchImpl = options.fetch;
 
   const entries = new Map<string, Entry>();
+  let generations = 0;
 
   const entryId = (issuer: IssuerConfig) => `${issuer.issuer}\n${issuer.jwksUri ?? ''}`;
 
@@ -258,7 +272,8 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     if (!parsed.ok) return failed(entry, `jwks: ${parsed.detail}`);
 
     // A good fetch replaces the whole set: a key the IdP removed stops being trusted (F13).
-    entry.keySet = buildKeySet(parsed.keys, parsed.dropped, now());
+    generations += 1;
+    entry.keySet = buildKeySet(parsed.keys, parsed.dropped, now(), generations);
     delete entry.lastError;
     delete entry.backoffUntil;
     delete entry.consecutiveFailures;
@@ -349,7 +364,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
       case 'key': {
         const key = await importFor(set, selection.key, selection.alg);
         if (key === undefined) return deny('kid_unknown', 'the key with this kid could not be imported');
-        return { ok: true, key, cacheState, keysAgeMs };
+        return { ok: true, key, cacheState, keysAgeMs, keySetGeneration: set.generation };
       }
       default: {
         const unreachable: never = selection;
@@ -402,6 +417,11 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
       };
     },
 
+    keySetGeneration(issuer) {
+      const entry = entries.get(entryId(issuer));
+      return entry === undefined ? undefined : usableSet(entry)?.generation;
+    },
+
     async idle() {
       const running = [...entries.values()].flatMap((entry) => (entry.inflight ? [entry.inflight] : []));
       await Promise.allSettled(running);
@@ -413,14 +433,19 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
   };
 }
 
-function buildKeySet(keys: readonly JwksKey[], dropped: readonly DroppedKey[], fetchedAt: number): KeySet {
+function buildKeySet(
+  keys: readonly JwksKey[],
+  dropped: readonly DroppedKey[],
+  fetchedAt: number,
+  generation: number,
+): KeySet {
   const byKid = new Map<string, JwksKey[]>();
   for (const key of keys) {
     const list = byKid.get(key.kid);
     if (list) list.push(key);
     else byKid.set(key.kid, [key]);
   }
-  return { keys, byKid, dropped, fetchedAt, imported: new Map() };
+  return { keys, byKid, dropped, fetchedAt, generation, imported: new Map() };
 }
 
 /** Exact kid lookup; a duplicated kid is ambiguous and its candidates are never tried (row 34). */

@@ -47,6 +47,9 @@ export interface AuditRecord {
   decisions: 1;
   /** 1 when the key came from the warm cache without waiting for a fetch (fresh or stale). */
   keyCacheHit?: 0 | 1;
+  /** 'hit' when the verified-token cache answered (no parse, key lookup or signature check). */
+  tokenCache?: 'hit' | 'miss';
+  tokenCacheHit?: 0 | 1;
   _aws: {
     Timestamp: number;
     CloudWatchMetrics: {
@@ -113,6 +116,11 @@ export function buildAuditRecord(decision: Decision, facts: InvocationFacts): Au
   }
   put('keysAgeMs', decision.keys?.keysAgeMs === undefined ? undefined : Math.round(decision.keys.keysAgeMs));
   put('configVersion', decision.configVersion);
+  if (decision.tokenCache) {
+    record.tokenCache = decision.tokenCache;
+    record.tokenCacheHit = decision.tokenCache === 'hit' ? 1 : 0;
+    record._aws.CloudWatchMetrics[0]?.Metrics.push({ Name: 'tokenCacheHit', Unit: 'Count' });
+  }
   return record;
 }
 

@@ -400,6 +400,33 @@ describe('the built handler under an unknown-kid flood', () => {
   });
 });
 
+describe('the built handler with a repeated token', () => {
+  it('answers the second request from the verified-token cache with the same decision', async () => {
+    const token = await entraToken(entraUserClaims());
+
+    const first = await decide(token, 'SearchDICOMStudies');
+    const firstRecord = handler.decisions().at(-1);
+    const second = await decide(token, 'GetDICOMInstanceFrames');
+    const secondRecord = handler.decisions().at(-1);
+
+    expect(first.result).toEqual({ isTokenValid: true, roleArn: RW });
+    expect(second.result).toEqual({ isTokenValid: true, roleArn: RW });
+    expect(firstRecord).toMatchObject({ tokenCache: 'miss', tokenCacheHit: 0 });
+    expect(secondRecord).toMatchObject({ tokenCache: 'hit', tokenCacheHit: 1, sub: firstRecord?.['sub'] });
+  });
+
+  it('still evaluates the policy per operation for a cached token', async () => {
+    const token = await signToken(keycloakKey, keycloakClaims(), { typ: 'JWT' });
+
+    const read = await decide(token, 'SearchDICOMSeries');
+    const write = await decide(token, 'StoreDICOM');
+
+    expect(read.result).toEqual({ isTokenValid: true, roleArn: RO });
+    expect(write.reason).toBe('operation_not_permitted');
+    expect(handler.decisions().at(-1)).toMatchObject({ tokenCache: 'hit' });
+  });
+});
+
 describe('log hygiene of the built handler', () => {
   it('writes exactly one audit line per decision with the reason code', async () => {
     const before = handler.decisions().length;
