@@ -12,7 +12,7 @@ import type { AuthorizerConfig, IssuerConfig } from './config/schema.ts';
 import { isKnownOperation, parseEvent } from './contract/healthimaging.ts';
 import type { Decision, Step, StepName } from './decision/decision.ts';
 import type { Reason } from './decision/reason-codes.ts';
-import { type Deadline, raceSignal } from './keys/deadline.ts';
+import type { Deadline } from './keys/deadline.ts';
 import type { KeyStore } from './keys/key-store.ts';
 import { sanitize } from './observability/sanitize.ts';
 import { evaluatePolicy, isOperationNamedByRules, type RuleTrace } from './policy/evaluate-policy.ts';
@@ -23,7 +23,7 @@ import type { VerifiedTokenCache } from './token/verified-token-cache.ts';
 import { verifySignature } from './token/verify-signature.ts';
 
 export interface AuthorizeDeps {
-  config: { load(signal: AbortSignal): Promise<ConfigState> };
+  config: { load(signal: AbortSignal): Promise<ConfigState>; peek?(): ConfigState | undefined };
   keys: KeyStore;
   now: Clock;
   /**
@@ -54,7 +54,7 @@ export async function authorize(
   const run = runPipeline(event, deps, deadline, trail).catch(() =>
     trail.finish('internal_error', 'request', 'unexpected error (details withheld)'),
   );
-  return raceSignal(run, deadline.signal, () =>
+  return deadline.race(run, () =>
     trail.finish('deadline_exceeded', trail.currentStep, 'the internal time budget ran out'),
   );
 }
@@ -98,7 +98,7 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
   trail.pass('request', 'HealthImaging event shape');
 
   // 2. Configuration (cached; SSM refresh bounded by the deadline).
-  const state = await deps.config.load(deadline.child(ANSWER_RESERVE_MS));
+  const state = deps.config.peek?.() ?? (await deps.config.load(deadline.child(ANSWER_RESERVE_MS)));
   if (!state.ok) return trail.finish(state.reason, 'config', state.detail);
   const config: AuthorizerConfig = state.loaded.config;
   d.configVersion = state.loaded.version;

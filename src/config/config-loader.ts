@@ -63,6 +63,11 @@ export interface ConfigLoaderOptions {
 export interface ConfigLoader {
   /** Never rejects. `signal` bounds the wait for I/O, not the cache: an aborted wait still answers. */
   load(signal: AbortSignal): Promise<ConfigState>;
+  /**
+   * The answer `load` would give without any I/O (a settled inline/file config, or a parameter
+   * within its TTL); undefined when a read is needed. Lets the hot path skip creating a signal.
+   */
+  peek(): ConfigState | undefined;
   /** Forgets everything (tests, the CLI); reads still in flight land in the discarded cache. */
   reset(): void;
 }
@@ -278,6 +283,17 @@ export function createConfigLoader(options: ConfigLoaderOptions): ConfigLoader {
         // Unreachable by construction; kept so a bug here denies instead of crashing the handler.
         return { ok: false, reason: 'config_unavailable', detail: 'unexpected error loading configuration' };
       }
+    },
+    peek() {
+      const current = cache;
+      const setup = current.setup;
+      if (setup === undefined) return undefined;
+      if (!setup.ok) return setup.state;
+      if (current.settled !== undefined) return current.settled;
+      const good = current.good;
+      if (good !== undefined && now() - good.checkedAt < setup.ttlMs)
+        return { ok: true, loaded: good.loaded };
+      return undefined;
     },
     reset() {
       cache = {};

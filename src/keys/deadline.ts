@@ -7,8 +7,10 @@
 import { type MonotonicClock, monotonicClock } from '../clock.ts';
 
 export interface Deadline {
-  /** Aborts when the budget runs out. */
+  /** Aborts when the budget runs out (created on first use: most decisions never need one). */
   readonly signal: AbortSignal;
+  /** Settles with `onTimeout()` if `promise` has not settled when the budget runs out (a plain timer). */
+  race<T>(promise: Promise<T>, onTimeout: () => T): Promise<T>;
   /** Milliseconds left (never negative). */
   remainingMs(): number;
   expired(): boolean;
@@ -22,16 +24,39 @@ export interface Deadline {
 export function createDeadline(budgetMs: number, clock: MonotonicClock = monotonicClock): Deadline {
   const budget = Math.max(0, Math.floor(budgetMs));
   const endsAt = clock() + budget;
-  const signal = AbortSignal.timeout(budget);
   const remainingMs = () => Math.max(0, endsAt - clock());
+  // AbortSignal.timeout/any cost microseconds each and a warm decision is tens of them: build the
+  // signal only when something actually waits on I/O (measured in `npm run bench`).
+  let signal: AbortSignal | undefined;
+  const signalOf = () => {
+    signal ??= AbortSignal.timeout(Math.ceil(remainingMs()));
+    return signal;
+  };
   return {
-    signal,
+    get signal() {
+      return signalOf();
+    },
+    race(promise, onTimeout) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve(onTimeout()), Math.ceil(remainingMs()));
+        promise.then(
+          (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        );
+      });
+    },
     remainingMs,
-    expired: () => signal.aborted || remainingMs() <= 0,
+    expired: () => remainingMs() <= 0,
     child(reserveMs, capMs = Number.POSITIVE_INFINITY) {
       const ms = Math.floor(Math.min(remainingMs() - reserveMs, capMs));
       if (ms <= 0) return AbortSignal.abort(new DOMException('deadline reserve reached', 'TimeoutError'));
-      return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+      return AbortSignal.timeout(ms);
     },
   };
 }
