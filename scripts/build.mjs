@@ -56,3 +56,17 @@ const size = (file) => `${(readFileSync(file).length / 1024).toFixed(1)} KiB`;
 console.log(
   `built dist/handler.mjs (${size('dist/handler.mjs')})${existsSync('dist/cli.mjs') ? `, dist/cli.mjs (${size('dist/cli.mjs')})` : ''}`,
 );
+
+// The custom-resource Lambda behind infra's `createDatastore`: its own directory, so the authorizer's
+// asset (handler.mjs + chunks/) never contains it. The HealthImaging SDK client is bundled because the
+// Lambda runtime's copy of the SDK may predate `lambdaAuthorizerArn`.
+if (existsSync('src/custom-resources/create-datastore.ts')) {
+  await build({
+    ...common,
+    entryPoints: { 'create-datastore': 'src/custom-resources/create-datastore.ts' },
+    outdir: 'dist/custom-resources',
+  });
+  console.log(
+    `built dist/custom-resources/create-datastore.mjs (${size('dist/custom-resources/create-datastore.mjs')})`,
+  );
+}

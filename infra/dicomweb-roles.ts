@@ -1,0 +1,111 @@
+/**
+ * The IAM roles the authorizer hands to HealthImaging: read-only (the eight DICOMweb read operations)
+ * and read-write (plus StoreDICOM and StoreDICOMStudy). Names are deterministic under a path, so a
+ * config file can name them before the first deploy; permissions are customer-managed policies on
+ * the datastore ARNs only, capped by a permissions boundary with the same scope, so a policy attached
+ * later by hand cannot widen what a token can do. The roles trust `medical-imaging.amazonaws.com`
+ * (AHI devguide dicomweb-oidc-requirements.html); source conditions on that trust are opt-in because
+ * it is unconfirmed that HealthImaging's assume carries them (a missing key would make every request 424).
+ */
+
+import { Duration } from 'aws-cdk-lib';
+import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { READ_OPERATIONS, WRITE_OPERATIONS } from '../src/contract/healthimaging.ts';
+import { acknowledgeWildcardResource } from './acknowledge-wildcard-resource.ts';
+import { healthImagingArns } from './healthimaging-arns.ts';
+
+export const HEALTHIMAGING_SERVICE_PRINCIPAL = 'medical-imaging.amazonaws.com';
+export const READ_ACTIONS = READ_OPERATIONS.map((operation) => `medical-imaging:${operation}`);
+export const READ_WRITE_ACTIONS = [...READ_OPERATIONS, ...WRITE_OPERATIONS].map(
+  (operation) => `medical-imaging:${operation}`,
+);
+
+/** Fixed names, so a config file can name the roles (under the path) before the first deploy. */
+export const DICOMWEB_ROLE_NAMES = { readOnly: 'AhiReadOnly', readWrite: 'AhiReadWrite' } as const;
+
+export interface DicomWebRolesProps {
+  /** IAM path, e.g. `/healthimaging/`. */
+  readonly path: string;
+  /** Datastore ARNs the roles may act on (the account-wide `datastore/*` until an id is known). */
+  readonly datastoreArns: readonly string[];
+  /** Require aws:SourceAccount and aws:SourceArn (the datastore ARNs) on the assume. Default false. */
+  readonly trustConditions?: boolean;
+}
+
+export class DicomWebRoles extends Construct {
+  readonly readOnly: Role;
+  readonly readWrite: Role;
+  /** The roles' ARNs as plain strings where the account is known (for the allowlist and the config). */
+  readonly readOnlyRoleArn: string;
+  readonly readWriteRoleArn: string;
+
+  constructor(scope: Construct, id: string, props: DicomWebRolesProps) {
+    super(scope, id);
+    const arns = healthImagingArns(this);
+    const resources = [...props.datastoreArns];
+    const readOnlyName = DICOMWEB_ROLE_NAMES.readOnly;
+    const readWriteName = DICOMWEB_ROLE_NAMES.readWrite;
+    this.readOnlyRoleArn = arns.role(props.path, readOnlyName);
+    this.readWriteRoleArn = arns.role(props.path, readWriteName);
+
+    const policy = (policyId: string, description: string, actions: string[]) => {
+      const managed = new ManagedPolicy(this, policyId, {
+        description,
+        statements: [new PolicyStatement({ effect: Effect.ALLOW, actions, resources })],
+      });
+      acknowledgeWildcardResource(
+        managed,
+        resources,
+        arns.anyDatastore(),
+        'No datastore id was given, so the DICOMweb actions are scoped to the datastores of this account and ' +
+          'region (the id only exists after CreateDatastore, which needs this stack first). Redeploy with ' +
+          'datastoreIds to scope to the exact datastore ARN.',
+      );
+      return managed;
+    };
+    // A ceiling, not a grant: nothing attached to these roles later can exceed DICOMweb on these datastores.
+    const boundary = policy(
+      'Boundary',
+      'Permissions boundary of the HealthImaging DICOMweb roles: DICOMweb operations on the datastore only',
+      READ_WRITE_ACTIONS,
+    );
+
+    const role = (roleId: string, roleName: string, managedPolicy: ManagedPolicy, description: string) => {
+      const principal = new ServicePrincipal(HEALTHIMAGING_SERVICE_PRINCIPAL);
+      const created = new Role(this, roleId, {
+        roleName,
+        path: props.path,
+        description,
+        assumedBy: props.trustConditions
+          ? principal.withConditions({
+              StringEquals: { 'aws:SourceAccount': arns.account },
+              ArnLike: { 'aws:SourceArn': resources },
+            })
+          : principal,
+        managedPolicies: [managedPolicy],
+        permissionsBoundary: boundary,
+        // HealthImaging assumes the role per request; the shortest session IAM allows.
+        maxSessionDuration: Duration.hours(1),
+      });
+      return created;
+    };
+
+    this.readOnly = role(
+      'ReadOnly',
+      readOnlyName,
+      policy('ReadOnlyPolicy', 'HealthImaging DICOMweb read operations on the datastore', READ_ACTIONS),
+      'Assumed by HealthImaging for DICOMweb reads allowed by the OIDC authorizer',
+    );
+    this.readWrite = role(
+      'ReadWrite',
+      readWriteName,
+      policy(
+        'ReadWritePolicy',
+        'HealthImaging DICOMweb read and store operations on the datastore',
+        READ_WRITE_ACTIONS,
+      ),
+      'Assumed by HealthImaging for DICOMweb reads and stores allowed by the OIDC authorizer',
+    );
+  }
+}

@@ -1,0 +1,342 @@
+/**
+ * The reusable L3 construct: everything a HealthImaging datastore needs from its Lambda authorizer.
+ * The function runs the esbuild bundle (dist/handler.mjs + chunks/ only: no Docker at synth) on arm64
+ * with explicit memory, timeout and reserved concurrency, behind an alias (`live`) whose ARN is the one
+ * to give the datastore, because a datastore's `lambdaAuthorizerArn` can never be changed. It also
+ * writes the config to SSM (validated at synth with the handler's own schema), the invoke permission
+ * for HealthImaging only (scoped by account and datastore ARN), the DICOMweb roles, the role allowlist
+ * the function enforces, the audit log group (long retention, KMS) and the alarms. Optionally it
+ * creates the OIDC datastore itself. Props are typed; the construct reads no context, file or env.
+ */
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import {
+  Alias,
+  Architecture,
+  Code,
+  Function as LambdaFunction,
+  type IVersion,
+  Runtime,
+} from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { ParameterTier, StringParameter } from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { AuthorizerConfig } from '../src/config/schema.ts';
+import { AuthorizerAlarms } from './authorizer-alarms.ts';
+import { type AllowedRole, checkAuthorizerConfig } from './check-authorizer-config.ts';
+import { DICOMWEB_ROLE_NAMES, DicomWebRoles } from './dicomweb-roles.ts';
+import { HealthImagingDatastore } from './healthimaging-datastore.ts';
+import { healthImagingArns } from './healthimaging-arns.ts';
+
+/** The repository's dist/ (the esbuild output), next to infra/. */
+export const DEFAULT_DIST_DIRECTORY = fileURLToPath(new URL('../dist', import.meta.url));
+
+/** Only the authorizer bundle goes into the function's asset: not the CLI, the custom resources or metadata. */
+const AUTHORIZER_ASSET_EXCLUDE = ['*', '!handler.mjs', '!handler.mjs.LEGAL.txt', '!chunks', '!chunks/**'];
+
+export interface HealthImagingAuthorizerProps {
+  /** The authorizer configuration, as JSON text. Validated at synth with the handler's schema. */
+  readonly configJson: string;
+  /** Names the config in synth errors, e.g. its file path. */
+  readonly configSource?: string;
+  /**
+   * Datastores that may invoke the authorizer and that the roles may act on. Default: every datastore
+   * in this account and region (the id is only known after CreateDatastore).
+   */
+  readonly datastoreIds?: readonly string[];
+  /** Create the OIDC-enabled datastore with the alias ARN. Default: none (create it with the CLI). */
+  readonly createDatastore?: { readonly datastoreName: string };
+  /** Default 1024 MB: faster RSA verification and init. */
+  readonly memorySize?: number;
+  /** Default 3 s: a little above the handler's 800 ms budget, which answers long before. */
+  readonly timeout?: Duration;
+  /** The cost and blast-radius cap (over it HealthImaging requests fail, see the Throttles alarm). Default 100. */
+  readonly reservedConcurrency?: number;
+  /** Provisioned concurrency on the alias, HealthImaging's advice against cold starts. Default 0. */
+  readonly provisionedConcurrency?: number;
+  /** The audit trail's retention. Default six years (HIPAA documentation retention, 45 CFR 164.316). */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Encrypts the audit log group. Its key policy must allow `logs.<region>.amazonaws.com`. Default: a
+   * key created here, rotated yearly and retained with the logs.
+   */
+  readonly logEncryptionKey?: IKey;
+  /** Notified by every alarm. Default: alarms without actions. */
+  readonly alarmTopic?: ITopic;
+  /** Denied decisions per 5 minutes that raise the deny-spike alarm. Default 100. */
+  readonly denyAlarmThreshold?: number;
+  /** Role ARNs the function may return beyond the two it creates (e.g. existing roles). */
+  readonly additionalRoleArns?: readonly string[];
+  /** IAM path of the created roles. Default `/healthimaging/`. */
+  readonly rolePath?: string;
+  /** Require aws:SourceAccount / aws:SourceArn on the roles' trust. Default false (unconfirmed that AHI sends them). */
+  readonly roleTrustConditions?: boolean;
+  /**
+   * Service principals granted invoke. AHI's docs name the regional form, AWS's sample the global one;
+   * both are granted until one is confirmed. Default both.
+   */
+  readonly invokePrincipals?: readonly ('regional' | 'global')[];
+  /** The esbuild output directory. Default the repository's dist/. */
+  readonly distDirectory?: string;
+  /** Default Node.js 24 (the latest Lambda runtime this CDK knows; the bundle targets Node.js 22+). */
+  readonly runtime?: Runtime;
+  /** Default `/healthimaging-authorizer/<stack>/<id>/config`. */
+  readonly parameterName?: string;
+}
+
+export class HealthImagingAuthorizer extends Construct {
+  readonly function: LambdaFunction;
+  /** The alias HealthImaging invokes; new code ships behind it. */
+  readonly alias: Alias;
+  /** Give this to the datastore (`lambdaAuthorizerArn`): the alias ARN, stable across deployments. */
+  readonly lambdaAuthorizerArn: string;
+  readonly configParameter: StringParameter;
+  readonly config: AuthorizerConfig;
+  readonly logGroup: LogGroup;
+  readonly logEncryptionKey: IKey;
+  readonly roles: DicomWebRoles;
+  /** What AUTHORIZER_ALLOWED_ROLE_ARNS holds: the only roles the function can ever return. */
+  readonly allowedRoleArns: readonly string[];
+  readonly alarms: AuthorizerAlarms;
+  /** Present with `createDatastore`. */
+  readonly datastore?: HealthImagingDatastore;
+
+  constructor(scope: Construct, id: string, props: HealthImagingAuthorizerProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const arns = healthImagingArns(this);
+    const distDirectory = props.distDirectory ?? DEFAULT_DIST_DIRECTORY;
+    const runtime = props.runtime ?? Runtime.NODEJS_24_X;
+    const reservedConcurrency = props.reservedConcurrency ?? 100;
+    const provisionedConcurrency = props.provisionedConcurrency ?? 0;
+    if (provisionedConcurrency > reservedConcurrency) {
+      throw new Error(
+        `provisionedConcurrency (${provisionedConcurrency}) cannot exceed reservedConcurrency (${reservedConcurrency})`,
+      );
+    }
+    if (!existsSync(join(distDirectory, 'handler.mjs'))) {
+      throw new Error(`${join(distDirectory, 'handler.mjs')} is missing: run \`npm run build\` first`);
+    }
+    const namePrefix = `/healthimaging-authorizer/${stack.stackName}/${id}`;
+
+    // Roles and allowlist first: the config is checked against the ARNs the function will accept.
+    const rolePath = props.rolePath ?? '/healthimaging/';
+    const readOnlyRoleArn = arns.role(rolePath, DICOMWEB_ROLE_NAMES.readOnly);
+    const readWriteRoleArn = arns.role(rolePath, DICOMWEB_ROLE_NAMES.readWrite);
+    this.allowedRoleArns = [
+      ...new Set([readOnlyRoleArn, readWriteRoleArn, ...(props.additionalRoleArns ?? [])]),
+    ];
+    this.config = checkAuthorizerConfig(
+      props.configJson,
+      arns.resolved
+        ? this.allowedRoleArns
+        : this.allowedRoleArns.map((arn) => allowedRolePattern(arn, rolePath)),
+      props.configSource,
+    );
+    if (!arns.resolved) {
+      Annotations.of(this).addWarningV2(
+        'healthimaging-authorizer:accountUnknown',
+        'The stack account is only known at deploy time: config role ARNs were checked by path and name only. ' +
+          'Roles in another account are denied at run time (internal_error).',
+      );
+    }
+
+    // The SSM value is the file minified; CloudFormation cannot write SecureString, and the config holds
+    // no secret (issuer URLs, audiences, claim values, role ARNs).
+    const configValue = JSON.stringify(JSON.parse(props.configJson));
+    const configBytes = Buffer.byteLength(configValue);
+    if (configBytes > 8192) {
+      throw new Error(
+        `the authorizer config is ${configBytes} bytes minified; SSM parameters hold at most 8192`,
+      );
+    }
+    const parameterName = props.parameterName ?? `${namePrefix}/config`;
+    this.configParameter = new StringParameter(this, 'Config', {
+      parameterName,
+      stringValue: configValue,
+      description: 'HealthImaging OIDC authorizer configuration (written by cdk deploy from the config file)',
+      tier: configBytes > 4096 ? ParameterTier.ADVANCED : ParameterTier.STANDARD,
+    });
+
+    const logRetention = props.logRetention ?? RetentionDays.SIX_YEARS;
+    const logGroupName = `${namePrefix}/audit`;
+    this.logEncryptionKey = props.logEncryptionKey ?? this.createLogKey(namePrefix);
+    this.logGroup = new LogGroup(this, 'AuditLog', {
+      logGroupName,
+      retention: logRetention,
+      encryptionKey: this.logEncryptionKey,
+      // The HIPAA audit trail outlives the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Customer-managed, resource-scoped permissions only: its own log group and the one parameter.
+    // No sts:*, no medical-imaging:* (HealthImaging assumes the roles, not this function).
+    const executionPolicy = new ManagedPolicy(this, 'ExecutionPolicy', {
+      description: 'HealthImaging OIDC authorizer: write its audit log, read its configuration parameter',
+      statements: [
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [this.logGroup.logGroupArn],
+        }),
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['ssm:GetParameter'],
+          // Exactly this parameter (no path wildcard); the value is a plain String, so no kms:Decrypt.
+          resources: [arns.parameter(parameterName)],
+        }),
+      ],
+    });
+    const executionRole = new Role(this, 'ExecutionRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Execution role of the HealthImaging OIDC authorizer',
+      managedPolicies: [executionPolicy],
+    });
+
+    this.function = new LambdaFunction(this, 'Function', {
+      description: 'HealthImaging OIDC authorizer: verifies bearer JWTs and returns the DICOMweb role',
+      code: Code.fromAsset(distDirectory, { exclude: AUTHORIZER_ASSET_EXCLUDE }),
+      handler: 'handler.handler',
+      runtime,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.seconds(3),
+      reservedConcurrentExecutions: reservedConcurrency,
+      role: executionRole,
+      logGroup: this.logGroup,
+      environment: {
+        AUTHORIZER_CONFIG_PARAMETER: this.configParameter.parameterName,
+        AUTHORIZER_ALLOWED_ROLE_ARNS: this.allowedRoleArns.join(','),
+      },
+    });
+    this.function.node.addDependency(executionPolicy);
+    this.acknowledgeFunctionFindings();
+
+    this.alias = new Alias(this, 'Alias', {
+      aliasName: 'live',
+      // The cast only bridges aws-cdk-lib's typings under exactOptionalPropertyTypes (Version is an IVersion).
+      version: this.function.currentVersion as IVersion,
+      description: 'The stable ARN HealthImaging invokes; each deploy moves it to the new version',
+      ...(provisionedConcurrency > 0 && { provisionedConcurrentExecutions: provisionedConcurrency }),
+    });
+    this.lambdaAuthorizerArn = this.alias.functionArn;
+
+    if (props.createDatastore) {
+      this.datastore = new HealthImagingDatastore(this, 'Datastore', {
+        datastoreName: props.createDatastore.datastoreName,
+        lambdaAuthorizerArn: this.lambdaAuthorizerArn,
+        codeDirectory: join(distDirectory, 'custom-resources'),
+        runtime,
+        logGroupName: `${namePrefix}/datastore-provisioning`,
+        logRetention,
+        logEncryptionKey: this.logEncryptionKey,
+      });
+    }
+
+    const datastoreArns = [
+      ...(props.datastoreIds ?? []).map((datastoreId) => arns.datastore(datastoreId)),
+      ...(this.datastore ? [this.datastore.datastoreArn] : []),
+    ];
+    const datastoreScope = datastoreArns.length > 0 ? datastoreArns : [arns.anyDatastore()];
+
+    // Only HealthImaging, only for this account's datastores, only on the alias: a direct invoke would
+    // make the function an oracle for token validity. No function URL.
+    const principals = props.invokePrincipals ?? ['regional', 'global'];
+    for (const kind of principals) {
+      const principal =
+        kind === 'regional'
+          ? `medical-imaging.${arns.region}.amazonaws.com`
+          : 'medical-imaging.amazonaws.com';
+      datastoreScope.forEach((sourceArn, index) => {
+        this.alias.addPermission(
+          `InvokeByHealthImaging${kind === 'regional' ? 'Regional' : 'Global'}${index}`,
+          {
+            principal: new ServicePrincipal(principal),
+            action: 'lambda:InvokeFunction',
+            sourceAccount: arns.account,
+            sourceArn,
+          },
+        );
+      });
+    }
+
+    this.roles = new DicomWebRoles(this, 'Roles', {
+      path: rolePath,
+      datastoreArns: datastoreScope,
+      trustConditions: props.roleTrustConditions ?? false,
+    });
+
+    this.alarms = new AuthorizerAlarms(this, 'Alarms', {
+      function: this.function,
+      alias: this.alias,
+      ...(props.alarmTopic && { alarmTopic: props.alarmTopic }),
+      denyThreshold: props.denyAlarmThreshold ?? 100,
+      provisionedConcurrency,
+    });
+  }
+
+  /** A key only CloudWatch Logs may use, and only for this construct's log groups. */
+  private createLogKey(namePrefix: string): Key {
+    const arns = healthImagingArns(this);
+    const key = new Key(this, 'LogKey', {
+      description: 'Encrypts the HealthImaging OIDC authorizer audit log',
+      enableKeyRotation: true,
+      // Deleting the key would make the retained audit log unreadable.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal(`logs.${arns.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arns.logGroup(`${namePrefix}/*`) },
+        },
+      }),
+    );
+    return key;
+  }
+
+  private acknowledgeFunctionFindings(): void {
+    const fn = this.function;
+    Validations.of(fn).acknowledge({
+      id: 'HIPAA.Security-LambdaInsideVPC',
+      reason:
+        'The function needs only HTTPS egress to the identity providers (public OIDC/JWKS endpoints) and the SSM ' +
+        'API; it holds no PHI and reaches no VPC resource. A VPC would add NAT and endpoints for no isolation gain.',
+    });
+    Validations.of(fn).acknowledge({
+      id: 'NIST.800.53.R5-LambdaInsideVPC',
+      reason:
+        'The function needs only HTTPS egress to the identity providers (public OIDC/JWKS endpoints) and the SSM ' +
+        'API; it holds no PHI and reaches no VPC resource. A VPC would add NAT and endpoints for no isolation gain.',
+    });
+    const dlq =
+      'HealthImaging invokes the authorizer synchronously and needs the answer within 1 s; there is no ' +
+      'asynchronous invocation whose failures a dead-letter queue could hold.';
+    Validations.of(fn).acknowledge({ id: 'HIPAA.Security-LambdaDLQ', reason: dlq });
+    Validations.of(fn).acknowledge({ id: 'NIST.800.53.R5-LambdaDLQ', reason: dlq });
+    Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: dlq });
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaTracing',
+      reason:
+        'Each decision writes one audit line with its latency and EMF metrics; X-Ray would need xray:Put* on "*" ' +
+        'in the execution role and adds per-request cost.',
+    });
+  }
+}
+
+/** Matches a stack-created role ARN by path and name when the account is a deploy-time token. */
+function allowedRolePattern(arn: string, rolePath: string): AllowedRole {
+  if (!Token.isUnresolved(arn)) return arn;
+  const name = arn.slice(arn.lastIndexOf('/') + 1);
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^arn:aws(-[a-z]+)*:iam::\\d{12}:role${escape(rolePath)}${escape(name)}$`);
+}

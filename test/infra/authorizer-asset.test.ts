@@ -1,0 +1,56 @@
+/**
+ * The authorizer's Lambda asset holds the handler bundle and nothing else, whatever else dist/ grows:
+ * not the CLI, not the custom-resource code (which bundles a second AWS SDK), not the esbuild metafile.
+ * Uses a fake dist/ so the test does not depend on which other outputs exist today.
+ */
+
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { afterAll, expect, it } from 'vitest';
+import { HealthImagingAuthorizer } from '../../infra/healthimaging-authorizer.ts';
+import { ACCOUNT, deployConfig, REGION, SYNTH_TIMEOUT_MS } from './synth-stack.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'ahi-asset-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+it(
+  'contains only handler.mjs and chunks/, never the CLI, custom resources or metadata',
+  () => {
+    // Arrange
+    const dist = join(work, 'dist');
+    const files = [
+      'handler.mjs',
+      'handler.meta.json',
+      'cli.mjs',
+      'chunks/chunk-AAAA.mjs',
+      'chunks/bowser-BBBB.mjs.LEGAL.txt',
+      'custom-resources/create-datastore.mjs',
+    ];
+    for (const file of files) {
+      mkdirSync(join(dist, file, '..'), { recursive: true });
+      writeFileSync(join(dist, file), `// ${file}\n`);
+    }
+    const app = new App({ outdir: join(work, 'cdk.out') });
+    const stack = new Stack(app, 'Asset', { env: { account: ACCOUNT, region: REGION } });
+    new HealthImagingAuthorizer(stack, 'Authorizer', {
+      configJson: JSON.stringify(deployConfig()),
+      distDirectory: dist,
+    });
+
+    // Act
+    const assembly = app.synth();
+    const assetDirs = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
+    const staged = assetDirs.map((dir) =>
+      readdirSync(join(assembly.directory, dir), { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => relative(join(assembly.directory, dir), join(entry.parentPath, entry.name)))
+        .sort(),
+    );
+
+    // Assert
+    expect(staged).toEqual([['chunks/bowser-BBBB.mjs.LEGAL.txt', 'chunks/chunk-AAAA.mjs', 'handler.mjs']]);
+  },
+  SYNTH_TIMEOUT_MS,
+);

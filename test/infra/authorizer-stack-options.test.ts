@@ -1,0 +1,177 @@
+/**
+ * The deployment with its options set: known datastore ids (everything scoped to their exact ARNs,
+ * no wildcard left), provisioned concurrency on the alias, source conditions on the roles' trust, an
+ * alarm topic, an existing KMS key, an extra allowed role and a single invoke principal. Also checks
+ * that the nag harness itself reports an unacknowledged wildcard, so "no findings" means something.
+ */
+
+import { Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { PolicyStatement, Role, ServicePrincipal, ManagedPolicy } from 'aws-cdk-lib/aws-iam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nagPacks } from '../../infra/add-nag-checks.ts';
+import {
+  ACCOUNT,
+  allPolicyStatements,
+  asArray,
+  deployConfig,
+  READ_ONLY_ROLE,
+  READ_WRITE_ROLE,
+  REGION,
+  type SynthResult,
+  SYNTH_TIMEOUT_MS,
+  synthStack,
+} from './synth-stack.ts';
+
+const DATASTORES = ['0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210'];
+const DATASTORE_ARNS = DATASTORES.map((id) => `arn:aws:medical-imaging:${REGION}:${ACCOUNT}:datastore/${id}`);
+const EXTRA_ROLE = `arn:aws:iam::${ACCOUNT}:role/imaging/ExistingPacsRole`;
+const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ahi-alarms`;
+const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+
+let result: SynthResult;
+
+beforeAll(() => {
+  result = synthStack(
+    {
+      configJson: JSON.stringify(deployConfig({ roleArns: [READ_WRITE_ROLE, EXTRA_ROLE] })),
+      datastoreIds: DATASTORES,
+      provisionedConcurrency: 5,
+      reservedConcurrency: 50,
+      memorySize: 512,
+      roleTrustConditions: true,
+      additionalRoleArns: [EXTRA_ROLE],
+      invokePrincipals: ['regional'],
+      denyAlarmThreshold: 25,
+    },
+    { alarmTopicArn: TOPIC_ARN, kmsKeyArn: KEY_ARN },
+  );
+}, SYNTH_TIMEOUT_MS);
+afterAll(() => result.cleanup());
+
+describe('with datastore ids', () => {
+  it('grants invoke per datastore ARN, to the configured principal only', () => {
+    // Act
+    const grants = Object.values(result.template.findResources('AWS::Lambda::Permission')).map(
+      (permission) => permission['Properties'] as Record<string, unknown>,
+    );
+
+    // Assert
+    expect(grants.map((grant) => grant['SourceArn']).sort()).toEqual([...DATASTORE_ARNS].sort());
+    for (const grant of grants) {
+      expect(grant).toMatchObject({
+        Principal: `medical-imaging.${REGION}.amazonaws.com`,
+        SourceAccount: ACCOUNT,
+        Action: 'lambda:InvokeFunction',
+      });
+    }
+  });
+
+  it('scopes every medical-imaging statement to the exact datastore ARNs, with no wildcard', () => {
+    // Act
+    const statements = allPolicyStatements(result).filter((statement) =>
+      asArray(statement['Action']).some((action) => String(action).startsWith('medical-imaging:')),
+    );
+
+    // Assert
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) expect(statement['Resource']).toEqual(DATASTORE_ARNS);
+  });
+});
+
+describe('with options', () => {
+  it('puts provisioned concurrency on the alias and alarms when requests spill over', () => {
+    result.template.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 5 },
+    });
+    result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ProvisionedConcurrencySpilloverInvocations',
+    });
+  });
+
+  it('uses the given memory and reserved concurrency', () => {
+    result.template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 512,
+      ReservedConcurrentExecutions: 50,
+    });
+  });
+
+  it('requires SourceAccount and SourceArn on the roles’ trust when asked', () => {
+    for (const roleName of ['AhiReadOnly', 'AhiReadWrite']) {
+      result.template.hasResourceProperties('AWS::IAM::Role', {
+        RoleName: roleName,
+        AssumeRolePolicyDocument: {
+          Statement: [
+            {
+              Action: 'sts:AssumeRole',
+              Effect: 'Allow',
+              Principal: { Service: 'medical-imaging.amazonaws.com' },
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': ACCOUNT },
+                ArnLike: { 'aws:SourceArn': DATASTORE_ARNS },
+              },
+            },
+          ],
+        },
+      });
+    }
+  });
+
+  it('adds the extra role to the allowlist the function enforces', () => {
+    result.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          AUTHORIZER_ALLOWED_ROLE_ARNS: `${READ_ONLY_ROLE},${READ_WRITE_ROLE},${EXTRA_ROLE}`,
+        }),
+      },
+    });
+  });
+
+  it('sends every alarm to the topic', () => {
+    // Arrange
+    const alarms = Object.values(result.template.findResources('AWS::CloudWatch::Alarm'));
+
+    // Assert
+    expect(alarms.length).toBeGreaterThanOrEqual(4);
+    for (const alarm of alarms) {
+      expect((alarm['Properties'] as Record<string, unknown>)['AlarmActions']).toEqual([TOPIC_ARN]);
+    }
+    result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'decision', Value: 'deny' }],
+      Threshold: 25,
+    });
+  });
+
+  it('encrypts the audit log with the given key and creates none', () => {
+    result.template.resourceCountIs('AWS::KMS::Key', 0);
+    result.template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: KEY_ARN });
+  });
+
+  it('stays cdk-nag clean', () => {
+    expect(result.nagFindings).toEqual([]);
+  });
+});
+
+describe('the nag harness', () => {
+  it('reports a wildcard policy that nobody acknowledged', () => {
+    // Arrange
+    const stack = new Stack(result.app, 'Careless', { env: { account: ACCOUNT, region: REGION } });
+    new Role(stack, 'Admin', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [
+        new ManagedPolicy(stack, 'Everything', {
+          statements: [new PolicyStatement({ actions: ['s3:*'], resources: ['*'] })],
+        }),
+      ],
+    });
+
+    // Act
+    const rules = nagPacks(result.app).flatMap((pack) =>
+      pack.validateScope(stack).violations.map((violation) => violation.ruleName),
+    );
+
+    // Assert
+    expect(rules).toContain('AwsSolutions-IAM5[Resource::*]');
+  });
+});

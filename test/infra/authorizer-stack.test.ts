@@ -1,0 +1,366 @@
+/**
+ * The security properties of the default deployment (no datastore id yet, no topic, no key given),
+ * asserted on the synthesized template (SECURITY.md §6, PRODUCT.md §2 and §7): who may invoke, what
+ * the DICOMweb roles and the execution role may do, the function's runtime and limits, the config
+ * parameter, the audit log, the alarms, the asset contents, and that cdk-nag finds nothing unacknowledged.
+ */
+
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { READ_ACTIONS, READ_WRITE_ACTIONS } from '../../infra/dicomweb-roles.ts';
+import {
+  ACCOUNT,
+  allPolicyStatements,
+  asArray,
+  deployConfig,
+  logicalIdsOf,
+  READ_ONLY_ROLE,
+  READ_WRITE_ROLE,
+  REGION,
+  type SynthResult,
+  SYNTH_TIMEOUT_MS,
+  synthStack,
+} from './synth-stack.ts';
+
+const ANY_DATASTORE = `arn:aws:medical-imaging:${REGION}:${ACCOUNT}:datastore/*`;
+const PARAMETER_NAME = '/healthimaging-authorizer/TestStack/Authorizer/config';
+const LOG_GROUP_NAME = '/healthimaging-authorizer/TestStack/Authorizer/audit';
+
+let result: SynthResult;
+
+beforeAll(() => {
+  result = synthStack();
+}, SYNTH_TIMEOUT_MS);
+afterAll(() => result.cleanup());
+
+function functionLogicalId(): string {
+  const [id] = logicalIdsOf(result, 'AWS::Lambda::Function');
+  return id!;
+}
+
+function aliasLogicalId(): string {
+  const [id] = logicalIdsOf(result, 'AWS::Lambda::Alias');
+  return id!;
+}
+
+function roleByName(roleName: string): Record<string, unknown> {
+  const roles = result.template.findResources('AWS::IAM::Role', { Properties: { RoleName: roleName } });
+  const [role] = Object.values(roles);
+  return role!['Properties'] as Record<string, unknown>;
+}
+
+function managedPolicyStatements(ref: unknown): Record<string, unknown>[] {
+  const id = (ref as { Ref: string }).Ref;
+  const policy = result.json.Resources[id]!;
+  return (policy.Properties!['PolicyDocument'] as { Statement: Record<string, unknown>[] }).Statement;
+}
+
+describe('the authorizer function', () => {
+  it('runs the esbuild bundle on arm64 with Node.js 22 or newer', () => {
+    // Arrange
+    const fn = result.json.Resources[functionLogicalId()]!.Properties!;
+
+    // Act
+    const major = Number(/^nodejs(\d+)\.x$/.exec(String(fn['Runtime']))?.[1]);
+
+    // Assert
+    expect(major).toBeGreaterThanOrEqual(22);
+    expect(fn['Architectures']).toEqual(['arm64']);
+    expect(fn['Handler']).toBe('handler.handler');
+  });
+
+  it('sets memory, a timeout a little above the 800 ms budget, and reserved concurrency explicitly', () => {
+    result.template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 1024,
+      Timeout: 3,
+      ReservedConcurrentExecutions: 100,
+    });
+  });
+
+  it('reads its config from the SSM parameter and gets the role allowlist from the stack', () => {
+    result.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          AUTHORIZER_CONFIG_PARAMETER: { Ref: Match.stringLikeRegexp('^AuthorizerConfig') },
+          AUTHORIZER_ALLOWED_ROLE_ARNS: `${READ_ONLY_ROLE},${READ_WRITE_ROLE}`,
+        },
+      },
+    });
+  });
+
+  it('ships only handler.mjs and its chunks in its asset', () => {
+    // Act
+    const files = result.assetFiles(functionLogicalId());
+
+    // Assert
+    expect(files).toContain('handler.mjs');
+    expect(files.filter((file) => file !== 'handler.mjs' && !file.startsWith('chunks/'))).toEqual([]);
+  });
+
+  it('sits behind the alias `live`, whose ARN is the LambdaAuthorizerArn output', () => {
+    result.template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live' });
+    result.template.hasOutput('LambdaAuthorizerArn', { Value: { Ref: aliasLogicalId() } });
+  });
+
+  it('has no provisioned concurrency unless asked (a cost the operator chooses)', () => {
+    result.template.hasResourceProperties('AWS::Lambda::Alias', {
+      ProvisionedConcurrencyConfig: Match.absent(),
+    });
+  });
+
+  it('has no function URL and no event source', () => {
+    result.template.resourceCountIs('AWS::Lambda::Url', 0);
+    result.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+  });
+});
+
+describe('the invoke permission', () => {
+  it('lets only the HealthImaging principals invoke, only the alias, with SourceAccount and SourceArn', () => {
+    // Arrange
+    const permissions = Object.values(result.template.findResources('AWS::Lambda::Permission'));
+
+    // Act
+    const grants = permissions.map((permission) => permission['Properties'] as Record<string, unknown>);
+
+    // Assert
+    expect(grants.map((grant) => grant['Principal']).sort()).toEqual([
+      'medical-imaging.amazonaws.com',
+      `medical-imaging.${REGION}.amazonaws.com`,
+    ]);
+    for (const grant of grants) {
+      expect(grant).toEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { Ref: aliasLogicalId() },
+        Principal: grant['Principal'],
+        SourceAccount: ACCOUNT,
+        SourceArn: ANY_DATASTORE,
+      });
+    }
+  });
+});
+
+describe('the DICOMweb roles', () => {
+  it.each([
+    ['AhiReadOnly', READ_ACTIONS],
+    ['AhiReadWrite', READ_WRITE_ACTIONS],
+  ])('%s may run exactly its DICOMweb actions, on datastore ARNs only', (roleName, actions) => {
+    // Arrange
+    const role = roleByName(roleName);
+
+    // Act
+    const statements = asArray(role['ManagedPolicyArns']).flatMap(managedPolicyStatements);
+
+    // Assert
+    expect(statements).toEqual([{ Effect: 'Allow', Action: [...actions], Resource: ANY_DATASTORE }]);
+    expect(role['Policies']).toBeUndefined();
+  });
+
+  it.each(['AhiReadOnly', 'AhiReadWrite'])(
+    '%s is trusted by medical-imaging.amazonaws.com only, without source conditions by default',
+    (roleName) => {
+      expect(roleByName(roleName)['AssumeRolePolicyDocument']).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'medical-imaging.amazonaws.com' },
+          },
+        ],
+      });
+    },
+  );
+
+  it.each(['AhiReadOnly', 'AhiReadWrite'])(
+    '%s has a deterministic name under /healthimaging/, a one-hour session and a DICOMweb boundary',
+    (roleName) => {
+      // Arrange
+      const role = roleByName(roleName);
+
+      // Act
+      const boundary = managedPolicyStatements(role['PermissionsBoundary']);
+
+      // Assert
+      expect(role['Path']).toBe('/healthimaging/');
+      expect(role['MaxSessionDuration']).toBe(3600);
+      expect(boundary).toEqual([
+        { Effect: 'Allow', Action: [...READ_WRITE_ACTIONS], Resource: ANY_DATASTORE },
+      ]);
+    },
+  );
+
+  it('publishes the role ARNs a config file names', () => {
+    result.template.hasOutput('ReadOnlyRoleArn', { Value: READ_ONLY_ROLE });
+    result.template.hasOutput('ReadWriteRoleArn', { Value: READ_WRITE_ROLE });
+  });
+});
+
+describe('IAM across the stack', () => {
+  it('never allows an action or a resource that is just "*"', () => {
+    // Act
+    const statements = allPolicyStatements(result);
+
+    // Assert
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(asArray(statement['Resource'])).not.toContain('*');
+      for (const action of asArray(statement['Action'])) expect(String(action)).not.toContain('*');
+    }
+  });
+
+  it('uses no inline policies and no AWS managed policies', () => {
+    // Arrange
+    const roles = Object.values(result.template.findResources('AWS::IAM::Role'));
+
+    // Act
+    const managed = roles.flatMap((role) =>
+      asArray((role['Properties'] as Record<string, unknown>)['ManagedPolicyArns']),
+    );
+
+    // Assert
+    result.template.resourceCountIs('AWS::IAM::Policy', 0);
+    expect(managed.every((arn) => typeof arn === 'object' && 'Ref' in (arn as object))).toBe(true);
+  });
+
+  it('lets the function read exactly one parameter and write its own log group, nothing else', () => {
+    // Arrange
+    const fn = result.json.Resources[functionLogicalId()]!.Properties!;
+    const roleId = (fn['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const role = result.json.Resources[roleId]!.Properties!;
+    const [logGroupId] = logicalIdsOf(result, 'AWS::Logs::LogGroup');
+
+    // Act
+    const statements = asArray(role['ManagedPolicyArns']).flatMap(managedPolicyStatements);
+
+    // Assert
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${PARAMETER_NAME}`,
+      },
+    ]);
+  });
+});
+
+describe('the config parameter', () => {
+  it('holds the validated config, minified, under a deterministic name', () => {
+    result.template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: PARAMETER_NAME,
+      Type: 'String',
+      Value: JSON.stringify(deployConfig()),
+      Tier: 'Standard',
+    });
+  });
+});
+
+describe('the audit log', () => {
+  it('keeps six years of decisions, encrypted with a rotated key, and survives stack deletion', () => {
+    // Arrange
+    const [keyId] = logicalIdsOf(result, 'AWS::KMS::Key');
+
+    // Assert
+    result.template.hasResource('AWS::Logs::LogGroup', {
+      Properties: {
+        LogGroupName: LOG_GROUP_NAME,
+        RetentionInDays: 2192,
+        KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      },
+      DeletionPolicy: 'Retain',
+    });
+    result.template.hasResource('AWS::KMS::Key', {
+      Properties: { EnableKeyRotation: true },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('is where the function logs', () => {
+    // Arrange
+    const [logGroupId] = logicalIdsOf(result, 'AWS::Logs::LogGroup');
+
+    // Assert
+    result.template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: logGroupId } },
+    });
+  });
+
+  it('lets only CloudWatch Logs use the key, and only for this deployment’s log groups', () => {
+    result.template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: `logs.${REGION}.amazonaws.com` },
+            Condition: {
+              ArnLike: {
+                'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/healthimaging-authorizer/TestStack/Authorizer/*`,
+              },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('the alarms', () => {
+  const decisionAlarm = (dimension: string, value: string) => ({
+    Namespace: 'HealthImagingAuthorizer',
+    MetricName: 'decisions',
+    Dimensions: [{ Name: dimension, Value: value }],
+    Statistic: 'Sum',
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+  });
+
+  it('exist for deny spikes and for idp_unavailable, deadline_exceeded and internal_error', () => {
+    result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...decisionAlarm('decision', 'deny'),
+      Threshold: 100,
+    });
+    for (const reason of ['idp_unavailable', 'deadline_exceeded', 'internal_error']) {
+      result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...decisionAlarm('reason', reason),
+        Threshold: 1,
+      });
+    }
+  });
+
+  it('exist for Lambda errors, throttles and p99 duration approaching the 1 s limit', () => {
+    result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+    });
+    result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+    });
+    result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Duration',
+      ExtendedStatistic: 'p99',
+      Threshold: 800,
+    });
+  });
+
+  it('treat no traffic as fine and have no actions when no topic is given', () => {
+    // Arrange
+    const alarms = Object.values(result.template.findResources('AWS::CloudWatch::Alarm'));
+
+    // Assert
+    expect(alarms.length).toBeGreaterThanOrEqual(4);
+    for (const alarm of alarms) {
+      expect(alarm['Properties']).toMatchObject({ TreatMissingData: 'notBreaching' });
+      expect((alarm['Properties'] as Record<string, unknown>)['AlarmActions']).toBeUndefined();
+    }
+  });
+});
+
+describe('cdk-nag', () => {
+  it('finds nothing unacknowledged in the AwsSolutions, HIPAA Security, NIST 800-53 R5 and Serverless packs', () => {
+    expect(result.nagFindings).toEqual([]);
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * Synth-time config validation: the construct refuses a config the handler would reject (same schema,
+ * same JSON-path messages) or one whose rules name a role outside the deployment's allowlist, and the
+ * app turns either into a one-line `cdk synth` failure. Also: an environment-agnostic stack (a team's
+ * own app) still checks role names by path.
+ */
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkAuthorizerConfig } from '../../infra/check-authorizer-config.ts';
+import { HealthImagingAuthorizer } from '../../infra/healthimaging-authorizer.ts';
+import {
+  ACCOUNT,
+  deployConfig,
+  READ_ONLY_ROLE,
+  READ_WRITE_ROLE,
+  REGION,
+  SYNTH_TIMEOUT_MS,
+} from './synth-stack.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const work = mkdtempSync(join(tmpdir(), 'ahi-config-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function typoConfig(): Record<string, unknown> {
+  const config = deployConfig() as { issuers: Record<string, unknown>[] };
+  const { audience, ...issuer } = config.issuers[0]!;
+  config.issuers[0] = { ...issuer, audiance: audience };
+  return config;
+}
+
+function buildAuthorizer(configJson: string, env?: { account: string; region: string }) {
+  const stack = new Stack(new App(), 'Check', env ? { env } : {});
+  return new HealthImagingAuthorizer(stack, 'Authorizer', { configJson, configSource: 'config.json' });
+}
+
+describe('checkAuthorizerConfig', () => {
+  it('accepts a config whose rules name allowed roles', () => {
+    // Act
+    const config = checkAuthorizerConfig(JSON.stringify(deployConfig()), [READ_ONLY_ROLE, READ_WRITE_ROLE]);
+
+    // Assert
+    expect(config.rules.map((rule) => rule.name)).toEqual(['radiologists', 'viewers']);
+  });
+
+  it('names a typo by its JSON path, exactly as the handler logs it', () => {
+    // Act
+    const check = () =>
+      checkAuthorizerConfig(JSON.stringify(typoConfig()), [READ_ONLY_ROLE, READ_WRITE_ROLE]);
+
+    // Assert
+    expect(check).toThrow('$.issuers[0].audiance: unknown key (check for a typo)');
+  });
+
+  it('names the rule whose role is outside the allowlist', () => {
+    // Arrange
+    const admin = `arn:aws:iam::${ACCOUNT}:role/Admin`;
+
+    // Act
+    const check = () =>
+      checkAuthorizerConfig(JSON.stringify(deployConfig({ roleArns: [READ_WRITE_ROLE, admin] })), [
+        READ_ONLY_ROLE,
+        READ_WRITE_ROLE,
+      ]);
+
+    // Assert
+    expect(check).toThrow(
+      `$.rules[1].roleArn: rule "viewers" names ${admin}, which is not in the deployment's role allowlist`,
+    );
+  });
+
+  it('rejects text that is not JSON', () => {
+    expect(() => checkAuthorizerConfig('{"issuers": [', [])).toThrow(
+      /^the authorizer config is invalid:\n\$: not valid JSON/,
+    );
+  });
+});
+
+describe('the construct', () => {
+  it('fails synthesis on a config typo', () => {
+    expect(() => buildAuthorizer(JSON.stringify(typoConfig()), { account: ACCOUNT, region: REGION })).toThrow(
+      'config.json is invalid:\n$.issuers[0].audiance: unknown key (check for a typo)',
+    );
+  });
+
+  it('fails synthesis on a role from another account', () => {
+    // Arrange
+    const foreign = deployConfig({ roleArns: ['arn:aws:iam::444455556666:role/healthimaging/AhiReadWrite'] });
+
+    // Act
+    const build = () => buildAuthorizer(JSON.stringify(foreign), { account: ACCOUNT, region: REGION });
+
+    // Assert
+    expect(build).toThrow('$.rules[0].roleArn: rule "radiologists"');
+  });
+
+  it('checks role paths and names when the account is only known at deploy time', () => {
+    // Arrange
+    const wrongPath = deployConfig({ roleArns: [`arn:aws:iam::${ACCOUNT}:role/AhiReadWrite`] });
+
+    // Act
+    const good = () => buildAuthorizer(JSON.stringify(deployConfig()));
+    const bad = () => buildAuthorizer(JSON.stringify(wrongPath));
+
+    // Assert
+    expect(good).not.toThrow();
+    expect(bad).toThrow('$.rules[0].roleArn: rule "radiologists"');
+  });
+});
+
+describe('cdk synth (infra/app.ts)', () => {
+  it(
+    'fails with the JSON path of a typo and exit code 1',
+    () => {
+      // Arrange
+      const configPath = join(work, 'typo.json');
+      writeFileSync(configPath, JSON.stringify(typoConfig()));
+
+      // Act: the CDK CLI passes -c values to the app as CDK_CONTEXT_JSON.
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({ config: configPath, account: ACCOUNT }),
+          CDK_OUTDIR: join(work, 'cdk.out'),
+        },
+      });
+
+      // Assert
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('$.issuers[0].audiance: unknown key (check for a typo)');
+      expect(run.stderr).not.toContain('    at ');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'fails on a bad deployment prop with the key named',
+    () => {
+      // Act
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({ memoryMb: 'lots', account: ACCOUNT }),
+          CDK_OUTDIR: join(work, 'cdk.out'),
+        },
+      });
+
+      // Assert
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('memoryMb: expected an integer from 128 to 10240, got "lots"');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});

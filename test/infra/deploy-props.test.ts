@@ -1,0 +1,167 @@
+/**
+ * Parsing the deployment props from CDK context and the props file: defaults, string values from
+ * `-c key=value`, JSON values from a file, context winning over the file, and one error naming every
+ * bad key, so a typo never deploys a default silently.
+ */
+
+import { describe, expect, it } from 'vitest';
+import {
+  type DeployInputs,
+  PLACEHOLDER_ACCOUNT,
+  PLACEHOLDER_REGION,
+  parseDeployProps,
+} from '../../infra/deploy-props.ts';
+
+function inputs(context: DeployInputs['context'], files: Record<string, string> = {}): DeployInputs {
+  return {
+    context,
+    readFile: (path) => {
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT: ${path}`);
+      return text;
+    },
+    cwd: '/repo',
+    defaultEnv: {},
+  };
+}
+
+describe('parseDeployProps', () => {
+  it('uses safe defaults and the example config when nothing is given', () => {
+    // Act
+    const props = parseDeployProps(inputs({}));
+
+    // Assert
+    expect(props).toEqual({
+      stackName: 'HealthImagingAuthorizer',
+      configPath: '/repo/examples/deploy.config.json',
+      account: PLACEHOLDER_ACCOUNT,
+      region: PLACEHOLDER_REGION,
+      accountIsPlaceholder: true,
+      datastoreIds: [],
+      memoryMb: 1024,
+      reservedConcurrency: 100,
+      provisionedConcurrency: 0,
+      logRetention: 2192,
+      createDatastore: false,
+      extraRoleArns: [],
+      rolePath: '/healthimaging/',
+      roleTrustConditions: false,
+      invokePrincipals: ['regional', 'global'],
+      denyAlarmThreshold: 100,
+    });
+  });
+
+  it('takes the account and region of the CLI credentials when context has none', () => {
+    // Arrange
+    const given = { ...inputs({}), defaultEnv: { account: '444455556666', region: 'eu-west-1' } };
+
+    // Act
+    const props = parseDeployProps(given);
+
+    // Assert
+    expect(props).toMatchObject({
+      account: '444455556666',
+      region: 'eu-west-1',
+      accountIsPlaceholder: false,
+    });
+  });
+
+  it('parses -c strings: numbers, booleans and comma-separated lists', () => {
+    // Act
+    const props = parseDeployProps(
+      inputs({
+        config: 'my/config.json',
+        datastoreIds: '0123456789abcdef0123456789abcdef, fedcba9876543210fedcba9876543210',
+        memoryMb: '512',
+        reservedConcurrency: '20',
+        provisionedConcurrency: '2',
+        logRetentionDays: '3653',
+        createDatastore: 'true',
+        roleTrustConditions: 'true',
+        invokePrincipals: 'regional',
+      }),
+    );
+
+    // Assert
+    expect(props).toMatchObject({
+      configPath: '/repo/my/config.json',
+      datastoreIds: ['0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210'],
+      memoryMb: 512,
+      reservedConcurrency: 20,
+      provisionedConcurrency: 2,
+      logRetention: 3653,
+      createDatastore: true,
+      datastoreName: 'HealthImagingAuthorizer-datastore',
+      roleTrustConditions: true,
+      invokePrincipals: ['regional'],
+    });
+  });
+
+  it('reads a props file, resolving its config path next to it, and lets context win', () => {
+    // Arrange
+    const file = JSON.stringify({
+      config: 'prod.json',
+      memoryMb: 2048,
+      reservedConcurrency: 300,
+      createDatastore: true,
+    });
+
+    // Act
+    const props = parseDeployProps(
+      inputs({ props: 'deploy/prod.props.json', memoryMb: '1536' }, { '/repo/deploy/prod.props.json': file }),
+    );
+
+    // Assert
+    expect(props).toMatchObject({
+      configPath: '/repo/deploy/prod.json',
+      memoryMb: 1536,
+      reservedConcurrency: 300,
+      createDatastore: true,
+    });
+  });
+
+  it('rejects an unknown key in the props file', () => {
+    // Arrange
+    const file = JSON.stringify({ memorySize: 2048 });
+
+    // Act
+    const parse = () => parseDeployProps(inputs({ props: '/p.json' }, { '/p.json': file }));
+
+    // Assert
+    expect(parse).toThrow('props: /p.json: unknown key "memorySize" (check for a typo)');
+  });
+
+  it('names every bad key in one error', () => {
+    // Act
+    const parse = () =>
+      parseDeployProps(
+        inputs({
+          memoryMb: '64',
+          datastoreIds: 'not-a-datastore',
+          logRetentionDays: '100',
+          createDatastore: 'yes',
+          kmsKeyArn: 'alias/aws/logs',
+        }),
+      );
+
+    // Assert
+    expect(parse).toThrow(
+      [
+        'invalid deployment props:',
+        '  memoryMb: expected an integer from 128 to 10240, got "64"',
+        '  logRetentionDays: 100 is not a CloudWatch Logs retention;',
+      ].join('\n'),
+    );
+    expect(parse).toThrow(
+      'datastoreIds: expected datastore ids (32 characters of [0-9a-z]), got "not-a-datastore"',
+    );
+    expect(parse).toThrow('createDatastore: expected true or false, got "yes"');
+    expect(parse).toThrow('kmsKeyArn: expected a KMS key ARN');
+  });
+
+  it('refuses provisioned concurrency above the reserved cap', () => {
+    expect(() =>
+      parseDeployProps(inputs({ reservedConcurrency: '10', provisionedConcurrency: '20' })),
+    ).toThrow('provisionedConcurrency (20) cannot exceed reservedConcurrency (10)');
+  });
+});
