@@ -185,8 +185,32 @@ async function decide(event: unknown, context: Context | undefined): Promise<Aut
   return toAuthResult(decision.reason, decision.roleArn);
 }
 
+/**
+ * The real Lambda runtime always passes a proper context; anything else (tests, emulators, a broken
+ * wrapper) must not make middy or the deadline throw. Only a finite remaining time is trusted.
+ */
+function safeContext(context: unknown): Context {
+  const raw = (typeof context === 'object' && context !== null ? context : {}) as Partial<Context>;
+  const safe: Partial<Context> = {};
+  if (typeof raw.awsRequestId === 'string') safe.awsRequestId = raw.awsRequestId;
+  const getRemaining = raw.getRemainingTimeInMillis;
+  if (typeof getRemaining === 'function') {
+    let remaining: unknown;
+    try {
+      remaining = getRemaining.call(raw);
+    } catch {
+      remaining = undefined;
+    }
+    if (typeof remaining === 'number' && Number.isFinite(remaining)) {
+      const startedAt = monotonicClock();
+      safe.getRemainingTimeInMillis = () => remaining - (monotonicClock() - startedAt);
+    }
+  }
+  return safe as Context;
+}
+
 /** The last error layer: anything that escaped becomes a logged `internal_error` deny. */
-export const handler = middy<unknown, AuthResult, Error, Context>({
+const middyHandler = middy<unknown, AuthResult, Error, Context>({
   // Backstop only: our own deadline answers long before the Lambda timeout.
   timeoutEarlyInMillis: 50,
   timeoutEarlyResponse: () => ({ ...DENY_INVALID }),
@@ -196,3 +220,6 @@ export const handler = middy<unknown, AuthResult, Error, Context>({
     logEvent('ERROR', 'authorization decision', { decision: 'deny', reason: 'internal_error' });
     request.response = { ...DENY_INVALID };
   });
+
+export const handler = (event: unknown, context: unknown): Promise<AuthResult> =>
+  middyHandler(event, safeContext(context)).catch(() => ({ ...DENY_INVALID }));

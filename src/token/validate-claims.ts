@@ -84,6 +84,10 @@ function validate(
   const { nowMs, maxTokenAgeSeconds } = options;
   const tol = issuer.clockToleranceSeconds;
 
+  // iat and nbf: present but not finite (JSON `1e400`) is a wrong value, PRODUCT.md §4.
+  if (!Number.isFinite(iat)) return fail('claims_invalid', 'iat is not a finite number');
+  if (nbf !== undefined && !Number.isFinite(nbf)) return fail('claims_invalid', 'nbf is not a finite number');
+
   // 3. exp: JSON `1e400` parses to Infinity, and jose accepts it (row 48).
   if (!Number.isFinite(exp) || exp > Number.MAX_SAFE_INTEGER) {
     return fail('token_lifetime_exceeded', 'exp is not a finite safe integer');

@@ -427,6 +427,37 @@ describe('the built handler with a repeated token', () => {
   });
 });
 
+describe('the built handler with a malformed Lambda context', () => {
+  it.each([
+    ['a number instead of a function', { getRemainingTimeInMillis: 3000 }],
+    [
+      'a function that throws',
+      {
+        getRemainingTimeInMillis: () => {
+          throw new Error('boom');
+        },
+      },
+    ],
+    ['a function returning NaN', { getRemainingTimeInMillis: () => Number.NaN }],
+    ['null', null],
+    ['a string', 'not a context'],
+  ])(
+    'decides normally with exactly one audit line when getRemainingTimeInMillis is %s',
+    async (_name, context) => {
+      const before = handler.decisions().length;
+      const token = await entraToken(entraUserClaims());
+
+      const result = await handler.invokeRaw(
+        { datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: token },
+        context,
+      );
+
+      expect(result).toEqual({ isTokenValid: true, roleArn: RW });
+      expect(handler.decisions().length).toBe(before + 1);
+    },
+  );
+});
+
 describe('log hygiene of the built handler', () => {
   it('writes exactly one audit line per decision with the reason code', async () => {
     const before = handler.decisions().length;

@@ -14,6 +14,8 @@ export interface AuthResult {
 
 export interface LoadedHandler {
   invoke(event: unknown, context?: Record<string, unknown>): Promise<AuthResult>;
+  /** Passes the context exactly as given (no defaults), for malformed-context cases. */
+  invokeRaw(event: unknown, context: unknown): Promise<AuthResult>;
   /** Every stdout line written since load (init lines included). */
   readonly lines: string[];
   /** Parsed audit records (lines with message "authorization decision"). */
@@ -85,6 +87,7 @@ export async function loadHandler(env: Record<string, string>): Promise<LoadedHa
       lines,
       decisions,
       lastReason: () => decisions().at(-1)?.['reason'] as string | undefined,
+      invokeRaw: (event, context) => mod.handler(event, context),
       invoke: (event, context = {}) =>
         mod.handler(event, {
           awsRequestId: `req-${instance}`,

@@ -285,7 +285,6 @@ describe('validateClaims', () => {
       ['one second older than the 12 h window', String(NOW - WINDOW - 1)],
       ['zero', '0'],
       ['negative', '-1'],
-      ['-1e400 (parses to -Infinity)', '-1e400'],
     ])('denies with token_lifetime_exceeded when iat is %s (row 52)', (_name, iat) => {
       // Arrange
       const payload = payloadWithNumberText('iat', iat);
@@ -579,5 +578,23 @@ describe('validateClaims', () => {
 
     // Assert
     expect(result).toMatchObject({ ok: false, reason: 'internal_error' });
+  });
+});
+
+describe('validateClaims with non-finite iat or nbf', () => {
+  it.each([
+    ['iat', '1e400'],
+    ['iat', '-1e400'],
+    ['nbf', '1e400'],
+    ['nbf', '-1e400'],
+  ])('denies with claims_invalid when %s is %s (present but not finite, PRODUCT.md §4)', (name, raw) => {
+    // Arrange
+    const payload = payloadWithNumberText(name, raw);
+
+    // Act
+    const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+    // Assert
+    expect(result).toMatchObject({ ok: false, reason: 'claims_invalid' });
   });
 });
