@@ -1,0 +1,390 @@
+/**
+ * The `check` use case: validates a configuration with the same schema and JSON-path messages as
+ * the Lambda, then does what the key store would do for each issuer — discovery and JWKS through
+ * the same fetchJson / parseDiscovery / parseJwks — with timings, reporting usable keys and their
+ * algorithms, issuer mismatches (with Entra v1/v2 hints), unreachable endpoints, and rules that
+ * can never match. Returns a CheckReport for the text and `--json` renderers.
+ */
+
+import { contentVersion } from '../config/content-version.ts';
+import {
+  type AuthorizerConfig,
+  type ConfigIssue,
+  type IssuerConfig,
+  parseConfigText,
+  type RoleRule,
+} from '../config/schema.ts';
+import { isKnownOperation, KNOWN_OPERATIONS, operationClass } from '../contract/healthimaging.ts';
+import { discoveryUrl, parseDiscovery } from '../keys/discovery.ts';
+import { fetchJson, type FetchOutcome } from '../keys/fetch-json.ts';
+import { type JwksKey, keyFitsAlg, parseJwks } from '../keys/parse-jwks.ts';
+import { sanitize } from '../observability/sanitize.ts';
+import { entraIssuer, issuerMismatchHints } from './hints.ts';
+import { showValue } from './show-value.ts';
+
+export type Severity = 'ok' | 'problem' | 'warning' | 'info';
+
+export interface Finding {
+  severity: Severity;
+  /** What the finding is about: discovery, jwks, keys, algorithms, a rule name … */
+  subject: string;
+  message: string;
+  hints: string[];
+}
+
+export interface EndpointResult {
+  kind: 'discovery' | 'jwks';
+  url: string;
+  ok: boolean;
+  ms: number;
+  detail: string;
+}
+
+export interface IssuerReport {
+  issuer: string;
+  endpoints: EndpointResult[];
+  keys: { kid: string; kty: string; alg?: string; crv?: string }[];
+  findings: Finding[];
+}
+
+export interface CheckReport {
+  config: {
+    file: string;
+    version: string;
+    ok: boolean;
+    issues: ConfigIssue[];
+    issuers: number;
+    rules: number;
+  };
+  issuers: IssuerReport[];
+  rules: Finding[];
+  problems: number;
+  warnings: number;
+}
+
+export interface CheckDeps {
+  fetch?: typeof globalThis.fetch;
+  /** Per request; default 5 000 ms (the Lambda allows itself far less: see the timings). */
+  timeoutMs?: number;
+  /** Role ARNs the deployment allows (AUTHORIZER_ALLOWED_ROLE_ARNS); unset: not checked. */
+  allowedRoles?: ReadonlySet<string>;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+export async function checkConfig(
+  configFile: string,
+  configText: string,
+  deps: CheckDeps = {},
+): Promise<CheckReport> {
+  const version = contentVersion(configText);
+  const parsed = parseConfigText(configText);
+  if (!parsed.ok) {
+    return {
+      config: { file: configFile, version, ok: false, issues: parsed.issues, issuers: 0, rules: 0 },
+      issuers: [],
+      rules: [],
+      problems: parsed.issues.length,
+      warnings: 0,
+    };
+  }
+  const { config } = parsed;
+  const issuers = await Promise.all(config.issuers.map((issuer) => checkIssuer(issuer, deps)));
+  const rules = checkRules(config, deps.allowedRoles);
+  const all = [...issuers.flatMap((issuer) => issuer.findings), ...rules];
+  return {
+    config: {
+      file: configFile,
+      version,
+      ok: true,
+      issues: [],
+      issuers: config.issuers.length,
+      rules: config.rules.length,
+    },
+    issuers,
+    rules,
+    problems: all.filter((finding) => finding.severity === 'problem').length,
+    warnings: all.filter((finding) => finding.severity === 'warning').length,
+  };
+}
+
+function fetchFailureHints(
+  outcome: Extract<FetchOutcome, { ok: false }>,
+  kind: 'discovery' | 'jwks',
+): string[] {
+  switch (outcome.cause) {
+    case 'network':
+      return [
+        /ENOTFOUND|EAI_AGAIN/.test(outcome.detail)
+          ? 'the host name does not resolve: check the URL (and that the Lambda can resolve it)'
+          : 'nothing answers there: check the URL and port, and that the Lambda can reach it (a VPC without NAT cannot reach the internet)',
+      ];
+    case 'timeout':
+      return ['the endpoint did not answer in time; the Lambda waits far less (its whole budget is 800 ms)'];
+    case 'status':
+      return outcome.status === 404 && kind === 'discovery'
+        ? [
+            'no OIDC discovery document here: is the issuer exact? (Keycloak: https://host/realms/<realm>; Entra v2: https://login.microsoftonline.com/<tenant>/v2.0) — or pin jwksUri',
+          ]
+        : [`the endpoint answered ${outcome.detail}`];
+    case 'redirect':
+      return [
+        'redirects are never followed (a redirect could hand us another host’s keys): configure the final URL',
+      ];
+    case 'invalid':
+      return ['the body is not JSON: a login page, a proxy or a captive portal answered instead of the IdP'];
+    case 'too_large':
+      return ['the body is over 128 KiB: not a JWKS or discovery document'];
+    default:
+      return [];
+  }
+}
+
+async function timedFetch(url: string, kind: 'discovery' | 'jwks', deps: CheckDeps) {
+  const outcome = await fetchJson(url, {
+    signal: AbortSignal.timeout(deps.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+  });
+  const endpoint: EndpointResult = {
+    kind,
+    url,
+    ok: outcome.ok,
+    ms: Math.round(outcome.ms),
+    detail: outcome.ok ? 'ok' : outcome.detail,
+  };
+  return { outcome, endpoint };
+}
+
+async function checkIssuer(issuer: IssuerConfig, deps: CheckDeps): Promise<IssuerReport> {
+  const report: IssuerReport = { issuer: issuer.issuer, endpoints: [], keys: [], findings: [] };
+  const find = (severity: Severity, subject: string, message: string, hints: string[] = []) =>
+    report.findings.push({ severity, subject, message, hints });
+
+  const entra =
+    entraIssuer(issuer.issuer) ??
+    /^https:\/\/(login\.microsoftonline\.com|sts\.windows\.net)\//.test(issuer.issuer);
+  if (entra && issuer.tokenType !== undefined && /^(application\/)?at\+jwt$/i.test(issuer.tokenType)) {
+    find('warning', 'tokenType', `tokenType ${showValue(issuer.tokenType)} on an Entra ID issuer`, [
+      'Entra ID access tokens carry typ "JWT", so every token would be denied with typ_invalid: remove tokenType',
+    ]);
+  }
+
+  let jwksUri = issuer.jwksUri;
+  if (jwksUri === undefined) {
+    const url = discoveryUrl(issuer.issuer);
+    const { outcome, endpoint } = await timedFetch(url, 'discovery', deps);
+    report.endpoints.push(endpoint);
+    if (!outcome.ok) {
+      find(
+        'problem',
+        'discovery',
+        `${url} unreachable: ${outcome.detail} after ${endpoint.ms} ms`,
+        fetchFailureHints(outcome, 'discovery'),
+      );
+      return report;
+    }
+    const discovered = parseDiscovery(outcome.value, issuer.issuer);
+    if (!discovered.ok) {
+      if (discovered.cause === 'issuer_mismatch') {
+        const published = publishedIssuer(outcome.value);
+        const hints =
+          published === undefined
+            ? []
+            : published.includes('{tenantid}')
+              ? [
+                  'this is a multi-tenant endpoint (common/organizations) whose issuer is a template: configure your tenant’s own issuer and tenantId',
+                ]
+              : issuerMismatchHints(published, [issuer.issuer], 'the published issuer').map(
+                  (hint) => hint.text,
+                );
+        find(
+          'problem',
+          'discovery',
+          `issuer mismatch: the discovery document publishes ${showValue(published ?? 'no issuer')}, the config says ${showValue(issuer.issuer)} (they must be equal byte for byte, or every token is denied with idp_unavailable)`,
+          hints,
+        );
+        endpoint.ok = false;
+        endpoint.detail = 'issuer mismatch';
+      } else {
+        find('problem', 'discovery', discovered.detail);
+      }
+      return report;
+    }
+    jwksUri = discovered.jwksUri;
+    find('ok', 'discovery', `${url} in ${endpoint.ms} ms; issuer matches; jwks_uri ${discovered.jwksUri}`);
+  }
+
+  const { outcome, endpoint } = await timedFetch(jwksUri, 'jwks', deps);
+  report.endpoints.push(endpoint);
+  if (!outcome.ok) {
+    find(
+      'problem',
+      'jwks',
+      `${jwksUri} unreachable: ${outcome.detail} after ${endpoint.ms} ms`,
+      fetchFailureHints(outcome, 'jwks'),
+    );
+    return report;
+  }
+  const jwks = parseJwks(outcome.value);
+  if (!jwks.ok) {
+    find('problem', 'jwks', `${jwksUri}: ${jwks.detail}`, [
+      'every token of this issuer would be denied with idp_unavailable',
+    ]);
+    return report;
+  }
+  find('ok', 'jwks', `${jwksUri} in ${endpoint.ms} ms`);
+  report.keys = jwks.keys.map(describeKey);
+  find(
+    'ok',
+    'keys',
+    `${jwks.keys.length} usable: ${report.keys
+      .map(
+        (key) =>
+          `${showValue(key.kid)} ${key.kty}${key.crv ? ` ${key.crv}` : ''}${key.alg ? ` ${key.alg}` : ''}`,
+      )
+      .join(', ')}`,
+  );
+  for (const dropped of jwks.dropped) {
+    find(
+      'info',
+      'keys',
+      `ignored ${dropped.kid === undefined ? 'a key' : showValue(sanitize(dropped.kid))}: ${dropped.why}`,
+    );
+  }
+  checkAlgorithms(issuer, jwks.keys, find);
+  return report;
+}
+
+function publishedIssuer(doc: unknown): string | undefined {
+  if (typeof doc !== 'object' || doc === null) return undefined;
+  return sanitize((doc as Record<string, unknown>)['issuer'], 256);
+}
+
+function describeKey(key: JwksKey): IssuerReport['keys'][number] {
+  const out: IssuerReport['keys'][number] = { kid: sanitize(key.kid) ?? '', kty: key.kty };
+  if (key.alg !== undefined) out.alg = key.alg;
+  if (key.crv !== undefined) out.crv = key.crv;
+  return out;
+}
+
+function checkAlgorithms(
+  issuer: IssuerConfig,
+  keys: readonly JwksKey[],
+  find: (severity: Severity, subject: string, message: string, hints?: string[]) => void,
+): void {
+  const served = issuer.algorithms.map((alg) => ({
+    alg,
+    keys: keys.filter((key) => keyFitsAlg(key, alg)).length,
+  }));
+  const usable = served.filter((entry) => entry.keys > 0);
+  if (usable.length === 0) {
+    const kinds = [
+      ...new Set(
+        keys.map((key) => `${key.kty}${key.crv ? ` ${key.crv}` : ''}${key.alg ? ` ${key.alg}` : ''}`),
+      ),
+    ];
+    find(
+      'problem',
+      'algorithms',
+      `no published key can verify ${showValue(issuer.algorithms)} (keys: ${kinds.join(', ')})`,
+      ['set algorithms to what the IdP signs with (RSA keys: RS256; EC P-256: ES256; Ed25519: EdDSA)'],
+    );
+    return;
+  }
+  find(
+    'ok',
+    'algorithms',
+    served.map((entry) => `${entry.alg}: ${entry.keys} key${entry.keys === 1 ? '' : 's'}`).join(', '),
+  );
+  for (const entry of served.filter((candidate) => candidate.keys === 0)) {
+    find('warning', 'algorithms', `${entry.alg} is allowed but no published key can verify it`);
+  }
+}
+
+/** The known operations a rule covers (its `operations` resolved against the §2 table). */
+function coveredOperations(rule: RoleRule): string[] {
+  if (rule.operations === undefined) return [...KNOWN_OPERATIONS];
+  return KNOWN_OPERATIONS.filter((operation) =>
+    rule.operations?.some((entry) =>
+      entry === 'read' || entry === 'write' ? entry === operationClass(operation) : entry === operation,
+    ),
+  );
+}
+
+/** True when every token `later` matches is matched by `earlier` too (same or wider scope). */
+function shadows(earlier: RoleRule, later: RoleRule): boolean {
+  if (earlier.issuer !== undefined && earlier.issuer !== later.issuer) return false;
+  const laterOps = coveredOperations(later);
+  const earlierOps = new Set(coveredOperations(earlier));
+  if (laterOps.length === 0 || !laterOps.every((operation) => earlierOps.has(operation))) return false;
+  if (earlier.datastores !== undefined) {
+    if (later.datastores === undefined || !later.datastores.every((id) => earlier.datastores?.includes(id)))
+      return false;
+  }
+  return Object.entries(earlier.claims).every(([path, wanted]) => {
+    const laterWanted = Object.hasOwn(later.claims, path) ? later.claims[path] : undefined;
+    if (laterWanted === undefined) return false;
+    const earlierValues = Array.isArray(wanted) ? wanted : [wanted];
+    const laterValues = Array.isArray(laterWanted) ? laterWanted : [laterWanted];
+    return laterValues.every((value) => earlierValues.includes(value));
+  });
+}
+
+function checkRules(config: AuthorizerConfig, allowedRoles: ReadonlySet<string> | undefined): Finding[] {
+  const findings: Finding[] = [];
+  const clientIds = new Set(config.issuers.flatMap((issuer) => issuer.clientIds ?? []));
+  config.rules.forEach((rule, index) => {
+    const own: Finding[] = [];
+    const find = (severity: Severity, message: string, hints: string[] = []) =>
+      own.push({ severity, subject: rule.name, message, hints });
+
+    const unknown = (rule.operations ?? []).filter(
+      (entry) => entry !== 'read' && entry !== 'write' && !isKnownOperation(entry),
+    );
+    if (rule.operations !== undefined && coveredOperations(rule).length === 0) {
+      find('problem', `can never match a HealthImaging operation: operations ${showValue(rule.operations)}`, [
+        `use "read", "write" or operation names: ${KNOWN_OPERATIONS.join(', ')}`,
+      ]);
+    } else if (unknown.length > 0) {
+      find('warning', `operations ${showValue(unknown)} are not HealthImaging operations (a typo?)`);
+    }
+    if (rule.datastores !== undefined && config.datastores !== undefined) {
+      const reachable = rule.datastores.filter((id) => config.datastores?.includes(id));
+      if (reachable.length === 0) {
+        find('problem', 'can never match: none of its datastores is in the top-level datastores allowlist');
+      }
+    }
+    for (const [path, wanted] of Object.entries(rule.claims)) {
+      const values = Array.isArray(wanted) ? wanted : [wanted];
+      if (
+        (path === 'scp' || path === 'scope') &&
+        values.some((value) => typeof value === 'string' && value.includes(' '))
+      ) {
+        find('problem', `condition ${path}: a value with a space can never match`, [
+          `${path} is split on spaces: list the scopes as separate values (any one matches), or use one rule per scope`,
+        ]);
+      }
+      if (path === 'oid' && values.some((value) => typeof value === 'string' && clientIds.has(value))) {
+        find('warning', 'condition oid lists a value that is also in clientIds', [
+          "oid is the service principal's Object ID (Enterprise applications → Object ID), not the Application (client) ID",
+        ]);
+      }
+    }
+    const earlier = config.rules.slice(0, index).find((candidate) => shadows(candidate, rule));
+    if (earlier !== undefined) {
+      find(
+        'warning',
+        `never decides: the earlier rule ${earlier.name} matches every token this rule matches`,
+        ['rules are tried in order and the first match wins: move the narrower rule first'],
+      );
+    }
+    if (allowedRoles !== undefined && !allowedRoles.has(rule.roleArn)) {
+      find('problem', `roleArn ${rule.roleArn} is outside the allowed roles`, [
+        'the Lambda denies with internal_error rather than return a role the deployment did not allow (AUTHORIZER_ALLOWED_ROLE_ARNS)',
+      ]);
+    }
+    if (own.length === 0) find('ok', `→ ${rule.roleArn}`);
+    findings.push(...own);
+  });
+  return findings;
+}

@@ -1,0 +1,66 @@
+/**
+ * The CLI's help text: one overview and one section per command, printed by `help`, `--help`
+ * and on usage errors.
+ */
+
+const OVERVIEW = `ahi-authorizer: explain and check AWS HealthImaging OIDC authorizer decisions, and run a local sandbox
+
+Usage:
+  ahi-authorizer explain --config FILE [--token JWT] [--operation OP] [--datastore ID]
+                         [--now TIME] [--jwks FILE] [--json]
+  ahi-authorizer check   --config FILE [--timeout MS] [--allowed-roles ARN,...] [--json]
+  ahi-authorizer sandbox [--config FILE] [--port N] [--idp-port N] [--datastore ID] [--json]
+  ahi-authorizer help [COMMAND]
+`;
+
+const EXPLAIN = `explain   Runs the authorizer's own pipeline on a token and prints every step (format, header,
+          issuer, key, signature, each time claim, audience / client / tenant), every rule with
+          the condition that failed, the decision with its reason code, what HealthImaging answers,
+          and the most likely cause. The token comes from --token or stdin (a leading "Bearer " is
+          ignored). It is never printed; claims are shown only after the signature verified.
+  --config FILE     the authorizer configuration (JSON)
+  --token JWT       the access token (prefer stdin: arguments end up in shell history)
+  --operation OP    one HealthImaging operation, e.g. GetDICOMInstance; without it, a table of
+                    the decision for every operation
+  --datastore ID    the datastore id (default: the config's first datastore)
+  --now TIME        evaluate at another instant: ISO 8601 (2026-11-23T12:00:00Z) or epoch seconds
+  --jwks FILE       verify offline against this saved JWKS (no network)
+  --json            the same report as JSON
+  Exit status: 0 allowed (without --operation: for at least one operation), 1 denied,
+               2 usage or configuration error.
+`;
+
+const CHECK = `check     Validates the configuration (same messages and JSON paths as the Lambda), fetches each
+          issuer's discovery document and JWKS with timings, and reports usable keys and their
+          algorithms, issuer mismatches (Entra v1/v2 hints), unreachable endpoints, rules that
+          can never match, and roles outside the allowlist.
+  --config FILE          the authorizer configuration (JSON)
+  --timeout MS           per request (default 5000)
+  --allowed-roles ARNS   comma-separated role ARNs the deployment allows
+                         (default: AUTHORIZER_ALLOWED_ROLE_ARNS, else not checked)
+  --json                 the same report as JSON
+  Exit status: 0 no problems (warnings allowed), 1 problems found, 2 usage error or invalid
+               configuration.
+`;
+
+const SANDBOX = `sandbox   Starts, on 127.0.0.1, an embedded OpenID Provider (demo clients dicom-reader and
+          dicom-writer, client credentials, RFC 9068 JWT access tokens) and a HealthImaging
+          DICOMweb emulator that runs HealthImaging's pre-checks and invokes the built Lambda bundle
+          (dist/handler.mjs) with the exact HealthImaging event and a 1 s limit, answering 200 / 403 /
+          408 / 424 as HealthImaging does. Prints the URLs and curl commands. Ctrl-C stops it.
+  --config FILE     your own configuration, e.g. to try your real IdP (default: sandbox/config.json;
+                    the issuer "http://127.0.0.1/embedded-idp" stands for the embedded provider)
+  --port N          the emulator's port (default 8787; 0 picks a free one)
+  --idp-port N      the OpenID Provider's port (default: a free one)
+  --datastore ID    the datastore id in the DICOMweb URL (default: the config's first datastore)
+  --json            print one JSON line first: {"issuer", "dicomweb", "datastoreId", "clients", ...};
+                    then one JSON line per request
+`;
+
+const SECTIONS: Readonly<Record<string, string>> = { explain: EXPLAIN, check: CHECK, sandbox: SANDBOX };
+
+export function usage(topic?: string): string {
+  const section = topic === undefined ? undefined : SECTIONS[topic];
+  if (section !== undefined) return `${OVERVIEW}\n${section}`;
+  return `${OVERVIEW}\n${EXPLAIN}\n${CHECK}\n${SANDBOX}`;
+}
