@@ -12,7 +12,7 @@
  * Only tokens whose signature AND claims passed are inserted; a denied token is never cached.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { JoseHeaderFacts } from './inspect-token.ts';
 
@@ -54,7 +54,11 @@ export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): Ve
   const entries = new Map<string, Entry>();
 
   return {
-    keyOf: (token) => createHash('sha256').update(token).digest('base64url'),
+    // The one-shot crypto.hash (Node ≥ 20.12) skips the Hash object; same digest.
+    keyOf: (token) =>
+      typeof hash === 'function'
+        ? hash('sha256', token, 'base64url')
+        : createHash('sha256').update(token).digest('base64url'),
 
     get(key, binding) {
       const entry = entries.get(key);
