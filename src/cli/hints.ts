@@ -92,6 +92,11 @@ function configuredAudiences(issuer: IssuerConfig | undefined): string[] {
   return typeof audience === 'string' ? [audience] : [...audience];
 }
 
+const asRecord = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+
 const isAppToken = (claims: Readonly<Record<string, unknown>>) => own(claims, 'idtyp') === 'app';
 
 const keycloakHint = (claims: Readonly<Record<string, unknown>>) => {
@@ -520,6 +525,16 @@ export const CONDITION_HINTS: readonly HintRule<ConditionHintContext>[] = [
       condition.path === 'scope' && !condition.found && own(claims, 'scp') !== undefined,
     text: ({ claims }) =>
       `this token carries its scopes in scp (${showValue(own(claims, 'scp'))}), Entra ID's name for them: match "scp"`,
+  },
+  {
+    id: 'entra-group-overage',
+    // Entra omits `groups` past its limit (200 in a JWT) and signals the overage instead.
+    when: ({ condition, claims }) =>
+      condition.path === 'groups' &&
+      !condition.found &&
+      (own(claims, 'hasgroups') === true || Object.hasOwn(asRecord(own(claims, '_claim_names')), 'groups')),
+    text: () =>
+      'the token signals an Entra ID group overage (_claim_names / hasgroups instead of groups: the user is in more groups than fit in a token). This authorizer does not call Microsoft Graph, so groups cannot match: map access with app roles (assign the group to an app role of the API; the token then carries roles) or use group filtering (Token configuration → groups claim → "Groups assigned to the application") so the token carries groups again',
   },
   {
     id: 'oid-is-client-id',

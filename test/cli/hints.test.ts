@@ -185,6 +185,13 @@ const CONDITION_CASES: [string, ConditionHintContext][] = [
   ['scope-not-scp', { condition: condition('scp', {}), claims: keycloak }],
   ['scp-not-scope', { condition: condition('scope', {}), claims: user }],
   [
+    'entra-group-overage',
+    {
+      condition: condition('groups', {}),
+      claims: { ...user, _claim_names: { groups: 'src1' }, _claim_sources: { src1: { endpoint: 'x' } } },
+    },
+  ],
+  [
     'oid-is-client-id',
     {
       condition: condition('oid', {
@@ -307,6 +314,20 @@ describe('the condition hint table', () => {
     expect(
       conditionHints({ condition: condition('roles', { holds: true, found: true }), claims: app }),
     ).toEqual([]);
+  });
+
+  it('tells a user with an Entra group overage (hasgroups) to use app roles or group filtering, not Graph', () => {
+    const ids = conditionHints({
+      condition: condition('groups', { expected: ['b4c1a2d3-0000-4000-8000-000000000001'] }),
+      claims: { ...user, hasgroups: true },
+    });
+    expect(ids.map((hint) => hint.id)).toEqual(['entra-group-overage']);
+    expect(ids[0]?.text).toMatch(/does not call Microsoft Graph.*app roles.*group filtering/);
+  });
+
+  it('keeps the generic hint for a missing groups claim without an overage signal', () => {
+    const ids = conditionHints({ condition: condition('groups', {}), claims: user }).map((hint) => hint.id);
+    expect(ids).toEqual(['claim-absent']);
   });
 
   it('words the seed case as the issue asks', () => {

@@ -1,0 +1,342 @@
+/**
+ * The docs cannot rot: every ```json block under docs/ must validate against the configuration
+ * schema, every per-IdP guide's snippets are exercised with tokens of that IdP's shape
+ * (test/fixtures/idp) through the real pipeline (`ahi-authorizer explain`, offline with --jwks and
+ * a frozen --now), and each `<!-- explain: id -->` block in a guide must equal a real run's output.
+ * UPDATE_DOCS_EXPLAIN=1 rewrites those blocks from the run.
+ */
+
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli.ts';
+import { parseConfig } from '../../src/config/schema.ts';
+import { fakeIo } from '../cli/fixtures/fake-io.ts';
+import * as idp from '../fixtures/idp/tokens.ts';
+import { jwksOf, makeKey, signToken, type TestKey } from '../helpers/keys.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const DOCS = join(ROOT, 'docs');
+const NOW_ISO = '2026-11-23T12:00:00Z';
+const NOW = Date.parse(NOW_ISO);
+const UPDATE = process.env['UPDATE_DOCS_EXPLAIN'] === '1';
+
+async function markdownFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((entry) =>
+      entry.isDirectory()
+        ? markdownFiles(join(dir, entry.name))
+        : Promise.resolve(entry.name.endsWith('.md') ? [join(dir, entry.name)] : []),
+    ),
+  );
+  return nested.flat().sort();
+}
+
+const jsonBlocks = (markdown: string): string[] =>
+  [...markdown.matchAll(/^```json\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '');
+
+type KeyName = 'entra' | 'keycloak' | 'okta' | 'auth0' | 'cognito';
+
+interface DocCase {
+  id: string;
+  doc: string;
+  /** Index of the ```json block in the guide. */
+  snippet: number;
+  key: KeyName;
+  claims: Record<string, unknown>;
+  header?: Record<string, unknown>;
+  operation: string;
+  reason: string;
+  roleArn?: string;
+}
+
+const CASES: DocCase[] = [
+  {
+    id: 'entra-app-v1',
+    doc: 'idp/entra-id.md',
+    snippet: 0,
+    key: 'entra',
+    claims: idp.entraV1App(NOW, { roles: ['DICOM.Writer'] }),
+    header: { typ: 'JWT' },
+    operation: 'StoreDICOM',
+    reason: 'allowed',
+    roleArn: idp.READ_WRITE,
+  },
+  {
+    id: 'entra-app-v2-reader',
+    doc: 'idp/entra-id.md',
+    snippet: 0,
+    key: 'entra',
+    claims: idp.entraV2App(NOW, { roles: ['DICOM.Reader'] }),
+    header: { typ: 'JWT' },
+    operation: 'GetDICOMInstance',
+    reason: 'allowed',
+    roleArn: idp.READ_ONLY,
+  },
+  {
+    id: 'entra-seed-app-without-roles',
+    doc: 'idp/entra-id.md',
+    snippet: 0,
+    key: 'entra',
+    claims: idp.entraV1App(NOW),
+    operation: 'StoreDICOM',
+    reason: 'no_role_mapping',
+  },
+  {
+    id: 'entra-user-v1',
+    doc: 'idp/entra-id.md',
+    snippet: 0,
+    key: 'entra',
+    claims: idp.entraV1User(NOW),
+    operation: 'StoreDICOM',
+    reason: 'allowed',
+    roleArn: idp.READ_WRITE,
+  },
+  {
+    id: 'entra-user-v2',
+    doc: 'idp/entra-id.md',
+    snippet: 0,
+    key: 'entra',
+    claims: idp.entraV2User(NOW),
+    operation: 'SearchDICOMStudies',
+    reason: 'allowed',
+    roleArn: idp.READ_ONLY,
+  },
+  {
+    id: 'entra-other-tenant',
+    doc: 'idp/entra-id.md',
+    snippet: 0,
+    key: 'entra',
+    claims: idp.entraV2User(NOW, { tid: idp.ENTRA_OTHER_TENANT }),
+    operation: 'SearchDICOMStudies',
+    reason: 'tenant_not_allowed',
+  },
+  {
+    id: 'entra-groups',
+    doc: 'idp/entra-id.md',
+    snippet: 1,
+    key: 'entra',
+    claims: idp.entraWithGroups(NOW, ['b4c1a2d3-0000-4000-8000-000000000001']),
+    operation: 'SearchDICOMStudies',
+    reason: 'allowed',
+    roleArn: idp.READ_ONLY,
+  },
+  {
+    id: 'entra-group-overage',
+    doc: 'idp/entra-id.md',
+    snippet: 1,
+    key: 'entra',
+    claims: idp.entraGroupOverage(NOW),
+    operation: 'SearchDICOMStudies',
+    reason: 'no_role_mapping',
+  },
+  {
+    id: 'keycloak-service',
+    doc: 'idp/keycloak.md',
+    snippet: 0,
+    key: 'keycloak',
+    claims: idp.keycloakServiceAccount(NOW),
+    header: { typ: 'JWT' },
+    operation: 'StoreDICOM',
+    reason: 'allowed',
+    roleArn: idp.READ_WRITE,
+  },
+  {
+    id: 'keycloak-user',
+    doc: 'idp/keycloak.md',
+    snippet: 0,
+    key: 'keycloak',
+    claims: idp.keycloakUser(NOW),
+    operation: 'StoreDICOM',
+    reason: 'operation_not_permitted',
+  },
+  {
+    id: 'okta-user',
+    doc: 'idp/okta.md',
+    snippet: 0,
+    key: 'okta',
+    claims: idp.oktaUser(NOW),
+    operation: 'SearchDICOMStudies',
+    reason: 'allowed',
+    roleArn: idp.READ_ONLY,
+  },
+  {
+    id: 'okta-service',
+    doc: 'idp/okta.md',
+    snippet: 0,
+    key: 'okta',
+    claims: idp.oktaService(NOW),
+    operation: 'StoreDICOM',
+    reason: 'allowed',
+    roleArn: idp.READ_WRITE,
+  },
+  {
+    id: 'auth0-user',
+    doc: 'idp/auth0.md',
+    snippet: 0,
+    key: 'auth0',
+    claims: idp.auth0User(NOW),
+    header: { typ: 'JWT' },
+    operation: 'SearchDICOMStudies',
+    reason: 'allowed',
+    roleArn: idp.READ_ONLY,
+  },
+  {
+    id: 'auth0-rfc9068-service',
+    doc: 'idp/auth0.md',
+    snippet: 1,
+    key: 'auth0',
+    claims: idp.auth0Rfc9068Service(NOW),
+    header: { typ: 'at+jwt' },
+    operation: 'StoreDICOM',
+    reason: 'allowed',
+    roleArn: idp.READ_WRITE,
+  },
+  {
+    id: 'auth0-wrong-profile',
+    doc: 'idp/auth0.md',
+    snippet: 1,
+    key: 'auth0',
+    claims: idp.auth0Rfc9068Service(NOW),
+    header: { typ: 'JWT' },
+    operation: 'StoreDICOM',
+    reason: 'typ_invalid',
+  },
+  {
+    id: 'cognito-user',
+    doc: 'idp/cognito.md',
+    snippet: 0,
+    key: 'cognito',
+    claims: idp.cognitoUserAccess(NOW),
+    operation: 'SearchDICOMStudies',
+    reason: 'allowed',
+    roleArn: idp.READ_ONLY,
+  },
+  {
+    id: 'cognito-service',
+    doc: 'idp/cognito.md',
+    snippet: 0,
+    key: 'cognito',
+    claims: idp.cognitoServiceAccess(NOW),
+    operation: 'StoreDICOM',
+    reason: 'allowed',
+    roleArn: idp.READ_WRITE,
+  },
+  {
+    id: 'cognito-id-token',
+    doc: 'idp/cognito.md',
+    snippet: 0,
+    key: 'cognito',
+    claims: idp.cognitoUserId(NOW),
+    operation: 'SearchDICOMStudies',
+    reason: 'token_type_invalid',
+  },
+];
+
+let keys: Record<KeyName, TestKey>;
+let dir: string;
+let jwksFile: string;
+const docs = new Map<string, string>();
+
+beforeAll(async () => {
+  // Fixed kids (the seeds' where there is one) keep the explain output stable across runs.
+  keys = {
+    entra: await makeKey('RS256', 'JDNa_4i4r7FgigL3sHIlI3xV-IU'),
+    keycloak: await makeKey('RS256', 'EdNidhhDR32v_eRSJxGV6TmiT1O9Z7uml7r1exBvcY0'),
+    okta: await makeKey('RS256', 'XZ0LuAzO6k4Hh2J9fl5k8b5h3m2nLkP0qYRsB6cD7eE'),
+    auth0: await makeKey('RS256', 'qrmGrXjv0VxFsh4dXyKkg'),
+    cognito: await makeKey('RS256', 'abcdefghijklmnopqrsexample='),
+  };
+  dir = await mkdtemp(join(tmpdir(), 'ahi-docs-'));
+  jwksFile = join(dir, 'jwks.json');
+  await writeFile(jwksFile, JSON.stringify(jwksOf(...Object.values(keys))));
+  for (const file of await markdownFiles(DOCS)) docs.set(relative(DOCS, file), await readFile(file, 'utf8'));
+});
+
+afterAll(async () => {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+async function explain(docCase: DocCase, json: boolean) {
+  const snippet = jsonBlocks(docs.get(docCase.doc) ?? '')[docCase.snippet];
+  if (snippet === undefined) throw new Error(`${docCase.doc} has no json block ${docCase.snippet}`);
+  const name = `${docCase.doc.replace(/[/.]/g, '-')}-${docCase.snippet}.json`;
+  const configFile = join(dir, name);
+  await writeFile(configFile, snippet);
+  const token = await signToken(keys[docCase.key], docCase.claims, docCase.header ?? {});
+  const io = fakeIo({ stdin: token });
+  const args = ['explain', '--config', configFile, '--jwks', jwksFile, '--now', NOW_ISO];
+  const code = await runCli([...args, '--operation', docCase.operation, ...(json ? ['--json'] : [])], io);
+  const shown = io.out.replaceAll(configFile, name).replaceAll(jwksFile, 'jwks.json');
+  return { code, out: shown, err: io.err };
+}
+
+describe('the json blocks in docs/', () => {
+  it('exist in every per-IdP guide', () => {
+    const guides = [...docs.keys()].filter((file) => file.startsWith('idp/') && file !== 'idp/README.md');
+    expect(guides.sort()).toEqual([
+      'idp/auth0.md',
+      'idp/cognito.md',
+      'idp/entra-id.md',
+      'idp/keycloak.md',
+      'idp/okta.md',
+    ]);
+    for (const guide of guides) expect(jsonBlocks(docs.get(guide) ?? '').length).toBeGreaterThan(0);
+  });
+
+  it('all validate against the configuration schema', () => {
+    const problems: string[] = [];
+    for (const [file, text] of docs) {
+      jsonBlocks(text).forEach((block, index) => {
+        const parsed = parseConfig(JSON.parse(block) as unknown);
+        if (!parsed.ok) problems.push(`${file} block ${index}: ${JSON.stringify(parsed.issues)}`);
+      });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('are each exercised by at least one token', () => {
+    const exercised = new Set(CASES.map((c) => `${c.doc}#${c.snippet}`));
+    const all = [...docs].flatMap(([file, text]) => jsonBlocks(text).map((_, index) => `${file}#${index}`));
+    expect(all.filter((block) => !exercised.has(block))).toEqual([]);
+  });
+});
+
+describe.each(CASES)('the $doc snippet $snippet with the $id token', (docCase) => {
+  it(`decides ${docCase.reason}${docCase.roleArn ? ` with the documented role` : ''} for ${docCase.operation}`, async () => {
+    const { code, out } = await explain(docCase, true);
+    const report = JSON.parse(out) as { decision: string; reason?: string; roleArn?: string };
+
+    expect(report.reason).toBe(docCase.reason);
+    expect(code).toBe(docCase.reason === 'allowed' ? 0 : 1);
+    if (docCase.roleArn !== undefined) expect(report.roleArn).toBe(docCase.roleArn);
+  });
+});
+
+describe('the explain output shown in the guides', () => {
+  const MARKER = /<!-- explain: ([a-z0-9-]+) -->\n(?:\n```text\n[\s\S]*?\n```\n)?/g;
+
+  it('equals a real run of explain on the same token and snippet', async () => {
+    const mismatches: string[] = [];
+    for (const [file, text] of docs) {
+      const ids = [...text.matchAll(MARKER)].map((match) => match[1] ?? '');
+      if (ids.length === 0) continue;
+      const outputs = new Map<string, string>();
+      for (const id of ids) {
+        const docCase = CASES.find((c) => c.id === id && c.doc === file);
+        if (docCase === undefined) throw new Error(`${file}: no case for explain block ${id}`);
+        outputs.set(id, (await explain(docCase, false)).out.trimEnd());
+      }
+      const rendered = text.replace(
+        MARKER,
+        (_, id: string) => `<!-- explain: ${id} -->\n\n\`\`\`text\n${outputs.get(id) ?? ''}\n\`\`\`\n`,
+      );
+      if (rendered === text) continue;
+      if (UPDATE) await writeFile(join(DOCS, file), rendered);
+      else mismatches.push(file);
+    }
+    expect(mismatches).toEqual([]);
+  });
+});
