@@ -169,6 +169,21 @@ async function checkIssuer(issuer: IssuerConfig, deps: CheckDeps): Promise<Issue
     ]);
   }
 
+  // Amazon Cognito access tokens carry no `aud` and no `typ`: an audience or a tokenType would deny
+  // every one of them (documented token shape; see docs/idp/cognito.md).
+  if (/^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com\/[^/]+$/.test(issuer.issuer)) {
+    if (issuer.audience !== undefined) {
+      find('problem', 'audience', 'audience on an Amazon Cognito issuer', [
+        'Cognito access tokens carry no aud (only ID tokens do, and those are refused): every token would be denied with audience_invalid. Bind the issuer with clientIds (the app client ids) instead',
+      ]);
+    }
+    if (issuer.tokenType !== undefined) {
+      find('problem', 'tokenType', `tokenType ${showValue(issuer.tokenType)} on an Amazon Cognito issuer`, [
+        'Cognito access tokens carry no typ header: every token would be denied with typ_invalid. Remove tokenType',
+      ]);
+    }
+  }
+
   let jwksUri = issuer.jwksUri;
   if (jwksUri === undefined) {
     const url = discoveryUrl(issuer.issuer);

@@ -184,6 +184,54 @@ describe('check on Entra ID issuers', () => {
   });
 });
 
+describe('check on Amazon Cognito issuers', () => {
+  it('reports an audience or a tokenType that no Cognito access token can satisfy', async () => {
+    const pool = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
+    const fetchImpl: typeof fetch = async () =>
+      new Response(JSON.stringify(jwksOf(rsa)), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
+    const text = JSON.stringify({
+      issuers: [
+        {
+          issuer: pool,
+          jwksUri: `${pool}/.well-known/jwks.json`,
+          audience: 'my-app-client',
+          tokenType: 'at+jwt',
+        },
+      ],
+      rules,
+    });
+
+    const report = await checkConfig('cognito.json', text, { fetch: fetchImpl });
+
+    const findings = report.issuers[0]?.findings ?? [];
+    expect(findings.find((finding) => finding.subject === 'audience')?.hints.join(' ')).toContain(
+      'clientIds',
+    );
+    expect(findings.find((finding) => finding.subject === 'tokenType')?.severity).toBe('problem');
+    expect(report.problems).toBe(2);
+  });
+
+  it('reports nothing for a Cognito issuer bound by clientIds', async () => {
+    const pool = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
+    const fetchImpl: typeof fetch = async () =>
+      new Response(JSON.stringify(jwksOf(rsa)), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
+    const text = JSON.stringify({
+      issuers: [{ issuer: pool, jwksUri: `${pool}/.well-known/jwks.json`, clientIds: ['my-app-client'] }],
+      rules,
+    });
+
+    const report = await checkConfig('cognito.json', text, { fetch: fetchImpl });
+
+    expect(report.problems).toBe(0);
+  });
+});
+
 describe('check on the configuration and its rules', () => {
   it('exits 2 with the JSON path of each problem for an invalid config', async () => {
     const { code, out } = await check(
