@@ -402,7 +402,9 @@ describe('the built handler under an unknown-kid flood', () => {
 
 describe('the built handler with a repeated token', () => {
   it('answers the second request from the verified-token cache with the same decision', async () => {
-    const token = await entraToken(entraUserClaims());
+    // A unique jti: RS256 signatures are deterministic, so an identical token minted earlier in the
+    // same second would already be cached.
+    const token = await entraToken(entraUserClaims({ jti: randomUUID() }));
 
     const first = await decide(token, 'SearchDICOMStudies');
     const firstRecord = handler.decisions().at(-1);
