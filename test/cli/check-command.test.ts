@@ -185,13 +185,14 @@ describe('check on Entra ID issuers', () => {
 });
 
 describe('check on Amazon Cognito issuers', () => {
+  const pool = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
+  const fetchImpl: typeof fetch = async () =>
+    new Response(JSON.stringify(jwksOf(rsa)), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
+
   it('reports an audience or a tokenType that no Cognito access token can satisfy', async () => {
-    const pool = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
-    const fetchImpl: typeof fetch = async () =>
-      new Response(JSON.stringify(jwksOf(rsa)), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      });
     const text = JSON.stringify({
       issuers: [
         {
@@ -215,12 +216,6 @@ describe('check on Amazon Cognito issuers', () => {
   });
 
   it('reports nothing for a Cognito issuer bound by clientIds', async () => {
-    const pool = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
-    const fetchImpl: typeof fetch = async () =>
-      new Response(JSON.stringify(jwksOf(rsa)), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      });
     const text = JSON.stringify({
       issuers: [{ issuer: pool, jwksUri: `${pool}/.well-known/jwks.json`, clientIds: ['my-app-client'] }],
       rules,
