@@ -78,10 +78,6 @@ export type Reason = keyof typeof REASONS;
 
 export const REASON_CODES = Object.keys(REASONS) as Reason[];
 
-export function isReason(value: unknown): value is Reason {
-  return typeof value === 'string' && Object.hasOwn(REASONS, value);
-}
-
 /** Reasons for which HealthImaging is told the token is valid (403 "Access Denied" unless allowed). */
 export function isTokenValidFor(reason: Reason): boolean {
   return REASONS[reason].valid;

@@ -7,13 +7,10 @@
 import { type MonotonicClock, monotonicClock } from '../clock.ts';
 
 export interface Deadline {
-  /** Aborts when the budget runs out (created on first use: most decisions never need one). */
-  readonly signal: AbortSignal;
   /** Settles with `onTimeout()` if `promise` has not settled when the budget runs out (a plain timer). */
   race<T>(promise: Promise<T>, onTimeout: () => T): Promise<T>;
   /** Milliseconds left (never negative). */
   remainingMs(): number;
-  expired(): boolean;
   /**
    * A signal for a sub-operation that must leave `reserveMs` to answer; also capped at `capMs`.
    * Already aborted when nothing is left after the reserve.
@@ -25,17 +22,9 @@ export function createDeadline(budgetMs: number, clock: MonotonicClock = monoton
   const budget = Math.max(0, Math.floor(budgetMs));
   const endsAt = clock() + budget;
   const remainingMs = () => Math.max(0, endsAt - clock());
-  // AbortSignal.timeout/any cost microseconds each and a warm decision is tens of them: build the
-  // signal only when something actually waits on I/O (measured in `npm run bench`).
-  let signal: AbortSignal | undefined;
-  const signalOf = () => {
-    signal ??= AbortSignal.timeout(Math.ceil(remainingMs()));
-    return signal;
-  };
+  // AbortSignal.timeout costs ~11 µs and a warm decision is tens of µs: signals are made only by
+  // child(), when something actually waits on I/O; the overall race is a plain timer (`npm run bench`).
   return {
-    get signal() {
-      return signalOf();
-    },
     race(promise, onTimeout) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => resolve(onTimeout()), Math.ceil(remainingMs()));
@@ -52,7 +41,6 @@ export function createDeadline(budgetMs: number, clock: MonotonicClock = monoton
       });
     },
     remainingMs,
-    expired: () => remainingMs() <= 0,
     child(reserveMs, capMs = Number.POSITIVE_INFINITY) {
       const ms = Math.floor(Math.min(remainingMs() - reserveMs, capMs));
       if (ms <= 0) return AbortSignal.abort(new DOMException('deadline reserve reached', 'TimeoutError'));
