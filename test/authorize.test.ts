@@ -27,15 +27,14 @@ function loadedConfig(): ConfigState {
 
 /** Deps whose key store returns the test key, as a warm cache would. */
 async function depsWithKey(key: TestKey, nowMs: number): Promise<AuthorizeDeps> {
-  const { importJWK } = await import('jose');
-  const cryptoKey = (await importJWK(key.jwk, 'RS256')) as Extract<KeyLookupResult, { ok: true }>['key'];
+  const publicKey: Extract<KeyLookupResult, { ok: true }>['key'] = key.publicKey;
   return {
     config: { load: async () => loadedConfig() },
     keys: {
       ...unusedKeys,
       getKey: async () => ({
         ok: true,
-        key: cryptoKey,
+        key: publicKey,
         cacheState: 'fresh',
         keysAgeMs: 5,
         keySetGeneration: 1,
@@ -124,8 +123,7 @@ describe('authorize', () => {
 describe('authorize with the verified-token cache', () => {
   async function setup() {
     const key = await makeKey('RS256', 'k1');
-    const { importJWK } = await import('jose');
-    const cryptoKey = (await importJWK(key.jwk, 'RS256')) as Extract<KeyLookupResult, { ok: true }>['key'];
+    const publicKey: Extract<KeyLookupResult, { ok: true }>['key'] = key.publicKey;
     let now = NOW;
     let generation = 1;
     let version = 'v1';
@@ -143,7 +141,7 @@ describe('authorize with the verified-token cache', () => {
           calls.getKey += 1;
           return {
             ok: true,
-            key: cryptoKey,
+            key: publicKey,
             cacheState: 'fresh',
             keysAgeMs: 5,
             keySetGeneration: generation,

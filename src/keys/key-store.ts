@@ -11,7 +11,7 @@
  *   refresh has its own timeout, not the triggering request's, and simply finishes (or times out)
  *   in a later invocation; the single-flight promise tolerates that;
  * - bounds: at most 64 issuer entries (oldest evicted); keys per entry bounded by the body cap;
- *   imported CryptoKeys per kid+alg of the current key set only;
+ *   imported KeyObjects per key of the current key set only;
  * - single-flight: one refresh per issuer at a time, shared by concurrent lookups and prefetch;
  *   every caller waits only until its own deadline reserve (F1, F20), so no IdP can make it late.
  * Network I/O is rate limited: an unknown kid refetches at most once per issuer per cooldown
@@ -20,7 +20,7 @@
  * never shorter than a capped Retry-After (F4).
  */
 
-import { type CryptoKey, importJWK } from 'jose';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { type MonotonicClock, monotonicClock } from '../clock.ts';
 import type { IssuerConfig } from '../config/schema.ts';
 import { type Deadline, raceSignal } from './deadline.ts';
@@ -76,7 +76,7 @@ export interface KeyLookup {
 export type KeyLookupResult =
   | {
       ok: true;
-      key: CryptoKey;
+      key: KeyObject;
       cacheState: KeyCacheState;
       keysAgeMs: number;
       /** The key set this key came from (see KeyStore.keySetGeneration). */
@@ -127,8 +127,8 @@ interface KeySet {
   readonly dropped: readonly DroppedKey[];
   readonly fetchedAt: number;
   readonly generation: number;
-  /** Imports are cached with the set, so a replaced set drops its CryptoKeys too (F13). */
-  readonly imported: Map<string, Promise<CryptoKey | undefined>>;
+  /** Imports are cached with the set, so a replaced set drops its KeyObjects too (F13). */
+  readonly imported: Map<JwksKey, KeyObject | undefined>;
 }
 
 interface Entry {
@@ -340,12 +340,12 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     return answer(select(fresh, kid, alg), fresh, 'refetched');
   }
 
-  async function answer(
+  function answer(
     selection: Selection,
     set: KeySet,
     cacheState: KeyCacheState,
     missingDetail = 'no key with this kid',
-  ): Promise<KeyLookupResult> {
+  ): KeyLookupResult {
     const keysAgeMs = Math.max(0, now() - set.fetchedAt);
     const deny = (reason: 'kid_unknown' | 'jwks_ambiguous_key', detail: string): KeyLookupResult => ({
       ok: false,
@@ -362,7 +362,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
       case 'misfit':
         return deny('kid_unknown', 'the key with this kid does not fit the token alg');
       case 'key': {
-        const key = await importFor(set, selection.key, selection.alg);
+        const key = importFor(set, selection.key);
         if (key === undefined) return deny('kid_unknown', 'the key with this kid could not be imported');
         return { ok: true, key, cacheState, keysAgeMs, keySetGeneration: set.generation };
       }
@@ -457,15 +457,20 @@ function select(set: KeySet, kid: string, alg: string): Selection {
   return keyFitsAlg(only, alg) ? { kind: 'key', key: only, alg } : { kind: 'misfit' };
 }
 
-/** One import per kid+alg per key set; a key WebCrypto refuses is cached as unusable. */
-function importFor(set: KeySet, key: JwksKey, alg: string): Promise<CryptoKey | undefined> {
-  const id = `${key.kid}\u0000${alg}`;
-  const cached = set.imported.get(id);
-  if (cached !== undefined) return cached;
-  const imported = importJWK(key.jwk, alg).then(
-    (result) => (result instanceof Uint8Array ? undefined : result),
-    () => undefined,
-  );
-  set.imported.set(id, imported);
+/**
+ * The public key as a node:crypto KeyObject (what verifySignature takes), imported once per key set.
+ * parse-jwks already kept public members only and checked sizes and curves; node:crypto (OpenSSL)
+ * validates the rest of the JWK. A key it refuses is remembered as unusable.
+ */
+function importFor(set: KeySet, key: JwksKey): KeyObject | undefined {
+  if (set.imported.has(key)) return set.imported.get(key);
+  let imported: KeyObject | undefined;
+  try {
+    const keyObject = createPublicKey({ key: key.jwk as JsonWebKey, format: 'jwk' });
+    imported = keyObject.type === 'public' ? keyObject : undefined;
+  } catch {
+    imported = undefined;
+  }
+  set.imported.set(key, imported);
   return imported;
 }

@@ -12,7 +12,7 @@ export interface JwksKey {
   kty: 'RSA' | 'EC' | 'OKP';
   alg?: string;
   crv?: string;
-  /** Public members only (kty, n, e, crv, x, y, kid, alg); ready for jose `importJWK`. */
+  /** Public members only (kty, n, e, crv, x, y, kid, alg); ready for node:crypto `createPublicKey`. */
   jwk: Record<string, unknown>;
 }
 
@@ -36,7 +36,7 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const EC_COORDINATE_BYTES: Readonly<Record<string, number>> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
 const ED25519_KEY_BYTES = 32;
 const MIN_RSA_BITS = 2048;
-/** WebCrypto's ceiling; larger moduli only cost CPU inside the 1 s budget. */
+/** WebCrypto's ceiling, kept: larger moduli only cost CPU inside the 1 s budget. */
 const MAX_RSA_BITS = 16_384;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

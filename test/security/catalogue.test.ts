@@ -1106,7 +1106,7 @@ describe('SECURITY.md §2 through the built bundle', () => {
     });
   }
 
-  // Row 25 differs from the catalogue's outcome on purpose: WebCrypto does not enforce low-s, so the
+  // Row 25 differs from the catalogue's outcome on purpose: ECDSA (OpenSSL) does not enforce low-s, so the
   // twin verifies. We accept it as the same token. Nothing that could deny or skip work is keyed on
   // raw bytes in a way a twin could exploit: there is no deny-list (a future one must key on
   // (iss, jti)), and the verified-token cache keys on SHA-256 of the whole token, so a twin is a

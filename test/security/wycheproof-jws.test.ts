@@ -6,7 +6,7 @@
  * - through the verification core: the same src functions authorize() runs, in its order, up to
  *   and including the signature — inspectToken (size, grammar, header, alg and kid shape), the
  *   issuer's header checks, the real key store serving the vector's key set (fetch-json → parseJwks →
- *   jose importJWK) and verifySignature. A payload that is not a claims set fails inspectToken last
+ *   node:crypto createPublicKey) and verifySignature (node:crypto verify). A payload that is not a claims set fails inspectToken last
  *   (claims_invalid, after every header check); the core then carries on to the key and signature
  *   so the cryptographic verdict is still observed. The issuer allows every asymmetric algorithm,
  *   so it is the key binding (one key, one alg) and not a narrow allowlist that is exercised.
@@ -219,7 +219,7 @@ const JWK_EXPECTED: Record<number, [CoreOutcome, string]> = {
   19: ['idp_unavailable', 'JWK alg ES521 is not an algorithm: dropped at load'],
   20: ['idp_unavailable', 'JWK alg ES224 is not an allowed algorithm: dropped at load'],
   21: ['idp_unavailable', 'use enc: dropped at load'],
-  22: ['kid_unknown', 'point not on the curve: jose importJWK refuses it, the kid is unusable'],
+  22: ['kid_unknown', 'point not on the curve: node:crypto createPublicKey refuses it, the kid is unusable'],
   23: ['idp_unavailable', 'P-384 with 32-byte coordinates: dropped at load'],
   24: ['idp_unavailable', 'kty RSA with EC members: dropped at load'],
   25: ['alg_not_allowed', 'an AES-GCM key used for HS256'],

@@ -5,14 +5,14 @@
  * The approach. A vector is (public key, msg, sig, result); a JWS signs
  * ASCII(b64url(header) '.' b64url(payload)), which is never the vector's `msg`. So for every vector
  * we build a real access token whose signature segment is b64url(sig), publish the vector's public
- * key as a JWKS (served to the real key store: fetch-json → parseJwks → jose importJWK), and run
+ * key as a JWKS (served to the real key store: fetch-json → parseJwks → node:crypto createPublicKey), and run
  * authorize() with a frozen clock. Two passes:
  *
- * 1. Message substitution: a spy on `crypto.subtle.verify` — the WebCrypto call jose makes — swaps
- *    the data argument for the vector's `msg` when (and only when) it is exactly this token's
- *    signing input, and counts that it happened once. Everything else is ours or jose's, unchanged:
- *    grammar, header and issuer checks, key selection and import, jose's signature decoding and
- *    algorithm parameters, our error mapping, the claims and the policy. So a `valid` vector must
+ * 1. Message substitution: a spy on `node:crypto`'s `verify` — the primitive verifySignature calls —
+ *    swaps the data argument for the vector's `msg` when (and only when) it is exactly this token's
+ *    signing input, and counts that it happened once. Everything else is ours, unchanged: grammar,
+ *    header and issuer checks, key selection and import, signature decoding and the algorithm
+ *    parameters (padding, salt length, R||S encoding), the claims and the policy. So a `valid` vector must
  *    be `allowed`, an `invalid` one `signature_invalid` (or `token_malformed` when the signature is
  *    empty: the strict grammar rejects it before any crypto), an `acceptable` one either.
  * 2. The token's own signing input (no substitution): the vector's signature was made for another
@@ -22,6 +22,8 @@
  * Every vector of every file is run in both passes; the counts are asserted against the file headers.
  */
 
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { AuthorizeDeps } from '../../src/authorize.ts';
 import type { Algorithm } from '../../src/config/schema.ts';
@@ -96,33 +98,32 @@ const FILES: VectorFileSpec[] = [
   },
 ];
 
-const subtle = globalThis.crypto.subtle;
-const originalVerify = subtle.verify.bind(subtle);
+const originalVerify = crypto.verify;
 let substitution: { signingInput: Buffer; msg: Buffer; calls: number } | undefined;
-let verifySpy: MockInstance<typeof subtle.verify>;
+let verifySpy: MockInstance<typeof crypto.verify>;
 const auditLines: string[] = [];
 
-/** The data argument of subtle.verify (WebCrypto's BufferSource). */
-type VerifyData = Parameters<typeof subtle.verify>[3];
+/** The data argument of crypto.verify. */
+type VerifyData = Parameters<typeof crypto.verify>[1];
 
-const asBuffer = (data: VerifyData): Buffer =>
-  ArrayBuffer.isView(data)
-    ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    : Buffer.from(new Uint8Array(data));
+const asBuffer = (data: VerifyData): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 
 beforeAll(() => {
-  verifySpy = vi.spyOn(subtle, 'verify').mockImplementation((algorithm, key, signature, data) => {
+  verifySpy = vi.spyOn(crypto, 'verify').mockImplementation(((algorithm, data, key, signature) => {
     const swap = substitution;
     if (swap !== undefined && asBuffer(data).equals(swap.signingInput)) {
       swap.calls += 1;
-      return originalVerify(algorithm, key, signature, swap.msg);
+      return originalVerify(algorithm, swap.msg, key, signature);
     }
-    return originalVerify(algorithm, key, signature, data);
-  });
+    return originalVerify(algorithm, data, key, signature);
+  }) as typeof crypto.verify);
+  // verify-signature.ts imports `verify` from node:crypto as a live ESM binding: publish the spy to it.
+  syncBuiltinESMExports();
 });
 
 afterAll(() => {
   verifySpy.mockRestore();
+  syncBuiltinESMExports();
 });
 
 interface Tally {
