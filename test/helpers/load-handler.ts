@@ -1,9 +1,12 @@
 /**
  * Loads a fresh instance of the built Lambda bundle (dist/handler.mjs) with a given environment, as
- * Lambda would on a cold start, and captures every line it writes to stdout. Each load gets its own
+ * Lambda would on a cold start, and captures every line it writes to stdout (through process.stdout or
+ * straight to file descriptor 1, as the bundle's writer does). Each load gets its own
  * module instance (cache-busting query), so warm state never leaks between scenarios.
  */
 
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -31,29 +34,48 @@ let instance = 0;
 export const allLines: string[] = [];
 
 const originalWrite = process.stdout.write.bind(process.stdout);
+const originalWriteSync = fs.writeSync;
 const sinks = new Set<string[]>();
 let patched = false;
+
+function record(text: string): void {
+  for (const line of text.split('\n').filter(Boolean)) {
+    allLines.push(line);
+    for (const s of sinks) s.push(line);
+  }
+}
 
 function capture(sink: string[]): void {
   sinks.add(sink);
   if (patched) return;
   patched = true;
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     if (sinks.size === 0) return (originalWrite as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-    for (const line of text.split('\n').filter(Boolean)) {
-      allLines.push(line);
-      for (const s of sinks) s.push(line);
-    }
+    record(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
     callback?.();
     return true;
   }) as typeof process.stdout.write;
+  fs.writeSync = ((fd: number, data: string | NodeJS.ArrayBufferView, ...rest: unknown[]) => {
+    if (fd !== 1 || sinks.size === 0) {
+      return (originalWriteSync as (...args: unknown[]) => number)(fd, data, ...rest);
+    }
+    const bytes =
+      typeof data === 'string'
+        ? Buffer.from(data)
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    record(bytes.toString('utf8'));
+    return bytes.length;
+  }) as typeof fs.writeSync;
+  // The bundle's `import { writeSync } from 'node:fs'` is a live binding: make it see the patch.
+  syncBuiltinESMExports();
 }
 
 export function stopCapture(): void {
   sinks.clear();
   process.stdout.write = originalWrite;
+  fs.writeSync = originalWriteSync;
+  syncBuiltinESMExports();
   patched = false;
 }
 

@@ -1,6 +1,8 @@
+import { fc, it as prop } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/decision/decision.ts';
-import { buildAuditRecord, METRIC_NAMESPACE } from '../../src/observability/audit-line.ts';
+import { type Reason, REASONS } from '../../src/decision/reason-codes.ts';
+import { buildAuditRecord, formatAuditLine, METRIC_NAMESPACE } from '../../src/observability/audit-line.ts';
 
 const facts = {
   timestampMs: Date.UTC(2026, 10, 23, 12),
@@ -86,5 +88,86 @@ describe('buildAuditRecord', () => {
     expect(line).not.toMatch(/\\r|\\n|\\u001b/);
     expect(record.iss!.length).toBeLessThanOrEqual(257);
     expect(record.kid).toBe('a?b');
+  });
+});
+
+/** Strings as hostile as a token can make them: quotes, backslashes, controls, separators, astral, lone surrogates. */
+const wild = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom('"', '\\', '\u2028', '\ud800', '…', 'a"b\\c\n', 'x'.repeat(300)),
+);
+const finiteNumber = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e15, max: 1e15 });
+const decisionArb: fc.Arbitrary<Decision> = fc.record(
+  {
+    reason: fc.constantFrom(...(Object.keys(REASONS) as Reason[])),
+    roleArn: wild,
+    rule: wild,
+    datastoreId: wild,
+    operation: wild,
+    alg: wild,
+    kid: wild,
+    iss: wild,
+    verified: fc.record(
+      { iss: wild, sub: wild, clientId: wild, tid: wild, jti: wild, iat: finiteNumber, exp: finiteNumber },
+      { requiredKeys: ['iss', 'sub', 'iat', 'exp'] },
+    ),
+    keys: fc.record(
+      { cacheState: fc.constantFrom('fresh', 'stale', 'refetched', 'unavailable'), keysAgeMs: finiteNumber },
+      { requiredKeys: ['cacheState'] },
+    ),
+    tokenCache: fc.constantFrom('hit', 'miss'),
+    configVersion: wild,
+    steps: fc.constant([]),
+  },
+  { requiredKeys: ['reason', 'steps'] },
+);
+const factsArb = fc.record(
+  {
+    // Same-second neighbours exercise the cached date prefix; the extremes the format change.
+    timestampMs: fc.oneof(
+      fc.integer({ min: -62_198_755_200_000, max: 253_402_300_799_999 }),
+      fc.constantFrom(
+        1_795_440_000_000,
+        1_795_440_000_007,
+        1_795_440_000_042,
+        1_795_440_000_999,
+        1_795_440_001_000,
+      ),
+      fc.constantFrom(-62_198_755_200_001, 253_402_300_800_000, -1, 0, 1.5),
+    ),
+    requestId: wild,
+    coldStart: fc.boolean(),
+    latencyMs: fc.double({ noNaN: true, noDefaultInfinity: true, min: 0, max: 1e6 }),
+    authorizerVersion: wild,
+  },
+  { requiredKeys: ['timestampMs', 'coldStart', 'latencyMs', 'authorizerVersion'] },
+);
+
+describe('formatAuditLine', () => {
+  prop.prop([decisionArb, factsArb], { numRuns: 2000 })(
+    'writes exactly JSON.stringify(buildAuditRecord(...)) for any decision',
+    (decision, invocation) => {
+      expect(formatAuditLine(decision, invocation)).toBe(
+        JSON.stringify(buildAuditRecord(decision, invocation)),
+      );
+    },
+  );
+
+  it('is one line of valid JSON for the allow example', () => {
+    const decision: Decision = {
+      reason: 'allowed',
+      roleArn: 'arn:aws:iam::111122223333:role/R',
+      rule: 'readers',
+      keys: { cacheState: 'fresh', keysAgeMs: 1 },
+      tokenCache: 'miss',
+      steps: [],
+    };
+    const line = formatAuditLine(decision, facts);
+    expect(line).not.toContain('\n');
+    const metrics = (
+      JSON.parse(line) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } }
+    )._aws.CloudWatchMetrics[0]!.Metrics.map((metric) => metric.Name);
+    expect(metrics).toEqual(['decisions', 'latencyMs', 'keyCacheHit', 'tokenCacheHit']);
   });
 });

@@ -45,6 +45,8 @@ export interface HandlerProcess {
  * JavaScript, so it needs no file of its own next to the bundle.
  */
 const HOST = `
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 const bundle = process.argv[1];
 const send = (message) => { if (process.connected) process.send(message); };
 const forward = (chunk, encoding, callback) => {
@@ -55,6 +57,16 @@ const forward = (chunk, encoding, callback) => {
   return true;
 };
 process.stdout.write = forward;
+// The bundle writes its lines straight to file descriptor 1 (node:fs writeSync): forward those too,
+// in order (syncBuiltinESMExports makes the bundle's live import binding see the replacement).
+const writeSync = fs.writeSync;
+fs.writeSync = (fd, data, ...rest) => {
+  if (fd !== 1) return writeSync(fd, data, ...rest);
+  const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  forward(bytes);
+  return bytes.length;
+};
+syncBuiltinESMExports();
 process.on('disconnect', () => process.exit(0));
 const fail = (detail) => {
   if (process.connected) process.send({ type: 'init_error', detail }, () => process.exit(1));

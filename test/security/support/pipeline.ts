@@ -1,6 +1,6 @@
 /**
  * authorize() wired for the security suite with real parts only: a schema-validated configuration,
- * the real key store (fetch-json → parseJwks → jose importJWK) whose fetch is an in-memory JWKS
+ * the real key store (fetch-json → parseJwks → node:crypto createPublicKey) whose fetch is an in-memory JWKS
  * endpoint, and a frozen clock. Also renders the audit line a decision would produce in Lambda, so
  * files that call authorize() directly can run the same log-hygiene checks as the bundle tests.
  */
@@ -11,7 +11,7 @@ import { type AuthorizerConfigInput, parseConfig } from '../../../src/config/sch
 import type { Decision } from '../../../src/decision/decision.ts';
 import { createDeadline } from '../../../src/keys/deadline.ts';
 import { createKeyStore, type KeyStoreOptions } from '../../../src/keys/key-store.ts';
-import { buildAuditRecord } from '../../../src/observability/audit-line.ts';
+import { formatAuditLine } from '../../../src/observability/audit-line.ts';
 
 export const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
@@ -67,13 +67,11 @@ export async function decide(
 
 /** The audit line the Lambda handler would write for this decision. */
 export function auditLine(decision: Decision, timestampMs: number): string {
-  return JSON.stringify(
-    buildAuditRecord(decision, {
-      timestampMs,
-      requestId: 'security-suite',
-      coldStart: false,
-      latencyMs: 0,
-      authorizerVersion: 'test',
-    }),
-  );
+  return formatAuditLine(decision, {
+    timestampMs,
+    requestId: 'security-suite',
+    coldStart: false,
+    latencyMs: 0,
+    authorizerVersion: 'test',
+  });
 }
