@@ -44,20 +44,30 @@ export interface AuthorizeResult {
   policyTrace?: RuleTrace[];
 }
 
-/** Runs the whole pipeline; never throws, never outlives the deadline. */
-export async function authorize(
-  event: unknown,
-  deps: AuthorizeDeps,
-  deadline: Deadline,
-): Promise<AuthorizeResult> {
+/**
+ * Runs the whole pipeline; never throws (nor rejects), never outlives the deadline.
+ * The pipeline runs synchronously as far as the warm caches take it: a repeated token (verified-token
+ * cache) with a cached configuration is decided without a timer or any await. Only when it must wait
+ * (configuration load, key fetch, signature check) is the rest raced against the deadline; a timer
+ * could not interrupt synchronous code anyway.
+ */
+export function authorize(event: unknown, deps: AuthorizeDeps, deadline: Deadline): Promise<AuthorizeResult> {
   const trail = new Trail();
-  const run = runPipeline(event, deps, deadline, trail).catch(() =>
-    trail.finish('internal_error', 'request', 'unexpected error (details withheld)'),
-  );
-  return deadline.race(run, () =>
+  const unexpected = () => trail.finish('internal_error', 'request', 'unexpected error (details withheld)');
+  let outcome: Pending<AuthorizeResult>;
+  try {
+    outcome = runPipeline(event, deps, deadline, trail);
+  } catch {
+    return Promise.resolve(unexpected());
+  }
+  if (!(outcome instanceof Promise)) return Promise.resolve(outcome);
+  return deadline.race(outcome.catch(unexpected), () =>
     trail.finish('deadline_exceeded', trail.currentStep, 'the internal time budget ran out'),
   );
 }
+
+/** A value now, or later when the step had to wait. */
+type Pending<T> = T | Promise<T>;
 
 /** Collects the steps and facts as the pipeline advances. */
 class Trail {
@@ -67,6 +77,7 @@ class Trail {
   private finished: AuthorizeResult | undefined;
 
   pass(step: StepName, detail: string): void {
+    if (this.finished) return; // a late pipeline after a deadline answer records nothing more
     this.decision.steps.push({ step, ok: true, detail });
     this.currentStep = step;
   }
@@ -74,15 +85,20 @@ class Trail {
   finish(reason: Reason, step: StepName, detail: string): AuthorizeResult {
     // The first conclusion wins (a late pipeline result after a deadline answer is ignored).
     if (this.finished) return this.finished;
-    const steps: Step[] = [...this.decision.steps];
+    const steps: Step[] = this.decision.steps;
     if (reason !== 'allowed') steps.push({ step, ok: false, detail });
-    const decision: Decision = { ...this.decision, steps, reason };
+    const decision: Decision = { ...this.decision, reason };
     this.finished = this.policyTrace ? { decision, policyTrace: this.policyTrace } : { decision };
     return this.finished;
   }
 }
 
-async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadline, trail: Trail) {
+function runPipeline(
+  event: unknown,
+  deps: AuthorizeDeps,
+  deadline: Deadline,
+  trail: Trail,
+): Pending<AuthorizeResult> {
   const d = trail.decision;
 
   // 1. The event (AHI contract): shape only, no normalisation of the token.
@@ -92,13 +108,29 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
     if (parsed.operation !== undefined) d.operation = parsed.operation;
     return trail.finish(parsed.reason, 'request', parsed.detail);
   }
-  const { datastoreId, operation, bearerToken } = parsed.request;
-  d.datastoreId = datastoreId;
-  d.operation = operation;
+  const request = parsed.request;
+  d.datastoreId = request.datastoreId;
+  d.operation = request.operation;
   trail.pass('request', 'HealthImaging event shape');
 
   // 2. Configuration (cached; SSM refresh bounded by the deadline).
-  const state = deps.config.peek?.() ?? (await deps.config.load(deadline.child(ANSWER_RESERVE_MS)));
+  const cached = deps.config.peek?.();
+  if (cached) return withConfig(cached, request, deps, deadline, trail);
+  return deps.config
+    .load(deadline.child(ANSWER_RESERVE_MS))
+    .then((state) => withConfig(state, request, deps, deadline, trail));
+}
+
+/** Steps 2-5 once the configuration is known. */
+function withConfig(
+  state: ConfigState,
+  request: AuthorizeRequest,
+  deps: AuthorizeDeps,
+  deadline: Deadline,
+  trail: Trail,
+): Pending<AuthorizeResult> {
+  const d = trail.decision;
+  const { datastoreId, operation, bearerToken } = request;
   if (!state.ok) return trail.finish(state.reason, 'config', state.detail);
   const config: AuthorizerConfig = state.loaded.config;
   d.configVersion = state.loaded.version;
@@ -118,7 +150,7 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
   // 3. A token whose exact bytes verified earlier skips parse, key and signature (not the claims).
   const cache = deps.tokenCache;
   const cacheKey = cache && bearerToken.length <= MAX_TOKEN_LENGTH ? cache.keyOf(bearerToken) : undefined;
-  const cached =
+  const hit =
     cache && cacheKey !== undefined
       ? cache.get(cacheKey, {
           configVersion: state.loaded.version,
@@ -128,24 +160,45 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
           },
         })
       : undefined;
-  let verified: VerifiedSignature;
-  if (cached) {
-    const issuerConfig = config.issuers.find((candidate) => candidate.issuer === cached.issuer);
+  if (hit) {
+    const issuerConfig = config.issuers.find((candidate) => candidate.issuer === hit.issuer);
     if (!issuerConfig) return trail.finish('issuer_invalid', 'issuer', 'iss is not a configured issuer');
-    verified = { issuer: issuerConfig, header: cached.header, payload: cached.payload };
     d.tokenCache = 'hit';
-    d.alg = cached.header.alg;
-    const kid = sanitize(cached.header.kid);
+    d.alg = hit.header.alg;
+    const kid = sanitize(hit.header.kid);
     if (kid !== undefined) d.kid = kid;
     d.iss = issuerConfig.issuer;
     trail.pass('signature', 'verified earlier: the same token bytes (verified-token cache)');
-  } else {
-    if (cache) d.tokenCache = 'miss';
-    const outcome = await verifyToken(bearerToken, config, deps, deadline, trail);
-    if (!('issuer' in outcome)) return outcome;
-    verified = outcome;
+    return decideVerified(
+      { issuer: issuerConfig, header: hit.header, payload: hit.payload },
+      request,
+      state.loaded.version,
+      config,
+      deps,
+      trail,
+    );
   }
+  if (cache) d.tokenCache = 'miss';
+  return verifyToken(bearerToken, config, deps, deadline, trail).then((outcome) =>
+    'issuer' in outcome
+      ? decideVerified(outcome, request, state.loaded.version, config, deps, trail, cacheKey)
+      : outcome,
+  );
+}
+
+/** Steps 4-5 for a token whose signature verified (now, or earlier: verified-token cache). */
+function decideVerified(
+  verified: VerifiedSignature,
+  request: AuthorizeRequest,
+  configVersion: string,
+  config: AuthorizerConfig,
+  deps: AuthorizeDeps,
+  trail: Trail,
+  cacheKey?: string,
+): AuthorizeResult {
+  const d = trail.decision;
   const { issuer, header, payload, keySetGeneration } = verified;
+  const { datastoreId, operation } = request;
 
   // 4. Claims, against the injected clock (also for cached tokens).
   const claims = validateClaims(payload, issuer, {
@@ -154,11 +207,11 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
   });
   if (!claims.ok) return trail.finish(claims.reason, 'claims', claims.detail);
   d.verified = claims.facts;
-  if (cache && cacheKey !== undefined && keySetGeneration !== undefined) {
+  if (deps.tokenCache && cacheKey !== undefined && keySetGeneration !== undefined) {
     // Only now: signature and claims both passed. Bound to the key set that verified it.
-    cache.set(
+    deps.tokenCache.set(
       cacheKey,
-      { issuer: issuer.issuer, header, payload, configVersion: state.loaded.version, keySetGeneration },
+      { issuer: issuer.issuer, header, payload, configVersion, keySetGeneration },
       claims.facts.exp,
     );
   }
@@ -196,6 +249,8 @@ async function runPipeline(event: unknown, deps: AuthorizeDeps, deadline: Deadli
   trail.pass('policy', `rule ${outcome.rule} matched`);
   return trail.finish('allowed', 'policy', '');
 }
+
+type AuthorizeRequest = { datastoreId: string; operation: string; bearerToken: string };
 
 interface VerifiedSignature {
   issuer: IssuerConfig;
@@ -266,8 +321,8 @@ async function verifyToken(
   if (!key.ok) return trail.finish(key.reason, 'key', key.detail);
   trail.pass('key', `key found in the issuer's JWKS (cache ${key.cacheState})`);
 
-  // Signature with jose.
-  const signature = await verifySignature(bearerToken, key.key, header.alg);
+  // Signature (node:crypto, synchronous: see verify-signature.ts).
+  const signature = verifySignature(bearerToken, key.key, header.alg);
   if (!signature.ok) return trail.finish(signature.reason, 'signature', signature.detail);
   trail.pass('signature', `${header.alg} signature verified`);
   return { issuer, header, payload, keySetGeneration: key.keySetGeneration };

@@ -9,7 +9,6 @@
  * operator's attention is reported through `onEvent`, so the log says exactly what is wrong.
  */
 
-import { readFile as fsReadFile } from 'node:fs/promises';
 import { type MonotonicClock, monotonicClock } from '../clock.ts';
 import { raceSignal } from '../keys/deadline.ts';
 import { contentVersion } from './content-version.ts';
@@ -48,7 +47,7 @@ export type ConfigEvent =
 
 export interface ConfigLoaderOptions {
   env: Readonly<Record<string, string | undefined>>;
-  /** Default: fs/promises readFile as UTF-8. */
+  /** Default: fs/promises readFile as UTF-8 (imported on first use). */
   readFile?: (path: string) => Promise<string>;
   /** Default: createSsmParameterReader() (the SDK is only imported when this source is used). */
   ssm?: SsmParameterReader;
@@ -109,7 +108,10 @@ interface Cache {
 
 export function createConfigLoader(options: ConfigLoaderOptions): ConfigLoader {
   const now = options.now ?? monotonicClock;
-  const readFile = options.readFile ?? ((path: string) => fsReadFile(path, 'utf8'));
+  // Loaded on first use: only the file source needs it (one less module on every cold start).
+  const readFile =
+    options.readFile ??
+    ((path: string) => import('node:fs/promises').then((fs) => fs.readFile(path, 'utf8')));
   const retryBackoffMs = options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
   let ssm = options.ssm;
   let cache: Cache = {};
