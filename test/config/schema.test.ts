@@ -164,7 +164,7 @@ describe('AuthorizerConfigSchema', () => {
   });
 
   it('rejects a __proto__ condition next to others instead of silently dropping it', () => {
-    // Arrange: zod's record parsing would drop the key and leave a looser rule.
+    // Arrange: record parsing (valibot's, as zod's before it) would drop the key and leave a looser rule.
     const config = validConfig();
     const text = JSON.stringify(config).replace(
       '"claims":{"groups":"readers"',

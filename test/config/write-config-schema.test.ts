@@ -1,5 +1,5 @@
 /**
- * The published artifacts cannot drift from the zod definition: config.schema.json on disk is
+ * The published artifacts cannot drift from the valibot definition: config.schema.json on disk is
  * what `npm run schema` generates, and the example configuration validates.
  */
 
