@@ -62,7 +62,7 @@ export function authorize(event: unknown, deps: AuthorizeDeps, deadline: Deadlin
   }
   if (!(outcome instanceof Promise)) return Promise.resolve(outcome);
   return deadline.race(outcome.catch(unexpected), () =>
-    trail.finish('deadline_exceeded', trail.currentStep, 'the internal time budget ran out'),
+    trail.finish('deadline_exceeded', trail.currentStep, 'the internal time budget ran out', true),
   );
 }
 
@@ -71,7 +71,8 @@ type Pending<T> = T | Promise<T>;
 
 /** Collects the steps and facts as the pipeline advances. */
 class Trail {
-  readonly decision: Omit<Decision, 'reason'> = { steps: [] };
+  /** Filled in as the pipeline advances; the reason stays fail-closed until a conclusion sets it. */
+  readonly decision: Decision = { reason: 'internal_error', steps: [] };
   policyTrace: RuleTrace[] | undefined;
   currentStep: StepName = 'request';
   private finished: AuthorizeResult | undefined;
@@ -82,12 +83,17 @@ class Trail {
     this.currentStep = step;
   }
 
-  finish(reason: Reason, step: StepName, detail: string): AuthorizeResult {
-    // The first conclusion wins (a late pipeline result after a deadline answer is ignored).
+  /**
+   * The first conclusion wins (a late pipeline result after a deadline answer is ignored). A deadline
+   * answer (`detach`) leaves the pipeline running, so it hands out a copy the pipeline cannot change;
+   * any other conclusion is the pipeline's last word and hands out the record itself.
+   */
+  finish(reason: Reason, step: StepName, detail: string, detach = false): AuthorizeResult {
     if (this.finished) return this.finished;
-    const steps: Step[] = this.decision.steps;
+    const steps: Step[] = detach ? [...this.decision.steps] : this.decision.steps;
     if (reason !== 'allowed') steps.push({ step, ok: false, detail });
-    const decision: Decision = { ...this.decision, reason };
+    const decision: Decision = detach ? { ...this.decision, steps, reason } : this.decision;
+    decision.reason = reason;
     this.finished = this.policyTrace ? { decision, policyTrace: this.policyTrace } : { decision };
     return this.finished;
   }
