@@ -220,7 +220,22 @@ export async function handler(event: unknown, context: unknown): Promise<AuthRes
   try {
     return await decide(event, safeContext(context));
   } catch {
-    logEvent('ERROR', 'authorization decision', { decision: 'deny', reason: 'internal_error' });
+    // Still one full audit line (with its EMF metrics), so an escape shows up in the reason metrics.
+    try {
+      write(
+        formatAuditLine(
+          { reason: 'internal_error', steps: [] },
+          {
+            timestampMs: systemClock(),
+            coldStart: false,
+            latencyMs: 0,
+            authorizerVersion: AUTHORIZER_VERSION,
+          },
+        ),
+      );
+    } catch {
+      // Nothing left to report with.
+    }
     return { ...DENY_INVALID };
   }
 }

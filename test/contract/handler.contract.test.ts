@@ -460,6 +460,34 @@ describe('the built handler with a malformed Lambda context', () => {
   );
 });
 
+describe('the last error layer of the built handler', () => {
+  it('denies with a full internal_error audit line (EMF included) when something escapes the pipeline', async () => {
+    // Arrange: a context whose request id getter throws escapes into the handler's own catch.
+    const before = handler.decisions().length;
+    const hostileContext = {
+      get awsRequestId(): string {
+        throw new Error('boom');
+      },
+    };
+
+    // Act
+    const result = await handler.invokeRaw(
+      { datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: 'a.b.c' },
+      hostileContext,
+    );
+
+    // Assert
+    expect(result).toEqual({ isTokenValid: false, roleArn: '' });
+    const decisions = handler.decisions();
+    expect(decisions.length).toBe(before + 1);
+    const record = decisions.at(-1)!;
+    expect(record).toMatchObject({ decision: 'deny', reason: 'internal_error', decisions: 1 });
+    expect(record['_aws']).toMatchObject({
+      CloudWatchMetrics: [{ Namespace: 'HealthImagingAuthorizer', Dimensions: [['decision'], ['reason']] }],
+    });
+  });
+});
+
 describe('log hygiene of the built handler', () => {
   it('writes exactly one audit line per decision with the reason code', async () => {
     const before = handler.decisions().length;
