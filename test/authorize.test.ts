@@ -78,6 +78,27 @@ describe('authorize', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
+  it('keeps a deadline answer exactly as it was answered when the pipeline finishes late', async () => {
+    // Arrange: the configuration arrives after the deadline answered; the pipeline then runs on.
+    let release: (state: ConfigState) => void = () => undefined;
+    const deps: AuthorizeDeps = {
+      config: { load: () => new Promise<ConfigState>((resolve) => (release = resolve)) },
+      keys: unusedKeys,
+      now: () => NOW,
+    };
+    const { event: e } = await event();
+    const { decision } = await authorize(e, deps, createDeadline(30));
+    const answered = structuredClone(decision);
+
+    // Act
+    release(loadedConfig());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Assert
+    expect(decision.reason).toBe('deadline_exceeded');
+    expect(decision).toEqual(answered);
+  });
+
   it('denies with internal_error when a dependency throws', async () => {
     const deps: AuthorizeDeps = {
       config: { load: async () => loadedConfig() },
