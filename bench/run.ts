@@ -6,7 +6,9 @@
  *   state (after warm-up, like the floor and jose) and `early` (the first decisions of a process);
  * - cold (a fresh process per run): import + first decision of dist/handler.mjs against a loopback
  *   HTTPS JWKS, and the same for a bundled minimal aws-jwt-verify authorizer and a bundled minimal
- *   plain-jose authorizer (bench/peers/); rounds interleave the contenders;
+ *   plain-jose authorizer (bench/peers/), plus the aws-jwt-verify one given our cold-start duties
+ *   (config validated with our schema, keys fetched at init, a log line per config load and per
+ *   decision) for a like-for-like comparison; rounds interleave the contenders;
  * - the IdP-latency scenario (300 ms JWKS at cold start; warm decisions while it hangs);
  * - bundle size (entry + static chunks, without the lazily loaded SSM chunks) and peak memory.
  * Prints tables and writes bench/results/bench.json. Loopback only; bounded; stops by itself.
@@ -89,6 +91,7 @@ async function buildPeers(dir: string) {
   await build({
     entryPoints: {
       'aws-jwt-verify': join(ROOT, 'bench/peers/aws-jwt-verify-authorizer.ts'),
+      'aws-jwt-verify-same-duties': join(ROOT, 'bench/peers/aws-jwt-verify-same-duties-authorizer.ts'),
       jose: join(ROOT, 'bench/peers/jose-authorizer.ts'),
     },
     outdir,
@@ -101,7 +104,11 @@ async function buildPeers(dir: string) {
     mainFields: ['module', 'main'],
     logLevel: 'error',
   });
-  return { awsJwtVerify: join(outdir, 'aws-jwt-verify.mjs'), jose: join(outdir, 'jose.mjs') };
+  return {
+    awsJwtVerify: join(outdir, 'aws-jwt-verify.mjs'),
+    awsJwtVerifySameDuties: join(outdir, 'aws-jwt-verify-same-duties.mjs'),
+    jose: join(outdir, 'jose.mjs'),
+  };
 }
 
 const COLD_CHILD = `
@@ -218,15 +225,20 @@ async function main() {
         exp: epoch(now, 3600),
       });
 
+    const authorizerConfig = JSON.stringify({
+      issuers: [{ issuer: ISS, jwksUri: jwks.url, audience: AUD }],
+      rules: [{ name: 'readers', claims: { scope: 'read' }, roleArn: ROLE }],
+    });
     const contenders = {
       'healthimaging-oidc-authorizer': {
         BUNDLE: pathToFileURL(join(ROOT, 'dist/handler.mjs')).href,
-        AUTHORIZER_CONFIG: JSON.stringify({
-          issuers: [{ issuer: ISS, jwksUri: jwks.url, audience: AUD }],
-          rules: [{ name: 'readers', claims: { scope: 'read' }, roleArn: ROLE }],
-        }),
+        AUTHORIZER_CONFIG: authorizerConfig,
       },
       'aws-jwt-verify (minimal)': { BUNDLE: pathToFileURL(peers.awsJwtVerify).href },
+      'aws-jwt-verify (same duties)': {
+        BUNDLE: pathToFileURL(peers.awsJwtVerifySameDuties).href,
+        AUTHORIZER_CONFIG: authorizerConfig,
+      },
       'jose (minimal)': { BUNDLE: pathToFileURL(peers.jose).href },
     } as const;
     const peerEnv = { PEER_ISSUER: ISS, PEER_AUDIENCE: AUD, PEER_JWKS_URI: jwks.url, PEER_ROLE: ROLE };
