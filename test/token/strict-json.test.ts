@@ -1,3 +1,4 @@
+import { fc, it as prop } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { parseStrictJson } from '../../src/token/strict-json.ts';
 
@@ -285,4 +286,108 @@ describe('parseStrictJson', () => {
     // Assert
     expect(disagreements).toEqual([]);
   });
+});
+
+describe('parseStrictJson against JSON.parse (the reference grammar)', () => {
+  const LIMITS = { maxDepth: 1000, maxMembers: 1_000_000 };
+  /** JSON texts, and JSON texts with one tricky character inserted, replaced or removed. */
+  const tricky = fc.constantFrom(
+    '"',
+    '\\',
+    '/',
+    'u',
+    '0',
+    '-',
+    '+',
+    '.',
+    'e',
+    'E',
+    ',',
+    ':',
+    '{',
+    '}',
+    '[',
+    ']',
+    ' ',
+    '\t',
+    '\n',
+    '\u0000',
+    '\u001f',
+    '\u2028',
+    'x',
+  );
+  const text = fc.oneof(
+    fc.json(),
+    fc
+      .tuple(fc.json(), fc.nat(), tricky, fc.constantFrom('insert', 'replace', 'remove'))
+      .map(([json, at, char, how]) => {
+        const i = at % (json.length + 1);
+        if (how === 'insert') return json.slice(0, i) + char + json.slice(i);
+        if (how === 'replace') return json.slice(0, i) + char + json.slice(i + 1);
+        return json.slice(0, i) + json.slice(i + 1);
+      }),
+  );
+
+  prop.prop([text], { numRuns: 3000 })('accepts what JSON.parse accepts, unless a name repeats', (input) => {
+    // Arrange
+    let native: { ok: true; value: unknown } | { ok: false };
+    try {
+      native = { ok: true, value: JSON.parse(input) };
+    } catch {
+      native = { ok: false };
+    }
+
+    // Act
+    const strict = parseStrictJson(Buffer.from(input, 'utf8'), LIMITS);
+
+    // Assert
+    if (strict.ok) {
+      expect(native.ok).toBe(true);
+      if (native.ok) expect(strict.value).toEqual(native.value);
+    } else if (native.ok) {
+      expect(strict.error).toBe('duplicate_key');
+    }
+  });
+});
+
+describe('parseStrictJson finds a repeated name however it is spelled', () => {
+  /** A member name written with some of its characters as \uXXXX escapes. */
+  const spelled = (name: string, escapeMask: number): string =>
+    `"${[...name]
+      .map((char, index) =>
+        (escapeMask >> (index % 16)) & 1
+          ? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
+          : JSON.stringify(char).slice(1, -1),
+      )
+      .join('')}"`;
+
+  prop.prop(
+    [
+      fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme-ascii' }),
+      fc.json(),
+      fc.json(),
+      fc.array(fc.tuple(fc.string({ maxLength: 6 }), fc.json()), { maxLength: 4 }),
+      fc.nat(),
+      fc.nat(),
+      fc.boolean(),
+    ],
+    { numRuns: 2000 },
+  )(
+    'denies with duplicate_key when a name repeats, escaped or not, at any depth',
+    (name, a, b, others, m1, m2, nest) => {
+      // Arrange
+      const filler = others
+        .filter(([other]) => other !== name)
+        .map(([other, value]) => `${JSON.stringify(other)}:${value}`);
+      const members = [`${spelled(name, m1)}:${a}`, ...filler, `${spelled(name, m2)}:${b}`];
+      const object = `{${members.join(',')}}`;
+      const text = nest ? `{"outer":[${object}]}` : object;
+
+      // Act
+      const result = parseStrictJson(Buffer.from(text, 'utf8'), { maxDepth: 1000, maxMembers: 1_000_000 });
+
+      // Assert
+      expect(result).toEqual({ ok: false, error: 'duplicate_key' });
+    },
+  );
 });
