@@ -1,7 +1,7 @@
 /**
  * The use case: an untrusted HealthImaging event + deps → one Decision. It reads like the pipeline
  * of SECURITY.md §2, cheapest checks first: event shape → config → datastore/operation → size and
- * strict grammar → header → issuer pre-selected with no network I/O → key → signature (jose) →
+ * strict grammar → header → issuer pre-selected with no network I/O → key → signature (node:crypto) →
  * claims → policy. Expected failures are values; anything thrown becomes `internal_error`, and a
  * budget overrun becomes `deadline_exceeded`. The only file that imports across core folders.
  */
@@ -48,8 +48,8 @@ export interface AuthorizeResult {
  * Runs the whole pipeline; never throws (nor rejects), never outlives the deadline.
  * The pipeline runs synchronously as far as the warm caches take it: a repeated token (verified-token
  * cache) with a cached configuration is decided without a timer or any await. Only when it must wait
- * (configuration load, key fetch, signature check) is the rest raced against the deadline; a timer
- * could not interrupt synchronous code anyway.
+ * (configuration load, key lookup that may fetch) is the rest raced against the deadline; a timer
+ * could not interrupt synchronous code anyway (the signature check itself is synchronous).
  */
 export function authorize(event: unknown, deps: AuthorizeDeps, deadline: Deadline): Promise<AuthorizeResult> {
   const trail = new Trail();
