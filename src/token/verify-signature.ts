@@ -15,7 +15,7 @@
  * Wycheproof suites run through this function.
  */
 
-import { constants, type KeyObject, verify } from 'node:crypto';
+import { constants, type KeyObject, type VerifyKeyObjectInput, verify } from 'node:crypto';
 import type { Algorithm } from '../config/schema.ts';
 import type { Reason } from '../decision/reason-codes.ts';
 
@@ -27,27 +27,28 @@ interface AlgorithmParameters {
   keyType: 'rsa' | 'ec' | 'ed25519';
   /** OpenSSL's name of the only curve this alg allows (ES256 is P-256, and so on). */
   namedCurve?: 'prime256v1' | 'secp384r1' | 'secp521r1';
-  padding?: number;
-  saltLength?: number;
-  /** JOSE ECDSA signatures are R||S of fixed width, not DER (RFC 7518 §3.4). */
-  dsaEncoding?: 'ieee-p1363';
+  /** The key with its verify options, when the defaults do not fit the alg (PSS, ECDSA). */
+  options?: (key: KeyObject) => VerifyKeyObjectInput;
 }
 
-const rsa = (digest: 'sha256' | 'sha384' | 'sha512'): AlgorithmParameters => ({
-  digest,
-  keyType: 'rsa',
-  padding: constants.RSA_PKCS1_PADDING,
-});
+/** PKCS#1 v1.5 is node:crypto's default padding for an 'rsa' key: the key is passed as is (the floor's call). */
+const rsa = (digest: 'sha256' | 'sha384' | 'sha512'): AlgorithmParameters => ({ digest, keyType: 'rsa' });
+/** RSASSA-PSS with MGF1 of the same hash and a salt as long as the hash (RFC 7518 §3.5). */
 const pss = (digest: 'sha256' | 'sha384' | 'sha512', saltLength: number): AlgorithmParameters => ({
   digest,
   keyType: 'rsa',
-  padding: constants.RSA_PKCS1_PSS_PADDING,
-  saltLength,
+  options: (key) => ({ key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }),
 });
 const ecdsa = (
   digest: 'sha256' | 'sha384' | 'sha512',
   namedCurve: 'prime256v1' | 'secp384r1' | 'secp521r1',
-): AlgorithmParameters => ({ digest, keyType: 'ec', namedCurve, dsaEncoding: 'ieee-p1363' });
+): AlgorithmParameters => ({
+  digest,
+  keyType: 'ec',
+  namedCurve,
+  // JOSE ECDSA signatures are R||S of fixed width, not DER (RFC 7518 §3.4).
+  options: (key) => ({ key, dsaEncoding: 'ieee-p1363' }),
+});
 
 /** Every asymmetric alg the configuration allows, and nothing else (`none` and HS* have no entry). */
 const PARAMETERS: ReadonlyMap<string, AlgorithmParameters> = new Map<Algorithm, AlgorithmParameters>([
@@ -99,17 +100,7 @@ export function verifySignature(token: string, key: KeyObject, alg: string): Ver
     // The signing input is the ASCII of header.payload exactly as received (RFC 7515 §5.2).
     const signingInput = Buffer.from(token.slice(0, lastDot), 'latin1');
     const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
-    const verified = verify(
-      parameters.digest,
-      signingInput,
-      {
-        key,
-        ...(parameters.padding !== undefined && { padding: parameters.padding }),
-        ...(parameters.saltLength !== undefined && { saltLength: parameters.saltLength }),
-        ...(parameters.dsaEncoding !== undefined && { dsaEncoding: parameters.dsaEncoding }),
-      },
-      signature,
-    );
+    const verified = verify(parameters.digest, signingInput, parameters.options?.(key) ?? key, signature);
     return verified ? { ok: true } : INVALID;
   } catch {
     // OpenSSL rejects some malformed signatures (e.g. a wrong R||S length) by throwing: still a bad signature.
