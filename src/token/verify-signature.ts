@@ -5,7 +5,7 @@
  *
  * Why node:crypto and not jose's compactVerify: jose 6 verifies through WebCrypto, whose every call
  * is a round trip to libuv's thread pool. Measured on the same token in one process (`npm run bench`),
- * that round trip costs about three times the RSA verification itself (jose alone ≈ 3-4× the
+ * that round trip costs about three times the RSA verification itself (jose alone ≈ 3-5× the
  * `node:crypto.verify` floor), which is most of a first-seen decision, and WebCrypto's first use
  * adds ~5 ms to a cold start. `crypto.verify` is the same OpenSSL primitive, called synchronously.
  * What jose did for us here is small and is spelled out below, per RFC 7518 §3: the digest, RSA
