@@ -4,7 +4,7 @@
  * 22 runtime. Code splitting keeps the AWS SDK SSM client in a chunk that is only loaded when
  * AUTHORIZER_CONFIG_PARAMETER is the configuration source.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -20,10 +20,6 @@ const common = {
   // Prefer the ESM builds of dependencies (the AWS SDK ships both).
   mainFields: ['module', 'main'],
   define: { __AUTHORIZER_VERSION__: JSON.stringify(version) },
-  // Some CommonJS dependencies call require() for Node built-ins.
-  banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  },
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
   metafile: true,
@@ -48,7 +44,7 @@ if (existsSync('src/cli/main.ts')) {
     // The CLI runs where the package is installed: its npm dependencies (oidc-provider for the
     // sandbox among them) stay external instead of being bundled.
     packages: 'external',
-    banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+    banner: { js: '#!/usr/bin/env node' },
   });
 }
 
@@ -69,4 +65,17 @@ if (existsSync('src/custom-resources/create-datastore.ts')) {
   console.log(
     `built dist/custom-resources/create-datastore.mjs (${size('dist/custom-resources/create-datastore.mjs')})`,
   );
+}
+
+// ESM output has no `require`. When a bundled CommonJS module calls require(), esbuild emits a shim
+// that throws "Dynamic require of … is not supported" at run time: fail the build instead (the fix
+// is a createRequire banner, which costs ~1 ms of every cold start, so it is added only if needed).
+const withShim = readdirSync('dist', { recursive: true })
+  .map(String)
+  .filter(
+    (file) => file.endsWith('.mjs') && readFileSync(`dist/${file}`, 'utf8').includes('Dynamic require of'),
+  );
+if (withShim.length > 0) {
+  console.error(`build: CommonJS require() shim in ${withShim.join(', ')}`);
+  process.exit(1);
 }

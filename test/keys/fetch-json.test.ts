@@ -3,6 +3,8 @@
  * becomes a closed failure cause, within the caller's signal.
  */
 
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetchJson } from '../../src/keys/fetch-json.ts';
 import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
@@ -245,6 +247,27 @@ describe('fetchJson', () => {
     // Assert
     expect(outcome).toMatchObject({ ok: false, cause: 'network' });
     expect(outcome.ok === false && outcome.detail).toContain('ECONNREFUSED');
+  });
+
+  it('fails with network when the connection drops mid-body, even if what arrived parses', async () => {
+    // Arrange: Content-Length promises more than is sent; the prefix alone is valid JSON.
+    const cut = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+      res.write('{"keys":[]}', () => res.socket?.destroy());
+    });
+    await new Promise<void>((done) => cut.listen(0, '127.0.0.1', done));
+    const { port } = cut.address() as AddressInfo;
+
+    try {
+      // Act
+      const outcome = await fetchJson(`http://127.0.0.1:${port}/doc`, { signal: withinSeconds(5) });
+
+      // Assert
+      expect(outcome).toMatchObject({ ok: false, cause: 'network' });
+    } finally {
+      cut.closeAllConnections();
+      await new Promise<void>((done) => cut.close(() => done()));
+    }
   });
 
   it('fails with network when the injected fetch throws synchronously', async () => {
