@@ -86,7 +86,7 @@ type Transport = (url: string, signal: AbortSignal) => Promise<RawResponse>;
  * - the module is loaded on first use with `process.getBuiltinModule`, synchronously, which spares
  *   the bundle `node:module`/`createRequire` and `import.meta` (~1 ms) and dynamic `import()`;
  * - the abort is wired by hand: the `signal` request option pulls in Node's stream abort helpers
- *   (add-abort-signal, end-of-stream) on first use, ~1 ms.
+ *   (add-abort-signal, end-of-stream) on first use, 2 ms of a cold start under the CPU profiler.
  */
 const nodeTransport: Transport = async (url, signal) => {
   const { request } = process.getBuiltinModule(
