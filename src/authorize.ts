@@ -1,7 +1,7 @@
 /**
  * The use case: an untrusted HealthImaging event + deps → one Decision. It reads like the pipeline
  * of SECURITY.md §2, cheapest checks first: event shape → config → datastore/operation → size and
- * strict grammar → header → issuer pre-selected with no network I/O → key → signature (node:crypto) →
+ * strict grammar → header → issuer pre-selected with no network I/O → key → signature (jose) →
  * claims → policy. Expected failures are values; anything thrown becomes `internal_error`, and a
  * budget overrun becomes `deadline_exceeded`. The only file that imports across core folders.
  */
@@ -318,18 +318,21 @@ async function verifyToken(
   if (!headerCheck.ok) return trail.finish(headerCheck.reason, 'header', headerCheck.detail);
   trail.pass('issuer', `configured issuer ${issuer.issuer}`);
 
-  // Key from the warm cache (bounded refetch, deadline-bounded fetch).
-  const key = await deps.keys.getKey({ issuer, kid: header.kid, alg: header.alg, deadline });
-  d.keys =
-    key.keysAgeMs === undefined
-      ? { cacheState: key.cacheState }
-      : { cacheState: key.cacheState, keysAgeMs: key.keysAgeMs };
-  if (!key.ok) return trail.finish(key.reason, 'key', key.detail);
-  trail.pass('key', `key found in the issuer's JWKS (cache ${key.cacheState})`);
-
-  // Signature (node:crypto, synchronous: see verify-signature.ts).
-  const signature = verifySignature(bearerToken, key.key, header.alg);
-  if (!signature.ok) return trail.finish(signature.reason, 'signature', signature.detail);
-  trail.pass('signature', `${header.alg} signature verified`);
-  return { issuer, header, payload, keySetGeneration: key.keySetGeneration };
+  // Signature by jose, with the key resolved from the warm key store (bounded refetch,
+  // deadline-bounded fetch); the lookup's cache state goes into the decision either way.
+  let keySetGeneration: number | undefined;
+  const signature = await verifySignature(bearerToken, header.alg, async (kid, alg) => {
+    const key = await deps.keys.getKey({ issuer, kid, alg, deadline });
+    d.keys =
+      key.keysAgeMs === undefined
+        ? { cacheState: key.cacheState }
+        : { cacheState: key.cacheState, keysAgeMs: key.keysAgeMs };
+    if (!key.ok) return key;
+    keySetGeneration = key.keySetGeneration;
+    trail.pass('key', `key found in the issuer's JWKS (cache ${key.cacheState})`);
+    return key.key;
+  });
+  if (!signature.ok) return trail.finish(signature.reason, signature.step, signature.detail);
+  trail.pass('signature', `${header.alg} signature verified (jose)`);
+  return { issuer, header, payload, ...(keySetGeneration !== undefined && { keySetGeneration }) };
 }

@@ -27,7 +27,7 @@ function loadedConfig(): ConfigState {
 
 /** Deps whose key store returns the test key, as a warm cache would. */
 async function depsWithKey(key: TestKey, nowMs: number): Promise<AuthorizeDeps> {
-  const publicKey: Extract<KeyLookupResult, { ok: true }>['key'] = key.publicKey;
+  const publicKey: Extract<KeyLookupResult, { ok: true }>['key'] = key.verifyKey;
   return {
     config: { load: async () => loadedConfig() },
     keys: {
@@ -144,7 +144,7 @@ describe('authorize', () => {
 describe('authorize with the verified-token cache', () => {
   async function setup() {
     const key = await makeKey('RS256', 'k1');
-    const publicKey: Extract<KeyLookupResult, { ok: true }>['key'] = key.publicKey;
+    const publicKey: Extract<KeyLookupResult, { ok: true }>['key'] = key.verifyKey;
     let now = NOW;
     let generation = 1;
     let version = 'v1';

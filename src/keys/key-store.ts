@@ -11,7 +11,7 @@
  *   refresh has its own timeout, not the triggering request's, and simply finishes (or times out)
  *   in a later invocation; the single-flight promise tolerates that;
  * - bounds: at most 64 issuer entries (oldest evicted); keys per entry bounded by the body cap;
- *   imported KeyObjects per key of the current key set only;
+ *   keys imported (jose `importJWK`, once per key and alg) for the current key set only;
  * - single-flight: one refresh per issuer at a time, shared by concurrent lookups and prefetch;
  *   every caller waits only until its own deadline reserve (F1, F20), so no IdP can make it late.
  * Network I/O is rate limited: an unknown kid refetches at most once per issuer per cooldown
@@ -20,7 +20,7 @@
  * never shorter than a capped Retry-After (F4).
  */
 
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { type CryptoKey, importJWK, type JWK } from 'jose';
 import { type MonotonicClock, monotonicClock } from '../clock.ts';
 import type { IssuerConfig } from '../config/schema.ts';
 import { type Deadline, raceSignal } from './deadline.ts';
@@ -76,7 +76,8 @@ export interface KeyLookup {
 export type KeyLookupResult =
   | {
       ok: true;
-      key: KeyObject;
+      /** Imported by jose once per key and alg, and cached with the key set. */
+      key: CryptoKey;
       cacheState: KeyCacheState;
       keysAgeMs: number;
       /** The key set this key came from (see KeyStore.keySetGeneration). */
@@ -127,8 +128,8 @@ interface KeySet {
   readonly dropped: readonly DroppedKey[];
   readonly fetchedAt: number;
   readonly generation: number;
-  /** Imports are cached with the set, so a replaced set drops its KeyObjects too (F13). */
-  readonly imported: Map<JwksKey, KeyObject | undefined>;
+  /** Imports (per key, per alg) are cached with the set, so a replaced set drops them too (F13). */
+  readonly imported: Map<JwksKey, Map<string, Promise<CryptoKey | undefined>>>;
 }
 
 interface Entry {
@@ -340,12 +341,12 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     return answer(select(fresh, kid, alg), fresh, 'refetched');
   }
 
-  function answer(
+  async function answer(
     selection: Selection,
     set: KeySet,
     cacheState: KeyCacheState,
     missingDetail = 'no key with this kid',
-  ): KeyLookupResult {
+  ): Promise<KeyLookupResult> {
     const keysAgeMs = Math.max(0, now() - set.fetchedAt);
     const deny = (reason: 'kid_unknown' | 'jwks_ambiguous_key', detail: string): KeyLookupResult => ({
       ok: false,
@@ -362,7 +363,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
       case 'misfit':
         return deny('kid_unknown', 'the key with this kid does not fit the token alg');
       case 'key': {
-        const key = importFor(set, selection.key);
+        const key = await importFor(set, selection.key, selection.alg);
         if (key === undefined) return deny('kid_unknown', 'the key with this kid could not be imported');
         return { ok: true, key, cacheState, keysAgeMs, keySetGeneration: set.generation };
       }
@@ -458,19 +459,24 @@ function select(set: KeySet, kid: string, alg: string): Selection {
 }
 
 /**
- * The public key as a node:crypto KeyObject (what verifySignature takes), imported once per key set.
- * parse-jwks already kept public members only and checked sizes and curves; node:crypto (OpenSSL)
- * validates the rest of the JWK. A key it refuses is remembered as unusable.
+ * The public key as a WebCrypto CryptoKey for this alg (what jose verifies with), imported by jose
+ * once per key and alg and cached with the key set: never per request. parse-jwks already kept public
+ * members only and checked sizes and curves; WebCrypto validates the rest (an EC point off its curve,
+ * say). A key it refuses is remembered as unusable.
  */
-function importFor(set: KeySet, key: JwksKey): KeyObject | undefined {
-  if (set.imported.has(key)) return set.imported.get(key);
-  let imported: KeyObject | undefined;
-  try {
-    const keyObject = createPublicKey({ key: key.jwk as JsonWebKey, format: 'jwk' });
-    imported = keyObject.type === 'public' ? keyObject : undefined;
-  } catch {
-    imported = undefined;
+function importFor(set: KeySet, key: JwksKey, alg: string): Promise<CryptoKey | undefined> {
+  let byAlg = set.imported.get(key);
+  if (byAlg === undefined) {
+    byAlg = new Map();
+    set.imported.set(key, byAlg);
   }
-  set.imported.set(key, imported);
+  let imported = byAlg.get(alg);
+  if (imported === undefined) {
+    imported = importJWK(key.jwk as JWK, alg).then(
+      (result) => (result instanceof Uint8Array || result.type !== 'public' ? undefined : result),
+      () => undefined,
+    );
+    byAlg.set(alg, imported);
+  }
   return imported;
 }

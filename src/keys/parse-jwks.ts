@@ -12,7 +12,7 @@ export interface JwksKey {
   kty: 'RSA' | 'EC' | 'OKP';
   alg?: string;
   crv?: string;
-  /** Public members only (kty, n, e, crv, x, y, kid, alg); ready for node:crypto `createPublicKey`. */
+  /** Public members only (kty, n, e, crv, x, y, kid, alg); ready for jose's `importJWK`. */
   jwk: Record<string, unknown>;
 }
 

@@ -5,7 +5,7 @@
  */
 
 import { createSign, generateKeyPairSync, type KeyObject, sign as nodeSign } from 'node:crypto';
-import { CompactSign, exportJWK, type JWK } from 'jose';
+import { CompactSign, type CryptoKey, exportJWK, importJWK, type JWK } from 'jose';
 
 export type TestAlg = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
 
@@ -14,6 +14,8 @@ export interface TestKey {
   alg: TestAlg;
   privateKey: KeyObject;
   publicKey: KeyObject;
+  /** The public key as the key store hands it to jose (imported by jose for `alg`). */
+  verifyKey: CryptoKey;
   /** The public JWK as an IdP would publish it (kid, alg, use:sig). */
   jwk: JWK;
 }
@@ -32,7 +34,8 @@ export async function makeKey(
           ? generateKeyPairSync('ec', { namedCurve: 'P-384' })
           : generateKeyPairSync('ed25519');
   const jwk = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' };
-  return { kid, alg, privateKey: pair.privateKey, publicKey: pair.publicKey, jwk };
+  const verifyKey = (await importJWK(jwk, alg)) as CryptoKey;
+  return { kid, alg, privateKey: pair.privateKey, publicKey: pair.publicKey, verifyKey, jwk };
 }
 
 export function jwksOf(...keys: TestKey[]): { keys: JWK[] } {

@@ -6,7 +6,7 @@
  * - through the verification core: the same src functions authorize() runs, in its order, up to
  *   and including the signature — inspectToken (size, grammar, header, alg and kid shape), the
  *   issuer's header checks, the real key store serving the vector's key set (fetch-json → parseJwks →
- *   node:crypto createPublicKey) and verifySignature (node:crypto verify). A payload that is not a claims set fails inspectToken last
+ *   jose importJWK) and verifySignature (jose compactVerify). A payload that is not a claims set fails inspectToken last
  *   (claims_invalid, after every header check); the core then carries on to the key and signature
  *   so the cryptographic verdict is still observed. The issuer allows every asymmetric algorithm,
  *   so it is the key binding (one key, one alg) and not a narrow allowlist that is exercised.
@@ -67,15 +67,10 @@ async function verificationCore(jws: unknown, jwks: unknown): Promise<CoreOutcom
   if (!headerCheck.ok) return headerCheck.reason;
 
   const keys = createKeyStore({ fetch: jwksEndpoint(() => jwks).fetch });
-  const key = await keys.getKey({
-    issuer: ISSUER,
-    kid: header.kid,
-    alg: header.alg,
-    deadline: createDeadline(5000),
+  const signature = await verifySignature(jws as string, header.alg, async (kid, alg) => {
+    const key = await keys.getKey({ issuer: ISSUER, kid, alg, deadline: createDeadline(5000) });
+    return key.ok ? key.key : key;
   });
-  if (!key.ok) return key.reason;
-
-  const signature = await verifySignature(jws as string, key.key, header.alg);
   return signature.ok ? 'verified' : signature.reason;
 }
 

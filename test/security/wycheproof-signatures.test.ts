@@ -5,10 +5,10 @@
  * The approach. A vector is (public key, msg, sig, result); a JWS signs
  * ASCII(b64url(header) '.' b64url(payload)), which is never the vector's `msg`. So for every vector
  * we build a real access token whose signature segment is b64url(sig), publish the vector's public
- * key as a JWKS (served to the real key store: fetch-json → parseJwks → node:crypto createPublicKey), and run
+ * key as a JWKS (served to the real key store: fetch-json → parseJwks → jose importJWK), and run
  * authorize() with a frozen clock. Two passes:
  *
- * 1. Message substitution: a spy on `node:crypto`'s `verify` — the primitive verifySignature calls —
+ * 1. Message substitution: a spy on WebCrypto's `crypto.subtle.verify` — the primitive jose calls —
  *    swaps the data argument for the vector's `msg` when (and only when) it is exactly this token's
  *    signing input, and counts that it happened once. Everything else is ours, unchanged: grammar,
  *    header and issuer checks, key selection and import, signature decoding and the algorithm
@@ -22,8 +22,6 @@
  * Every vector of every file is run in both passes; the counts are asserted against the file headers.
  */
 
-import crypto from 'node:crypto';
-import { syncBuiltinESMExports } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { AuthorizeDeps } from '../../src/authorize.ts';
 import type { Algorithm } from '../../src/config/schema.ts';
@@ -98,32 +96,33 @@ const FILES: VectorFileSpec[] = [
   },
 ];
 
-const originalVerify = crypto.verify;
+const subtle = globalThis.crypto.subtle;
+const originalVerify = subtle.verify.bind(subtle);
 let substitution: { signingInput: Buffer; msg: Buffer; calls: number } | undefined;
-let verifySpy: MockInstance<typeof crypto.verify>;
+type SubtleVerify = typeof globalThis.crypto.subtle.verify;
+let verifySpy: MockInstance<SubtleVerify>;
 const auditLines: string[] = [];
 
-/** The data argument of crypto.verify. */
-type VerifyData = Parameters<typeof crypto.verify>[1];
-
-const asBuffer = (data: VerifyData): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+/** The data argument of SubtleCrypto.verify, as bytes. */
+const asBuffer = (data: Parameters<SubtleVerify>[3]): Buffer =>
+  ArrayBuffer.isView(data)
+    ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+    : Buffer.from(data as ArrayBuffer);
 
 beforeAll(() => {
-  verifySpy = vi.spyOn(crypto, 'verify').mockImplementation(((algorithm, data, key, signature) => {
+  // jose verifies through WebCrypto, looked up on the global `crypto` at call time.
+  verifySpy = vi.spyOn(subtle, 'verify').mockImplementation((algorithm, key, signature, data) => {
     const swap = substitution;
     if (swap !== undefined && asBuffer(data).equals(swap.signingInput)) {
       swap.calls += 1;
-      return originalVerify(algorithm, swap.msg, key, signature);
+      return originalVerify(algorithm, key, signature, swap.msg);
     }
-    return originalVerify(algorithm, data, key, signature);
-  }) as typeof crypto.verify);
-  // verify-signature.ts imports `verify` from node:crypto as a live ESM binding: publish the spy to it.
-  syncBuiltinESMExports();
+    return originalVerify(algorithm, key, signature, data);
+  });
 });
 
 afterAll(() => {
   verifySpy.mockRestore();
-  syncBuiltinESMExports();
 });
 
 interface Tally {

@@ -1,8 +1,9 @@
 import { generateKeyPairSync, type KeyObject, sign as nodeSign } from 'node:crypto';
 import { fc, it as prop } from '@fast-check/vitest';
-import { CompactSign, compactVerify } from 'jose';
-import { describe, expect, it } from 'vitest';
-import { verifySignature } from '../../src/token/verify-signature.ts';
+import { CompactSign, type CryptoKey, errors, exportJWK, importJWK } from 'jose';
+import { describe, expect, it, vi } from 'vitest';
+import { reasonForJoseError } from '../../src/token/jose-error-reason.ts';
+import { type ResolveKey, verifySignature } from '../../src/token/verify-signature.ts';
 import { b64url, epoch, makeKey, signRaw, signToken, type TestAlg } from '../helpers/keys.ts';
 
 const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -21,6 +22,16 @@ const ecToken = await signToken(ecKey, CLAIMS);
 /** The signing input (header.payload) of a compact token. */
 const signingInputOf = (token: string): string => token.split('.').slice(0, 2).join('.');
 
+/** A resolver that always hands out this key (the key store's role in production). */
+const always =
+  (key: CryptoKey): ResolveKey =>
+  async () =>
+    key;
+
+/** The public half of a node:crypto pair, imported by jose for `alg` (as the key store does). */
+const importPublic = async (key: KeyObject, alg: string): Promise<CryptoKey> =>
+  (await importJWK(await exportJWK(key), alg)) as CryptoKey;
+
 /** Every alg the configuration allows, with a key pair of the family and curve it names. */
 const ALL_ALGS = [
   ['RS256', () => generateKeyPairSync('rsa', { modulusLength: 2048 })],
@@ -35,10 +46,21 @@ const ALL_ALGS = [
   ['EdDSA', () => generateKeyPairSync('ed25519')],
   ['Ed25519', () => generateKeyPairSync('ed25519')],
 ] as const;
+type Alg = (typeof ALL_ALGS)[number][0];
 
 const PAIRS = new Map(ALL_ALGS.map(([alg, generate]) => [alg, generate()]));
 /** A second key of the same family and curve per alg (generated once: RSA generation is slow). */
 const OTHER_PAIRS = new Map(ALL_ALGS.map(([alg, generate]) => [alg, generate()]));
+const VERIFY_KEYS = new Map(
+  await Promise.all(
+    ALL_ALGS.map(async ([alg]) => [alg, await importPublic(PAIRS.get(alg)!.publicKey, alg)] as const),
+  ),
+);
+const OTHER_VERIFY_KEYS = new Map(
+  await Promise.all(
+    ALL_ALGS.map(async ([alg]) => [alg, await importPublic(OTHER_PAIRS.get(alg)!.publicKey, alg)] as const),
+  ),
+);
 const TOKENS = new Map(
   await Promise.all(
     ALL_ALGS.map(
@@ -53,20 +75,10 @@ const TOKENS = new Map(
   ),
 );
 
-/** jose, the reference implementation: does it accept this token with this key and alg? */
-async function joseAccepts(token: string, key: KeyObject, alg: string): Promise<boolean> {
-  try {
-    await compactVerify(token, key, { algorithms: [alg] });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-describe('verifySignature', () => {
-  it.each(ALL_ALGS.map(([alg]) => alg))('accepts a %s token signed by the matching key', (alg) => {
+describe('verifySignature (jose compactVerify over the key store)', () => {
+  it.each(ALL_ALGS.map(([alg]) => alg))('accepts a %s token signed by the matching key', async (alg) => {
     // Act
-    const result = verifySignature(TOKENS.get(alg)!, PAIRS.get(alg)!.publicKey, alg);
+    const result = await verifySignature(TOKENS.get(alg)!, alg, always(VERIFY_KEYS.get(alg)!));
 
     // Assert
     expect(result).toEqual({ ok: true });
@@ -80,15 +92,55 @@ describe('verifySignature', () => {
       const token = await signToken(key, CLAIMS);
 
       // Act
-      const result = verifySignature(token, key.publicKey, alg);
+      const result = await verifySignature(token, alg, always(key.verifyKey));
 
       // Assert
       expect(result).toEqual({ ok: true });
     },
   );
 
-  describe('agrees with jose (the reference) on every outcome', () => {
-    /** Ways a token can be altered in transit or by an attacker; each must be judged as jose judges it. */
+  it('asks the resolver once, for the kid and alg of the header jose parsed', async () => {
+    // Arrange
+    const resolve = vi.fn<ResolveKey>(async () => rsaKey.verifyKey);
+
+    // Act
+    const result = await verifySignature(rsaToken, 'RS256', resolve);
+
+    // Assert
+    expect(result).toEqual({ ok: true });
+    expect(resolve).toHaveBeenCalledTimes(1);
+    expect(resolve).toHaveBeenCalledWith('rsa-1', 'RS256');
+  });
+
+  describe('key refusals become the key step, with the store reason', () => {
+    it.each([
+      ['kid_unknown', 'no key with this kid'],
+      ['jwks_ambiguous_key', 'two or more keys share this kid'],
+      ['idp_unavailable', 'backing off after a failed fetch'],
+    ] as const)('denies with %s when the key store refuses', async (reason, detail) => {
+      // Act
+      const result = await verifySignature(rsaToken, 'RS256', async () => ({ reason, detail }));
+
+      // Assert
+      expect(result).toEqual({ ok: false, step: 'key', reason, detail });
+    });
+
+    it('denies with kid_invalid without asking the store when the header has no kid', async () => {
+      // Arrange
+      const token = signRaw(rsaKey, JSON.stringify({ alg: 'RS256' }), JSON.stringify(CLAIMS));
+      const resolve = vi.fn<ResolveKey>(async () => rsaKey.verifyKey);
+
+      // Act
+      const result = await verifySignature(token, 'RS256', resolve);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, step: 'key', reason: 'kid_invalid' });
+      expect(resolve).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('every outcome of a mutated token (property)', () => {
+    /** Ways a token can be altered in transit or by an attacker. */
     const mutation = fc.oneof(
       fc.record({ kind: fc.constant('none' as const) }),
       fc.record({
@@ -108,12 +160,13 @@ describe('verifySignature', () => {
     const algs = fc.constantFrom(...ALL_ALGS.map(([alg]) => alg));
 
     prop.prop([algs, algs, mutation], { numRuns: 400 })(
-      'accepts exactly when jose accepts (alg of the key, alg asked, mutation)',
-      async (signedWith, askedFor, change) => {
+      'accepts only the unaltered token under its own alg and key; denies anything else with a reason',
+      async (signedWith: Alg, askedFor: Alg, change) => {
         // Arrange
-        const [header = '', payload = '', signature = ''] = TOKENS.get(signedWith)!.split('.');
+        const original = TOKENS.get(signedWith)!;
+        const [header = '', payload = '', signature = ''] = original.split('.');
         const segments = [header, payload, signature].map((segment) => Buffer.from(segment, 'base64url'));
-        let key = PAIRS.get(askedFor)!.publicKey;
+        let key = VERIFY_KEYS.get(askedFor)!;
         if (change.kind === 'flip') {
           const target = segments[change.segment]!;
           if (target.length > 0) target[change.at % target.length]! ^= 1 << change.bit;
@@ -124,17 +177,21 @@ describe('verifySignature', () => {
         } else if (change.kind === 'zero') {
           segments[2] = Buffer.alloc(segments[2]!.length);
         } else if (change.kind === 'otherKey') {
-          key = OTHER_PAIRS.get(askedFor)!.publicKey;
+          key = OTHER_VERIFY_KEYS.get(askedFor)!;
         }
         const token = segments.map((segment) => segment.toString('base64url')).join('.');
+        const untouched = token === original && change.kind !== 'otherKey' && signedWith === askedFor;
 
         // Act
-        const ours = verifySignature(token, key, askedFor);
+        const result = await verifySignature(token, askedFor, always(key));
 
         // Assert
-        expect(ours.ok).toBe(await joseAccepts(token, key, askedFor));
-        if (!ours.ok)
-          expect(['signature_invalid', 'internal_error', 'token_malformed']).toContain(ours.reason);
+        expect(result.ok).toBe(untouched);
+        if (!result.ok) {
+          expect(['signature_invalid', 'alg_not_allowed', 'token_malformed', 'internal_error']).toContain(
+            result.reason,
+          );
+        }
       },
     );
   });
@@ -146,23 +203,28 @@ describe('verifySignature', () => {
       const token = await signToken(otherKey, CLAIMS);
 
       // Act
-      const result = verifySignature(token, rsaKey.publicKey, 'RS256');
+      const result = await verifySignature(token, 'RS256', always(rsaKey.verifyKey));
 
       // Assert
       expect(result).toEqual({
         ok: false,
+        step: 'signature',
         reason: 'signature_invalid',
         detail: 'the signature does not verify with the selected key',
       });
     });
 
-    it('denies with signature_invalid when the payload was swapped after signing', () => {
+    it('denies with signature_invalid when the payload was swapped after signing', async () => {
       // Arrange
       const [header, , signature] = rsaToken.split('.');
       const payload = b64url(JSON.stringify({ ...CLAIMS, sub: 'admin' }));
 
       // Act
-      const result = verifySignature(`${header}.${payload}.${signature}`, rsaKey.publicKey, 'RS256');
+      const result = await verifySignature(
+        `${header}.${payload}.${signature}`,
+        'RS256',
+        always(rsaKey.verifyKey),
+      );
 
       // Assert
       expect(result).toMatchObject({ ok: false, reason: 'signature_invalid' });
@@ -173,43 +235,43 @@ describe('verifySignature', () => {
       ['r=0, s=1', Uint8Array.from({ length: 64 }, (_, i) => (i === 63 ? 1 : 0))],
       ['empty (row 21, null signature)', new Uint8Array(0)],
       ['one byte short', new Uint8Array(63).fill(1)],
-    ])('row 23: denies with signature_invalid for an ES256 signature that is %s', (_name, signature) => {
-      // Arrange
-      const token = `${signingInputOf(ecToken)}.${b64url(signature)}`;
+    ])(
+      'row 23: denies with signature_invalid for an ES256 signature that is %s',
+      async (_name, signature) => {
+        // Arrange
+        const token = `${signingInputOf(ecToken)}.${b64url(signature)}`;
 
-      // Act
-      const result = verifySignature(token, ecKey.publicKey, 'ES256');
+        // Act
+        const result = await verifySignature(token, 'ES256', always(ecKey.verifyKey));
 
-      // Assert
-      expect(result).toMatchObject({ ok: false, reason: 'signature_invalid' });
-    });
+        // Assert
+        expect(result).toMatchObject({ ok: false, reason: 'signature_invalid' });
+      },
+    );
 
-    it('row 24: denies with signature_invalid for a valid ES256 signature in DER instead of P1363', () => {
+    it('row 24: denies with signature_invalid for a valid ES256 signature in DER instead of P1363', async () => {
       // Arrange
       const input = signingInputOf(ecToken);
       const der = nodeSign('sha256', Buffer.from(input), ecKey.privateKey);
 
       // Act
-      const result = verifySignature(`${input}.${b64url(der)}`, ecKey.publicKey, 'ES256');
+      const result = await verifySignature(`${input}.${b64url(der)}`, 'ES256', always(ecKey.verifyKey));
 
       // Assert
       expect(result).toMatchObject({ ok: false, reason: 'signature_invalid' });
     });
 
-    it('denies an RS256 signature checked as PS256 (the alg decides the padding, not the key)', () => {
-      // Act
-      const result = verifySignature(rsaToken, rsaKey.publicKey, 'PS256');
-
-      // Assert
-      expect(result).toMatchObject({ ok: false, reason: 'signature_invalid' });
-    });
-
-    it('denies a token whose header is not JSON: the signature covers the bytes as received', () => {
-      // Arrange
-      const token = `${b64url('{"alg":')}.${rsaToken.split('.')[1]}.${rsaToken.split('.')[2]}`;
+    it('denies an RS256 signature relabelled PS256 (the alg decides the padding, not the key)', async () => {
+      // Arrange: the same signature bytes under a header that says PS256.
+      const [, payload, signature] = rsaToken.split('.');
+      const token = `${b64url(JSON.stringify({ alg: 'PS256', kid: 'rsa-1' }))}.${payload}.${signature}`;
 
       // Act
-      const result = verifySignature(token, rsaKey.publicKey, 'RS256');
+      const result = await verifySignature(
+        token,
+        'PS256',
+        always(await importPublic(rsaKey.publicKey, 'PS256')),
+      );
 
       // Assert
       expect(result).toMatchObject({ ok: false, reason: 'signature_invalid' });
@@ -223,76 +285,101 @@ describe('verifySignature', () => {
       const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(CLAIMS)))
         .setProtectedHeader({ alg: 'HS256', kid: rsaKey.kid })
         .sign(secret);
+      const resolve = vi.fn<ResolveKey>(async () => rsaKey.verifyKey);
 
       // Act
-      const result = verifySignature(token, rsaKey.publicKey, 'HS256');
+      const result = await verifySignature(token, 'HS256', resolve);
 
       // Assert
       expect(result).toMatchObject({ ok: false, reason: 'alg_not_allowed' });
+      expect(resolve).not.toHaveBeenCalled();
     });
 
     it.each(['none', 'HS256', 'Ed448', '', 'rs256', '__proto__', 'constructor'])(
       'denies with alg_not_allowed when asked to verify with %j',
-      (alg) => {
+      async (alg) => {
         // Act
-        const result = verifySignature(rsaToken, rsaKey.publicKey, alg);
+        const result = await verifySignature(rsaToken, alg, always(rsaKey.verifyKey));
 
         // Assert
         expect(result).toMatchObject({ ok: false, reason: 'alg_not_allowed' });
       },
     );
+
+    it('denies with alg_not_allowed, before any key lookup, when the header alg is not the pinned one', async () => {
+      // Arrange
+      const resolve = vi.fn<ResolveKey>(async () => rsaKey.verifyKey);
+
+      // Act
+      const result = await verifySignature(rsaToken, 'PS256', resolve);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, step: 'signature', reason: 'alg_not_allowed' });
+      expect(resolve).not.toHaveBeenCalled();
+    });
   });
 
   describe('token_malformed', () => {
     it.each([
       ['two segments', () => signingInputOf(rsaToken)],
       ['not a string', () => undefined as unknown as string],
-    ])('denies with token_malformed when the token has %s', (_name, build) => {
+    ])('denies with token_malformed when the token has %s', async (_name, build) => {
       // Act
-      const result = verifySignature(build(), rsaKey.publicKey, 'RS256');
+      const result = await verifySignature(build(), 'RS256', always(rsaKey.verifyKey));
 
       // Assert
       expect(result).toMatchObject({ ok: false, reason: 'token_malformed' });
     });
   });
 
-  describe('internal_error: the selected key cannot serve this alg (a caller bug, never a pass)', () => {
+  describe('internal_error: the resolved key cannot serve this alg (a caller bug, never a pass)', () => {
     it('denies an RSA key under 2048 bits', async () => {
       // Arrange
       const weakKey = await makeKey('RS256', 'weak', 1024);
       const token = signRaw(weakKey, JSON.stringify({ alg: 'RS256', kid: 'weak' }), JSON.stringify(CLAIMS));
 
       // Act
-      const result = verifySignature(token, weakKey.publicKey, 'RS256');
+      const result = await verifySignature(token, 'RS256', always(weakKey.verifyKey));
 
       // Assert
       expect(result).toMatchObject({ ok: false, reason: 'internal_error' });
     });
 
     it.each([
-      ['an RSA key for ES256', () => rsaKey.publicKey, 'ES256'],
-      ['a P-384 key for ES256', () => PAIRS.get('ES384')!.publicKey, 'ES256'],
-      ['a P-256 key for ES512', () => ecKey.publicKey, 'ES512'],
-      ['an Ed25519 key for RS256', () => PAIRS.get('EdDSA')!.publicKey, 'RS256'],
-      ['a private key', () => rsaKey.privateKey, 'RS256'],
-      ['a byte string', () => new Uint8Array(32) as unknown as KeyObject, 'RS256'],
-    ])('denies %s', (_name, key, alg) => {
+      ['an RSA key for ES256', 'ES256', () => VERIFY_KEYS.get('RS256')!],
+      ['a P-384 key for ES256', 'ES256', () => VERIFY_KEYS.get('ES384')!],
+      ['a P-256 key for ES512', 'ES512', () => VERIFY_KEYS.get('ES256')!],
+      ['an Ed25519 key for RS256', 'RS256', () => VERIFY_KEYS.get('EdDSA')!],
+      ['an RS256 key for PS256', 'PS256', () => VERIFY_KEYS.get('RS256')!],
+    ] as const)('denies %s', async (_name, alg, key) => {
       // Act
-      const result = verifySignature(rsaToken, key(), alg);
+      const result = await verifySignature(TOKENS.get(alg)!, alg, always(key()));
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'internal_error' });
+    });
+
+    it('denies a private key', async () => {
+      // Arrange
+      const privateJwk = await exportJWK(PAIRS.get('RS256')!.privateKey);
+      const privateKey = (await importJWK(privateJwk, 'RS256')) as CryptoKey;
+
+      // Act
+      const result = await verifySignature(TOKENS.get('RS256')!, 'RS256', always(privateKey));
 
       // Assert
       expect(result).toMatchObject({ ok: false, reason: 'internal_error' });
     });
   });
 
-  it('never reports token data in the detail', () => {
+  it('never reports token data or a jose message in the detail', async () => {
     // Arrange
-    const results = [
-      verifySignature(`${signingInputOf(rsaToken)}.${b64url('x')}`, rsaKey.publicKey, 'RS256'),
-      verifySignature(rsaToken, ecKey.publicKey, 'ES256'),
-      verifySignature(rsaToken, new Uint8Array(1) as unknown as KeyObject, 'RS256'),
-      verifySignature('x.y', rsaKey.publicKey, 'RS256'),
-    ];
+    const results = await Promise.all([
+      verifySignature(`${signingInputOf(rsaToken)}.${b64url('x')}`, 'RS256', always(rsaKey.verifyKey)),
+      verifySignature(rsaToken, 'RS256', always(ecKey.verifyKey)),
+      verifySignature('x.y', 'RS256', always(rsaKey.verifyKey)),
+      verifySignature(`${b64url('{"alg":')}.${rsaToken.split('.')[1]}.x`, 'RS256', always(rsaKey.verifyKey)),
+    ]);
 
     // Assert
     for (const result of results) {
@@ -302,5 +389,46 @@ describe('verifySignature', () => {
         expect(result.detail).toMatch(/^[a-z0-9 ,()-]+$/i);
       }
     }
+  });
+});
+
+describe('reasonForJoseError (the one place jose errors become reasons)', () => {
+  it.each([
+    [new errors.JWSSignatureVerificationFailed(), 'signature_invalid'],
+    [new errors.JOSEAlgNotAllowed('x'), 'alg_not_allowed'],
+    [new errors.JOSENotSupported('x'), 'alg_not_allowed'],
+    [new errors.JWSInvalid('x'), 'token_malformed'],
+    [new errors.JWEInvalid('x'), 'token_malformed'],
+    [new errors.JWEDecryptionFailed(), 'token_malformed'],
+    [new errors.JWTInvalid('x'), 'claims_invalid'],
+    [new errors.JWTClaimValidationFailed('x', { email: 'a@b.example' }, 'aud'), 'claims_invalid'],
+    [new errors.JWTExpired('x', { email: 'a@b.example' }, 'exp'), 'token_expired'],
+    [new errors.JWKInvalid('x'), 'kid_unknown'],
+    [new errors.JWKSInvalid('x'), 'idp_unavailable'],
+    [new errors.JWKSNoMatchingKey(), 'kid_unknown'],
+    [new errors.JWKSMultipleMatchingKeys(), 'jwks_ambiguous_key'],
+    [new errors.JWKSTimeout(), 'idp_unavailable'],
+    [new errors.JOSEError('x'), 'internal_error'],
+    [new TypeError('CryptoKey does not support this operation'), 'internal_error'],
+    [new RangeError('Maximum call stack size exceeded'), 'internal_error'],
+    ['a string', 'internal_error'],
+    [undefined, 'internal_error'],
+  ] as const)('maps %o to %s', (error, reason) => {
+    // Act
+    const mapped = reasonForJoseError(error);
+
+    // Assert
+    expect(mapped.reason).toBe(reason);
+    // Fixed text only: never jose's message or the payload a claim error carries.
+    expect(mapped.detail).not.toMatch(/@|\bx\b/);
+  });
+
+  it('maps a code jose might add later to internal_error, not to a pass', () => {
+    // Arrange
+    const future = new errors.JOSEError('x');
+    Object.defineProperty(future, 'code', { value: 'ERR_JOSE_SOMETHING_NEW' });
+
+    // Act / Assert
+    expect(reasonForJoseError(future).reason).toBe('internal_error');
   });
 });
