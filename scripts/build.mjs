@@ -1,18 +1,26 @@
 /**
- * Builds the artifacts that are a public contract (PRODUCT.md §1): dist/handler.mjs, the Lambda
- * bundle (ESM, exports `handler`), and dist/cli.mjs when the CLI exists. Targets the Lambda Node.js
- * 22 runtime. Code splitting keeps the AWS SDK SSM client in a chunk that is only loaded when
- * AUTHORIZER_CONFIG_PARAMETER is the configuration source.
+ * Builds the artifacts that are a public contract: dist/handler.mjs, the Lambda bundle (ESM, exports
+ * `handler`), and dist/cli.mjs when the CLI exists. The Lambda bundles target the runtime they run
+ * on (nodejs24.x); the CLI targets the oldest Node.js the package supports. Code splitting keeps the
+ * AWS SDK SSM client in a chunk that is only loaded when AUTHORIZER_CONFIG_PARAMETER is the
+ * configuration source. dist/authorizer/authorizer.mjs is the same code as a factory
+ * (`createAuthorizer`) for the tests and the sandbox, which inject their own log writer and clock;
+ * it is not part of the Lambda asset.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
+/** The Lambda runtime (infra deploys nodejs24.x). */
+const LAMBDA_TARGET = 'node24';
+/** package.json engines: where the CLI may run. */
+const CLI_TARGET = 'node20';
+
 const common = {
   bundle: true,
   platform: 'node',
-  target: 'node22',
+  target: LAMBDA_TARGET,
   format: 'esm',
   minify: true,
   sourcemap: false,
@@ -36,11 +44,21 @@ const lambda = await build({
 });
 writeFileSync('dist/handler.meta.json', JSON.stringify(lambda.metafile));
 
+await build({
+  ...common,
+  entryPoints: { authorizer: 'src/lambda/create-authorizer.ts' },
+  outdir: 'dist/authorizer',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: false,
+});
+
 if (existsSync('src/cli/main.ts')) {
   await build({
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
+    target: CLI_TARGET,
     // The CLI runs where the package is installed: its npm dependencies (oidc-provider for the
     // sandbox among them) stay external instead of being bundled.
     packages: 'external',

@@ -45,8 +45,8 @@ const CHECK = `check     Validates the configuration (same messages and JSON pat
 
 const SANDBOX = `sandbox   Starts, on 127.0.0.1, an embedded OpenID Provider (demo clients dicom-reader and
           dicom-writer, client credentials, RFC 9068 JWT access tokens) and a HealthImaging
-          DICOMweb emulator that runs HealthImaging's pre-checks and invokes the built Lambda bundle
-          (dist/handler.mjs) with the exact HealthImaging event and a 1 s limit, answering 200 / 403 /
+          DICOMweb emulator that runs HealthImaging's pre-checks and invokes the built Lambda code
+          (npm run build) with the exact HealthImaging event and a 1 s limit, answering 200 / 403 /
           408 / 424 as HealthImaging does. Prints the URLs and curl commands. Ctrl-C stops it.
   --config FILE     your own configuration, e.g. to try your real IdP (default: sandbox/config.json;
                     the issuer "http://127.0.0.1/embedded-idp" stands for the embedded provider)

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REASON_CODES } from '../../src/decision/reason-codes.ts';
 import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
 import { b64url, epoch, makeKey, signRaw, signToken, type TestKey } from '../helpers/keys.ts';
-import { allLines, type LoadedHandler, loadHandler, stopCapture } from '../helpers/load-handler.ts';
+import { allLines, type LoadedHandler, loadHandler } from '../helpers/load-handler.ts';
 
 const TENANT = '1fa9468c-81e2-46be-8fb6-57d421e024ba';
 const ENTRA_ISS = `https://sts.windows.net/${TENANT}/`;
@@ -173,7 +173,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  stopCapture();
   await idp?.close();
 });
 

@@ -7,10 +7,10 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Behaviour, type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
 import { epoch, jwksOf, makeKey, signRaw, signToken, type TestKey } from '../helpers/keys.ts';
-import { type LoadedHandler, loadHandler, stopCapture } from '../helpers/load-handler.ts';
+import { type LoadedHandler, loadHandler } from '../helpers/load-handler.ts';
 
 const ISS = 'https://idp.example.org';
 const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -26,7 +26,6 @@ afterEach(async () => {
   await idp?.close();
   idp = undefined;
 });
-afterAll(() => stopCapture());
 
 function config(url: string, issuerOverrides: Record<string, unknown> = {}) {
   return {

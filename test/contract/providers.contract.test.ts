@@ -6,7 +6,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHandler, stopCapture } from '../helpers/load-handler.ts';
+import { loadHandler } from '../helpers/load-handler.ts';
 import { type OidcProviderFixture, startOidcProvider } from '../helpers/oidc-provider.ts';
 import { type SsmServer, startSsmServer } from '../helpers/ssm-server.ts';
 
@@ -41,7 +41,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  stopCapture();
   await Promise.all([rs?.close(), es?.close(), ssm?.close()]);
 });
 

@@ -12,7 +12,7 @@ import { entraKey, keycloakKeys, plainKey, auth0Key } from '../fixtures/idp/keys
 import * as idp from '../fixtures/idp/tokens.ts';
 import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
 import { signToken, type TestKey } from '../helpers/keys.ts';
-import { loadHandler, stopCapture, type LoadedHandler } from '../helpers/load-handler.ts';
+import { loadHandler, type LoadedHandler } from '../helpers/load-handler.ts';
 
 const DS = idp.DATASTORE;
 const RO = idp.READ_ONLY;
@@ -44,7 +44,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  stopCapture();
   await server?.close();
 });
 

@@ -9,7 +9,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, type JWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadHandler, stopCapture } from '../helpers/load-handler.ts';
+import { loadHandler } from '../helpers/load-handler.ts';
 import { type OidcProviderFixture, startOidcProvider } from '../helpers/oidc-provider.ts';
 
 const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -19,7 +19,6 @@ const RW = 'arn:aws:iam::111122223333:role/AhiDicomReadWrite';
 const running = new Set<OidcProviderFixture>();
 
 afterAll(async () => {
-  stopCapture();
   await Promise.all([...running].map((provider) => provider.close()));
 });
 

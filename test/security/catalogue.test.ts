@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isTokenValidFor, type Reason } from '../../src/decision/reason-codes.ts';
 import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
 import { b64url, makeKey, signToken, type TestKey } from '../helpers/keys.ts';
-import { type AuthResult, type LoadedHandler, loadHandler, stopCapture } from '../helpers/load-handler.ts';
+import { type AuthResult, type LoadedHandler, loadHandler } from '../helpers/load-handler.ts';
 import { hygieneProblems } from './support/log-hygiene.ts';
 import { decide as decideWith, pipelineDeps } from './support/pipeline.ts';
 import {
@@ -301,7 +301,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  stopCapture();
   vi.useRealTimers();
   await idp?.close();
 });

@@ -13,7 +13,7 @@ import { KNOWN_OPERATIONS } from '../../src/contract/healthimaging.ts';
 import { REASON_CODES } from '../../src/decision/reason-codes.ts';
 import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
 import { b64url, makeKey, signToken } from '../helpers/keys.ts';
-import { type LoadedHandler, loadHandler, stopCapture } from '../helpers/load-handler.ts';
+import { type LoadedHandler, loadHandler } from '../helpers/load-handler.ts';
 import { hygieneProblems } from './support/log-hygiene.ts';
 import { DS } from './support/pipeline.ts';
 import { minted, mintedTokens } from './support/tokens.ts';
@@ -42,7 +42,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  stopCapture();
   await idp?.close();
 });
 

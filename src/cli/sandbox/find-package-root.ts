@@ -1,6 +1,6 @@
 /**
- * Finds this package's root directory from a module URL, so the CLI locates dist/handler.mjs and
- * sandbox/config.json the same way whether it runs as the bundle (dist/cli.mjs), from the sources
+ * Finds this package's root directory from a module URL, so the CLI locates the built authorizer
+ * and sandbox/config.json the same way whether it runs as the bundle (dist/cli.mjs), from the sources
  * (tests), or installed under node_modules.
  */
 

@@ -1,11 +1,13 @@
 /**
- * Runs the built Lambda bundle (dist/handler.mjs, unchanged) in a child Node.js process, as one
- * Lambda instance: its module state, environment and stdout audit lines stay apart from the
- * sandbox's own. A tiny host (inline below) imports the bundle, then serves invocations over the
- * IPC channel; it forwards every line the handler writes to stdout over the same channel, in order,
- * so the audit line of an invocation (matched by its request id) arrives before its answer.
- * A crashed child fails its pending invocations and is started again on the next one (a new cold
- * start, as Lambda would); the caller's limit turns a hung invocation into a timeout.
+ * Runs the built Lambda code in a child Node.js process, as one Lambda instance: its module state,
+ * environment and lines stay apart from the sandbox's own. A tiny host (inline below) imports the
+ * bundle and serves invocations over the IPC channel. For the authorizer's factory bundle
+ * (dist/authorizer/authorizer.mjs, exporting `createAuthorizer`) the host injects a log writer that
+ * sends each line over the same channel, so the audit line of an invocation (matched by its request
+ * id) arrives before its answer; any other bundle exporting `handler` runs as is, its stdout
+ * forwarded the same way. A crashed child fails its pending invocations and is started again on the
+ * next one (a new cold start, as Lambda would); the caller's limit turns a hung invocation into a
+ * timeout.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -18,7 +20,7 @@ export type InvokeOutcome =
   | { kind: 'error'; detail: string; ms: number };
 
 export interface HandlerProcessOptions {
-  /** The Lambda bundle (an ES module exporting `handler`). */
+  /** The bundle: an ES module exporting `createAuthorizer` (the authorizer) or `handler` (any other). */
   handlerPath: string;
   /** The child's whole environment (the sandbox builds it; nothing else is inherited). */
   env: Readonly<Record<string, string | undefined>>;
@@ -45,41 +47,38 @@ export interface HandlerProcess {
  * JavaScript, so it needs no file of its own next to the bundle.
  */
 const HOST = `
-import fs from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
 const bundle = process.argv[1];
 const send = (message) => { if (process.connected) process.send(message); };
-const forward = (chunk, encoding, callback) => {
+const sendLine = (line) => send({ type: 'line', line });
+// Lines a plain handler prints (console.log) travel in order with its answers too.
+process.stdout.write = (chunk, encoding, callback) => {
   const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-  for (const line of text.split('\\n')) if (line !== '') send({ type: 'line', line });
+  for (const line of text.split('\\n')) if (line !== '') sendLine(line);
   const done = typeof encoding === 'function' ? encoding : callback;
   if (typeof done === 'function') done();
   return true;
 };
-process.stdout.write = forward;
-// The bundle writes its lines straight to file descriptor 1 (node:fs writeSync): forward those too,
-// in order (syncBuiltinESMExports makes the bundle's live import binding see the replacement).
-const writeSync = fs.writeSync;
-fs.writeSync = (fd, data, ...rest) => {
-  if (fd !== 1) return writeSync(fd, data, ...rest);
-  const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  forward(bytes);
-  return bytes.length;
-};
-syncBuiltinESMExports();
 process.on('disconnect', () => process.exit(0));
 const fail = (detail) => {
   if (process.connected) process.send({ type: 'init_error', detail }, () => process.exit(1));
   else process.exit(1);
 };
-let mod;
+let handler;
 try {
-  mod = await import(bundle);
+  const mod = await import(bundle);
+  if (typeof mod.createAuthorizer === 'function') {
+    const authorizer = mod.createAuthorizer({ env: process.env, write: sendLine });
+    await authorizer.ready;
+    handler = authorizer.handler;
+  } else if (typeof mod.handler === 'function') {
+    handler = mod.handler;
+  } else {
+    fail('the bundle exports neither createAuthorizer nor a handler function');
+  }
 } catch (error) {
   fail(error instanceof Error ? error.name + ': ' + error.message : 'import failed');
 }
-if (mod !== undefined && typeof mod.handler !== 'function') fail('the bundle does not export a handler function');
-if (mod === undefined || typeof mod.handler !== 'function') await new Promise(() => {});
+if (handler === undefined) await new Promise(() => {});
 send({ type: 'ready' });
 process.on('message', async (message) => {
   if (!message || message.type !== 'invoke') return;
@@ -90,7 +89,7 @@ process.on('message', async (message) => {
     getRemainingTimeInMillis: () => Math.max(0, message.functionTimeoutMs - (Date.now() - started)),
   };
   try {
-    const answer = await mod.handler(message.event, context);
+    const answer = await handler(message.event, context);
     send({ type: 'answer', id: message.id, answer: answer === undefined ? null : answer });
   } catch (error) {
     send({ type: 'error', id: message.id, detail: error instanceof Error ? error.name : 'non-error thrown' });

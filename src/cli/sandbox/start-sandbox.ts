@@ -40,7 +40,10 @@ export interface SandboxOptions {
   idpPort?: number;
   /** Default: the config's first datastore, else SANDBOX_DATASTORE_ID. */
   datastoreId?: string;
-  /** Default: dist/handler.mjs of this package (run `npm run build` first). */
+  /**
+   * Default: dist/authorizer/authorizer.mjs of this package (run `npm run build` first): the Lambda's
+   * code as the `createAuthorizer` factory, so the sandbox injects its own log writer.
+   */
   handlerPath?: string;
   /** HealthImaging's limit for the authorizer; default 1 000 ms. */
   limitMs?: number;
@@ -101,7 +104,7 @@ function handlerEnv(configFile: string): Record<string, string | undefined> {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const root = findPackageRoot(import.meta.url);
   const configPath = resolve(options.configPath ?? join(root, 'sandbox', 'config.json'));
-  const handlerPath = resolve(options.handlerPath ?? join(root, 'dist', 'handler.mjs'));
+  const handlerPath = resolve(options.handlerPath ?? join(root, 'dist', 'authorizer', 'authorizer.mjs'));
   if (!existsSync(handlerPath)) {
     throw new Error(`${handlerPath} does not exist: run \`npm run build\` first`);
   }

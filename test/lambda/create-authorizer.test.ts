@@ -1,0 +1,219 @@
+/**
+ * The Lambda composition (middy over the project's middlewares), from the sources, with an injected
+ * log writer and clocks: one audit line per invocation, the fail-closed layer, the guard in front of
+ * middy, middy's own timeout left off, and settings read from the injected environment.
+ */
+
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type AuthorizerOptions, createAuthorizer } from '../../src/lambda/create-authorizer.ts';
+import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
+import { epoch, jwksOf, makeKey, signToken } from '../helpers/keys.ts';
+
+const ISS = 'https://idp.example.org';
+const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const ROLE = 'arn:aws:iam::111122223333:role/healthimaging/AhiReadOnly';
+const key = await makeKey('RS256', 'k1');
+
+let idp: IdpServer;
+beforeAll(async () => {
+  idp = await startIdpServer();
+  idp.on('/jwks', { kind: 'json', body: jwksOf(key) });
+  idp.on('/hang', { kind: 'hang' });
+});
+afterAll(() => idp.close());
+afterEach(() => {
+  vi.restoreAllMocks();
+  syncBuiltinESMExports();
+});
+
+const require = createRequire(import.meta.url);
+
+const config = (jwksPath = '/jwks') => ({
+  issuers: [{ issuer: ISS, jwksUri: `${idp.url}${jwksPath}`, audience: 'api' }],
+  rules: [{ name: 'readers', claims: { scope: 'read' }, roleArn: ROLE }],
+});
+
+async function token(): Promise<string> {
+  const now = Date.now();
+  return signToken(key, {
+    iss: ISS,
+    sub: 's',
+    aud: 'api',
+    scope: 'read',
+    iat: epoch(now),
+    exp: epoch(now, 300),
+  });
+}
+
+const event = async () => ({ datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: await token() });
+const lambdaContext = (requestId: string, remainingMs = 3000) => ({
+  awsRequestId: requestId,
+  getRemainingTimeInMillis: () => remainingMs,
+});
+
+/** A fresh authorizer writing into `lines`; the init (config load, key prefetch) has finished. */
+async function setup(env: Record<string, string>, options: Partial<AuthorizerOptions> = {}) {
+  const lines: string[] = [];
+  const authorizer = createAuthorizer({ env, write: (line) => lines.push(line), ...options });
+  await authorizer.ready;
+  const records = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const decisions = () => records().filter((record) => record['message'] === 'authorization decision');
+  return { handler: authorizer.handler, lines, records, decisions };
+}
+
+describe('createAuthorizer', () => {
+  it('answers each invocation with one audit line naming the request, cold start only on the first', async () => {
+    // Arrange
+    const { handler, decisions } = await setup({ AUTHORIZER_CONFIG: JSON.stringify(config()) });
+
+    // Act
+    const first = await handler(await event(), lambdaContext('r-1') as never);
+    const second = await handler(await event(), lambdaContext('r-2') as never);
+
+    // Assert
+    expect(first).toEqual({ isTokenValid: true, roleArn: ROLE });
+    expect(second).toEqual({ isTokenValid: true, roleArn: ROLE });
+    expect(decisions().map((record) => [record['requestId'], record['coldStart'], record['reason']])).toEqual(
+      [
+        ['r-1', true, 'allowed'],
+        ['r-2', false, 'allowed'],
+      ],
+    );
+  });
+
+  it('stamps log lines with the injected wall clock', async () => {
+    // Arrange
+    const frozen = Date.now() - 5_000;
+    const { handler, decisions } = await setup(
+      { AUTHORIZER_CONFIG: JSON.stringify(config()) },
+      { now: () => frozen },
+    );
+
+    // Act
+    await handler(await event(), lambdaContext('r-1') as never);
+
+    // Assert
+    expect(decisions()[0]?.['ts']).toBe(new Date(frozen).toISOString());
+  });
+
+  it('denies with internal_error and one audit line when reading the context throws (onError layer)', async () => {
+    // Arrange
+    const { handler, decisions } = await setup({ AUTHORIZER_CONFIG: JSON.stringify(config()) });
+    const hostile = {
+      get awsRequestId(): string {
+        throw new Error('boom');
+      },
+    };
+
+    // Act
+    const result = await handler(await event(), hostile as never);
+
+    // Assert
+    expect(result).toEqual({ isTokenValid: false, roleArn: '' });
+    expect(decisions().map((record) => record['reason'])).toEqual(['internal_error']);
+  });
+
+  it('denies with internal_error when the context throws before middy runs a middleware (the guard)', async () => {
+    // Arrange: middy reads getRemainingTimeInMillis itself, before the first middleware.
+    const { handler, decisions } = await setup({ AUTHORIZER_CONFIG: JSON.stringify(config()) });
+    const hostile = {
+      get getRemainingTimeInMillis(): () => number {
+        throw new Error('boom');
+      },
+    };
+
+    // Act
+    const result = await handler(await event(), hostile as never);
+
+    // Assert
+    expect(result).toEqual({ isTokenValid: false, roleArn: '' });
+    expect(decisions().map((record) => record['reason'])).toEqual(['internal_error']);
+  });
+
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'not a context'],
+  ])('decides normally with a context that is %s', async (_name, context) => {
+    // Arrange
+    const { handler, decisions } = await setup({ AUTHORIZER_CONFIG: JSON.stringify(config()) });
+
+    // Act
+    const result = await handler(await event(), context as never);
+
+    // Assert
+    expect(result).toEqual({ isTokenValid: true, roleArn: ROLE });
+    expect(decisions()).toHaveLength(1);
+  });
+
+  it("schedules no timer for a repeated token: middy's early timeout is off, the deadline is ours", async () => {
+    // Arrange: middy's default early timeout arms a node:timers timer on every invocation; the
+    // project's deadline needs none while the warm caches answer.
+    const { handler, decisions } = await setup({ AUTHORIZER_CONFIG: JSON.stringify(config()) });
+    const repeated = await event();
+    await handler(repeated, lambdaContext('r-1') as never);
+    const timers = require('node:timers') as typeof import('node:timers');
+    const fromTimers = vi.spyOn(timers, 'setTimeout');
+    syncBuiltinESMExports(); // middy's `import { setTimeout } from 'node:timers'` sees the spy
+    const global = vi.spyOn(globalThis, 'setTimeout');
+
+    // Act
+    const result = await handler(repeated, lambdaContext('r-2') as never);
+
+    // Assert
+    expect(result).toEqual({ isTokenValid: true, roleArn: ROLE });
+    expect(decisions().at(-1)).toMatchObject({ tokenCache: 'hit' });
+    expect(fromTimers).not.toHaveBeenCalled();
+    expect(global).not.toHaveBeenCalled();
+  });
+
+  it('keeps the answer when the log writer throws', async () => {
+    // Arrange
+    const authorizer = createAuthorizer({
+      env: { AUTHORIZER_CONFIG: JSON.stringify(config()) },
+      write: () => {
+        throw new Error('disk full');
+      },
+    });
+    await authorizer.ready;
+
+    // Act
+    const result = await authorizer.handler(await event(), lambdaContext('r-1') as never);
+
+    // Assert
+    expect(result).toEqual({ isTokenValid: true, roleArn: ROLE });
+  });
+
+  it('logs a setting out of range with its fallback and keeps the default', async () => {
+    // Act
+    const { records } = await setup({
+      AUTHORIZER_CONFIG: JSON.stringify(config()),
+      AUTHORIZER_TOKEN_CACHE_SIZE: 'lots',
+    });
+
+    // Assert
+    expect(records()).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'AUTHORIZER_TOKEN_CACHE_SIZE ignored: expected an integer from 0 to 100000',
+        fallback: 1000,
+      }),
+    );
+  });
+
+  it('returns only roles on the deployment allowlist', async () => {
+    // Arrange
+    const { handler, decisions } = await setup({
+      AUTHORIZER_CONFIG: JSON.stringify(config()),
+      AUTHORIZER_ALLOWED_ROLE_ARNS: 'arn:aws:iam::111122223333:role/healthimaging/Other',
+    });
+
+    // Act
+    const result = await handler(await event(), lambdaContext('r-1') as never);
+
+    // Assert
+    expect(result).toEqual({ isTokenValid: false, roleArn: '' });
+    expect(decisions()[0]).toMatchObject({ reason: 'internal_error' });
+  });
+});
