@@ -16,7 +16,7 @@ const work = mkdtempSync(join(tmpdir(), 'ahi-asset-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 it(
-  'contains only handler.mjs and chunks/, never the CLI, custom resources or metadata',
+  'contains only handler.mjs and chunks/, never the CLI, the test factory, custom resources or metadata',
   () => {
     // Arrange
     const dist = join(work, 'dist');
@@ -27,6 +27,8 @@ it(
       'chunks/chunk-AAAA.mjs',
       'chunks/bowser-BBBB.mjs.LEGAL.txt',
       'custom-resources/create-datastore.mjs',
+      'authorizer/authorizer.mjs',
+      'authorizer/chunks/chunk-CCCC.mjs',
     ];
     for (const file of files) {
       mkdirSync(join(dist, file, '..'), { recursive: true });
