@@ -1,14 +1,17 @@
 /**
  * `npm run bench`: every figure is a same-run ratio, never a wall-clock promise (machines are noisy).
- * - warm (one child process, audit line included, stdout discarded): the physical floor
- *   (`node:crypto.verify` RS256 of the same token), jose's `compactVerify` alone, a first-seen token
- *   decision and a repeated token decision, as median/p99 and as ratios to the floor, at steady
- *   state (after warm-up, like the floor and jose) and `early` (the first decisions of a process);
- * - cold (a fresh process per run): import + first decision of dist/handler.mjs against a loopback
- *   HTTPS JWKS, and the same for a bundled minimal aws-jwt-verify authorizer and a bundled minimal
- *   plain-jose authorizer (bench/peers/), plus the aws-jwt-verify one given our cold-start duties
- *   (config validated with our schema, keys fetched at init, a log line per config load and per
- *   decision) for a like-for-like comparison; rounds interleave the contenders;
+ * Runs on the Node.js `npm run` puts first on the PATH: the Lambda's Node.js 24 where it is installed
+ * (docs/adr/0003-tests-run-on-the-lambda-runtime.md).
+ * - warm (one child process per round, audit line included, stdout discarded), all on the same
+ *   token: the RS256 floor (`node:crypto.verify`), jose's own `jwtVerify` with a local key set,
+ *   aws-jwt-verify's `verify` and `verifySync` with a hydrated key cache, and dist/handler.mjs
+ *   deciding a first-seen token, a repeated token and a viewer session (one first-seen token, then
+ *   99 repeats) against the peers doing the same 100 verifications (no peer caches verified tokens);
+ *   at steady state (after warm-up) and `early` (the first decisions of a process);
+ * - cold (a fresh process per run, rounds interleaved): import + first decision of dist/handler.mjs
+ *   against a loopback HTTPS JWKS, the target peer built from the same stack (jose + @middy/core,
+ *   bench/peers/jose-middy-authorizer.ts), a minimal aws-jwt-verify authorizer beside it, and an
+ *   empty handler as the floor of any bundled ESM handler;
  * - the IdP-latency scenario (300 ms JWKS at cold start; warm decisions while it hangs);
  * - bundle size (entry + static chunks, without the lazily loaded SSM chunks) and peak memory.
  * Prints tables and writes bench/results/bench.json. Loopback only; bounded; stops by itself.
@@ -30,6 +33,8 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 /** Cold starts are cheap (~0.2 s each) and noisier than warm medians: more rounds. */
 const COLD_ROUNDS = Number(process.env['BENCH_COLD_ROUNDS'] ?? 15);
 const WARM_N = Number(process.env['BENCH_WARM_N'] ?? 1000);
+/** Viewer sessions per warm round (each 100 decisions, and 100 verifications per peer). */
+const SESSIONS = Number(process.env['BENCH_SESSIONS'] ?? 100);
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench/results');
 const ISS = 'https://idp.example.org';
@@ -87,21 +92,19 @@ async function startJwksServer(tls: { key: string; cert: string }, body: string)
   };
 }
 
-/** Bundles the peers the way a team would deploy them (esbuild, ESM, node22, minified). */
+/** Bundles the peers the way a team would deploy them (esbuild, ESM, the Lambda's node24, minified). */
 async function buildPeers(dir: string) {
   const outdir = join(dir, 'peers');
   await build({
     entryPoints: {
       'aws-jwt-verify': join(ROOT, 'bench/peers/aws-jwt-verify-authorizer.ts'),
-      'aws-jwt-verify-same-duties': join(ROOT, 'bench/peers/aws-jwt-verify-same-duties-authorizer.ts'),
-      jose: join(ROOT, 'bench/peers/jose-authorizer.ts'),
+      'jose-middy': join(ROOT, 'bench/peers/jose-middy-authorizer.ts'),
       'probe-empty': join(ROOT, 'bench/probes/empty.ts'),
-      'probe-config-validation': join(ROOT, 'bench/probes/config-validation.ts'),
     },
     outdir,
     bundle: true,
     platform: 'node',
-    target: 'node22',
+    target: 'node24',
     format: 'esm',
     minify: true,
     outExtension: { '.js': '.mjs' },
@@ -110,10 +113,8 @@ async function buildPeers(dir: string) {
   });
   return {
     awsJwtVerify: join(outdir, 'aws-jwt-verify.mjs'),
-    awsJwtVerifySameDuties: join(outdir, 'aws-jwt-verify-same-duties.mjs'),
-    jose: join(outdir, 'jose.mjs'),
+    joseMiddy: join(outdir, 'jose-middy.mjs'),
     probeEmpty: join(outdir, 'probe-empty.mjs'),
-    probeConfigValidation: join(outdir, 'probe-config-validation.mjs'),
   };
 }
 
@@ -149,41 +150,75 @@ function runChild(script: string, env: Record<string, string>, stdio: 'ignore' |
 }
 
 /**
- * In one child: floor, jose alone, first-seen and repeated decisions of the real bundle. The
- * decisions are measured twice: right after the first one (`early`: V8 is still compiling the
- * handler's code, as in the first seconds of a fresh instance) and at steady state, after ~10,000
- * warm-up decisions (V8 has then optimised the whole path; the floor and jose get their own
- * warm-up too): the state of an instance serving viewers, each of which sends hundreds of requests
- * per study. Three disjoint token sets keep every first-seen token first-seen.
+ * In one child: the floor, the peers and the bundle's decisions, on tokens of one key, interleaved
+ * so that each contender meets the same machine state (a jose verification waits on libuv's thread
+ * pool, and what runs after such a wait runs slower than in a tight loop). Decisions are measured
+ * right after the first one (`early`: V8 is still compiling the handler's code, as in the first
+ * seconds of a fresh instance) and at steady state, after ~10,000 warm-up decisions (the floor and
+ * the peers get their own warm-up): the state of an instance serving viewers. Disjoint token sets
+ * keep every first-seen token first-seen; the peers verify fresh tokens too. A viewer session is
+ * one first-seen token then 99 repeats of it; a peer session is 100 verifications of one token.
  */
 const WARM_CHILD = `
 import { readFileSync } from 'node:fs';
 import { createPublicKey, verify } from 'node:crypto';
-const { tokens, jwk } = JSON.parse(readFileSync(process.env.TOKENS_FILE, 'utf8'));
+const { tokens, peerTokens, sessionTokens, jwk } = JSON.parse(readFileSync(process.env.TOKENS_FILE, 'utf8'));
 const { handler } = await import(process.env.BUNDLE);
-const { compactVerify, importJWK } = await import(process.env.JOSE);
+const { createLocalJWKSet, jwtVerify } = await import(process.env.JOSE);
+const { JwtVerifier } = await import(process.env.AWS_JWT_VERIFY);
 const ctx = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 3000 };
 const ev = (t) => ({ datastoreId: '${DS}', operation: 'GetDICOMInstance', bearerToken: t });
-const time = async (n, fn) => { const out = []; for (let i = 0; i < n; i++) { const s = performance.now(); await fn(i); out.push(performance.now() - s); } return out; };
+const now = () => performance.now();
 const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
 const [h, p, s] = tokens[0].split('.');
 const input = Buffer.from(h + '.' + p); const sig = Buffer.from(s, 'base64url');
-const cryptoKey = await importJWK(jwk, 'RS256');
-for (let i = 0; i < 200; i++) { verify('RSA-SHA256', input, publicKey, sig); await compactVerify(tokens[0], cryptoKey); }
+const localSet = createLocalJWKSet({ keys: [jwk] });
+const joseOptions = { issuer: '${ISS}', audience: '${AUD}', algorithms: ['RS256'], requiredClaims: ['exp', 'iat'] };
+const awsVerifier = JwtVerifier.create({ issuer: '${ISS}', audience: '${AUD}', jwksUri: 'https://127.0.0.1/unused' });
+awsVerifier.cacheJwks({ keys: [jwk] });
+const floorOnce = () => { if (!verify('RSA-SHA256', input, publicKey, sig)) throw new Error('floor'); };
+const joseOnce = (t) => jwtVerify(t, localSet, joseOptions);
+const awsOnce = (t) => awsVerifier.verify(t);
+const awsSyncOnce = (t) => awsVerifier.verifySync(t);
+let allowed = 0;
+let expected = 0;
+const decide = async (token) => { expected++; const r = await handler(ev(token), ctx); if (r.roleArn) allowed++; };
+const timed = async (out, fn) => { const s = now(); await fn(); out.push(now() - s); };
 const n = (tokens.length - 1) / 3;
 const set = (k) => tokens.slice(1 + k * n, 1 + (k + 1) * n);
 const [early, warmUp, steady] = [set(0), set(1), set(2)];
-let allowed = 0;
-const decide = async (token) => { const r = await handler(ev(token), ctx); if (r.roleArn) allowed++; };
 await decide(tokens[0]); // the first decision fetches the keys
-const firstSeenEarly = await time(n, (i) => decide(early[i]));
-const repeatedEarly = await time(n, () => decide(early[0]));
-for (let i = 0; i < n; i++) { await decide(warmUp[i]); for (let j = 0; j < 8; j++) await decide(warmUp[0]); }
-const floor = await time(n, () => { if (!verify('RSA-SHA256', input, publicKey, sig)) throw new Error('floor'); });
-const jose = await time(n, () => compactVerify(tokens[0], cryptoKey));
-const firstSeen = await time(n, (i) => decide(steady[i]));
-const repeated = await time(n, () => decide(steady[0]));
-process.send({ floor, jose, firstSeen, repeated, firstSeenEarly, repeatedEarly, allowed, expected: 13 * n + 1, maxRssKb: process.resourceUsage().maxRSS });
+const firstSeenEarly = [], repeatedEarly = [];
+for (let i = 0; i < n; i++) await timed(firstSeenEarly, () => decide(early[i]));
+for (let i = 0; i < n; i++) await timed(repeatedEarly, () => decide(early[0]));
+for (let i = 0; i < n; i++) {
+  await decide(warmUp[i]); for (let j = 0; j < 8; j++) await decide(warmUp[0]);
+  floorOnce(); await joseOnce(peerTokens[i]); await awsOnce(peerTokens[i]); awsSyncOnce(peerTokens[i]);
+}
+const floor = [], joseJwtVerify = [], awsJwtVerify = [], awsJwtVerifySync = [], firstSeen = [];
+for (let i = 0; i < n; i++) {
+  await timed(floor, floorOnce);
+  await timed(joseJwtVerify, () => joseOnce(peerTokens[n + i]));
+  await timed(awsJwtVerify, () => awsOnce(peerTokens[n + i]));
+  await timed(awsJwtVerifySync, () => awsSyncOnce(peerTokens[n + i]));
+  await timed(firstSeen, () => decide(steady[i]));
+}
+// A viewer's repeated requests, paired with the floor: neither waits on the thread pool.
+const floorPaired = [], repeated = [];
+for (let i = 0; i < n; i++) {
+  await timed(floorPaired, floorOnce);
+  await timed(repeated, () => decide(steady[0]));
+}
+const SESSION = 100;
+const session = [], joseSession = [], awsSession = [], awsSyncSession = [];
+const hundred = async (once, token) => { for (let j = 0; j < SESSION; j++) await once(token); };
+for (let i = 0; i < sessionTokens.length; i++) {
+  await timed(session, () => hundred(decide, sessionTokens[i]));
+  await timed(joseSession, () => hundred(joseOnce, peerTokens[i]));
+  await timed(awsSession, () => hundred(awsOnce, peerTokens[i]));
+  await timed(awsSyncSession, () => hundred(awsSyncOnce, peerTokens[i]));
+}
+process.send({ floor, floorPaired, joseJwtVerify, awsJwtVerify, awsJwtVerifySync, firstSeen, repeated, firstSeenEarly, repeatedEarly, session, joseSession, awsSession, awsSyncSession, allowed, expected, maxRssKb: process.resourceUsage().maxRSS });
 `;
 
 function bundleBytes(): { entryAndStaticChunks: number; lazyChunks: number } {
@@ -243,18 +278,10 @@ async function main() {
         BUNDLE: pathToFileURL(join(ROOT, 'dist/handler.mjs')).href,
         AUTHORIZER_CONFIG: authorizerConfig,
       },
+      'jose + middy (minimal)': { BUNDLE: pathToFileURL(peers.joseMiddy).href },
       'aws-jwt-verify (minimal)': { BUNDLE: pathToFileURL(peers.awsJwtVerify).href },
-      'aws-jwt-verify (same duties)': {
-        BUNDLE: pathToFileURL(peers.awsJwtVerifySameDuties).href,
-        AUTHORIZER_CONFIG: authorizerConfig,
-      },
-      'jose (minimal)': { BUNDLE: pathToFileURL(peers.jose).href },
-      // Probes (bench/probes/): not authorizers; they price one duty of ours against an empty handler.
-      'probe: empty handler': { BUNDLE: pathToFileURL(peers.probeEmpty).href },
-      'probe: config validation only': {
-        BUNDLE: pathToFileURL(peers.probeConfigValidation).href,
-        AUTHORIZER_CONFIG: authorizerConfig,
-      },
+      // Not an authorizer: what importing and calling any bundled ESM handler costs here.
+      'empty handler': { BUNDLE: pathToFileURL(peers.probeEmpty).href },
     } as const;
     const peerEnv = { PEER_ISSUER: ISS, PEER_AUDIENCE: AUD, PEER_JWKS_URI: jwks.url, PEER_ROLE: ROLE };
 
@@ -290,10 +317,13 @@ async function main() {
     let allAllowed = true;
     for (let round = 0; round < ROUNDS; round += 1) {
       const tokens = await Promise.all(Array.from({ length: 3 * WARM_N + 1 }, mint));
-      writeFileSync(tokensFile, JSON.stringify({ tokens, jwk: key.jwk }));
+      const peerTokens = await Promise.all(Array.from({ length: 2 * WARM_N }, mint));
+      const sessionTokens = await Promise.all(Array.from({ length: SESSIONS }, mint));
+      writeFileSync(tokensFile, JSON.stringify({ tokens, peerTokens, sessionTokens, jwk: key.jwk }));
       const result = await runChild(WARM_CHILD, {
         ...contenders['healthimaging-oidc-authorizer'],
         JOSE: pathToFileURL(join(ROOT, 'node_modules/jose/dist/webapi/index.js')).href,
+        AWS_JWT_VERIFY: pathToFileURL(join(ROOT, 'node_modules/aws-jwt-verify/dist/esm/index.js')).href,
         TOKENS_FILE: tokensFile,
         NODE_EXTRA_CA_CERTS: tls.cert,
       });
@@ -307,57 +337,62 @@ async function main() {
       return { medianMs: median(medians), p99Ms: median(p99s) };
     };
     const floor = warmStat('floor');
-    const warm = Object.fromEntries(
-      (
-        [
-          ['RS256 floor: node:crypto.verify', 'floor'],
-          ['jose compactVerify alone', 'jose'],
-          ['decision, first-seen token', 'firstSeen'],
-          ['decision, repeated token', 'repeated'],
-          ['early: first-seen (first decisions of a process)', 'firstSeenEarly'],
-          ['early: repeated (first decisions of a process)', 'repeatedEarly'],
-        ] as const
-      ).map(([label, field]) => {
-        const stat = warmStat(field);
-        return [
-          label,
-          { medianMs: r3(stat.medianMs), p99Ms: r3(stat.p99Ms), xFloor: r3(stat.medianMs / floor.medianMs) },
-        ];
-      }),
+    const row = (field: string, pairedFloor = floor) => {
+      const stat = warmStat(field);
+      return {
+        medianMs: r3(stat.medianMs),
+        p99Ms: r3(stat.p99Ms),
+        xFloor: r3(stat.medianMs / pairedFloor.medianMs),
+      };
+    };
+    const warm = {
+      'RS256 floor: node:crypto.verify': row('floor'),
+      'jose jwtVerify, local key set': row('joseJwtVerify'),
+      'aws-jwt-verify verify, cached keys': row('awsJwtVerify'),
+      'aws-jwt-verify verifySync, cached keys': row('awsJwtVerifySync'),
+      'decision, first-seen token': row('firstSeen'),
+      'RS256 floor, paired with repeated decisions': row('floorPaired', warmStat('floorPaired')),
+      'decision, repeated token': row('repeated', warmStat('floorPaired')),
+      'early: first-seen (first decisions of a process)': row('firstSeenEarly'),
+      'early: repeated (first decisions of a process)': row('repeatedEarly'),
+    };
+    const sessionRow = (field: string) => {
+      const stat = warmStat(field);
+      return { medianMs: r3(stat.medianMs), p99Ms: r3(stat.p99Ms) };
+    };
+    const sessions = {
+      'ours: 1 first-seen + 99 repeated decisions': sessionRow('session'),
+      'jose jwtVerify × 100': sessionRow('joseSession'),
+      'aws-jwt-verify verify × 100': sessionRow('awsSession'),
+      'aws-jwt-verify verifySync × 100': sessionRow('awsSyncSession'),
+    };
+    const fastestPeerSessionMs = Math.min(
+      warmStat('joseSession').medianMs,
+      warmStat('awsSession').medianMs,
+      warmStat('awsSyncSession').medianMs,
     );
+    const sessionRatio = warmStat('session').medianMs / fastestPeerSessionMs;
+    /** What the project adds on top of jose's own jwtVerify for a first-seen token, in floors. */
+    const firstSeenOverJoseFloors =
+      (warmStat('firstSeen').medianMs - warmStat('joseJwtVerify').medianMs) / floor.medianMs;
 
     await jwks.close();
     const idpLatency = await idpLatencyScenario();
     const ours = cold.get('healthimaging-oidc-authorizer')!;
-    const peer = cold.get('aws-jwt-verify (minimal)')!;
+    const target = cold.get('jose + middy (minimal)')!;
     const coldTable = Object.fromEntries(
-      [...cold]
-        .filter(([name]) => !name.startsWith('probe:'))
-        .map(([name, row]) => [
-          name,
-          {
-            importMs: r3(median(row.importMs)),
-            firstDecisionMs: r3(median(row.firstMs)),
-            totalMs: r3(median(row.totalMs)),
-            // The fastest run: the least disturbed by other load, a steadier comparison on a shared machine.
-            minTotalMs: r3(quantile(row.totalMs, 0)),
-            xAwsJwtVerify: r3(median(row.totalMs) / median(peer.totalMs)),
-            allowed: row.allowed.every(Boolean),
-          },
-        ]),
-    );
-    const empty = cold.get('probe: empty handler')!;
-    const probes = Object.fromEntries(
-      [...cold]
-        .filter(([name]) => name.startsWith('probe:'))
-        .map(([name, row]) => [
-          name,
-          {
-            totalMs: r3(median(row.totalMs)),
-            minTotalMs: r3(quantile(row.totalMs, 0)),
-            overEmptyMs: r3(median(row.totalMs) - median(empty.totalMs)),
-          },
-        ]),
+      [...cold].map(([name, row]) => [
+        name,
+        {
+          importMs: r3(median(row.importMs)),
+          firstDecisionMs: r3(median(row.firstMs)),
+          totalMs: r3(median(row.totalMs)),
+          // The fastest run: the least disturbed by other load, a steadier comparison on a shared machine.
+          minTotalMs: r3(quantile(row.totalMs, 0)),
+          xJoseMiddy: r3(median(row.totalMs) / median(target.totalMs)),
+          allowed: name === 'empty handler' ? '-' : row.allowed.every(Boolean),
+        },
+      ]),
     );
     const bytes = bundleBytes();
     const result = {
@@ -365,10 +400,12 @@ async function main() {
       rounds: ROUNDS,
       coldRounds: COLD_ROUNDS,
       warmDecisionsPerRound: WARM_N,
+      sessionsPerRound: SESSIONS,
       warm,
       warmAllAllowed: allAllowed,
+      sessions: { ...sessions, xFastestPeer: r3(sessionRatio) },
+      firstSeenOverJoseJwtVerifyInFloors: r3(firstSeenOverJoseFloors),
       cold: coldTable,
-      coldProbes: probes,
       idpLatency,
       bundle: {
         handlerKiB: r3(bytes.entryAndStaticChunks / 1024),
@@ -376,9 +413,10 @@ async function main() {
       },
       peakMemoryMiB: r3(maxRssKb / 1024),
       targets: {
-        'repeated token ≤ 0.5× floor': (warm['decision, repeated token']?.xFloor ?? Infinity) <= 0.5,
-        'first-seen token ≤ 5× floor': (warm['decision, first-seen token']?.xFloor ?? Infinity) <= 5,
-        'cold start ≤ aws-jwt-verify': median(ours.totalMs) <= median(peer.totalMs),
+        'repeated token ≤ 0.5× floor': warm['decision, repeated token'].xFloor <= 0.5,
+        'first-seen ≤ jose jwtVerify + 1× floor': firstSeenOverJoseFloors <= 1,
+        'viewer session ≤ 0.5× fastest peer': sessionRatio <= 0.5,
+        'cold start ≤ 1.0× jose + middy': median(ours.totalMs) <= median(target.totalMs),
         'bundle ≤ 200 KB': bytes.entryAndStaticChunks <= 200 * 1000,
       },
     };
@@ -386,12 +424,18 @@ async function main() {
     console.log(
       `machine: ${machine.model} ×${machine.cpus}, Node ${machine.node}, load ${machine.loadavg.map((l) => l.toFixed(2)).join(' ')}; ${ROUNDS} warm and ${COLD_ROUNDS} cold interleaved rounds`,
     );
-    console.log('\nwarm (same process, audit line included; targets at steady state)');
+    console.log(
+      '\nwarm (same process, same token; decisions include the audit line; steady state unless "early")',
+    );
     console.table(warm);
-    console.log('cold start: fresh process, import + first decision, JWKS on loopback HTTPS');
+    console.log(
+      `first-seen decision over jose's own jwtVerify: ${result.firstSeenOverJoseJwtVerifyInFloors} floors`,
+    );
+    console.log(`\nviewer session (${SESSIONS} sessions per round; no peer caches verified tokens)`);
+    console.table(sessions);
+    console.log(`ours ÷ fastest peer: ${result.sessions.xFastestPeer}`);
+    console.log('\ncold start: fresh process, import + first decision, JWKS on loopback HTTPS');
     console.table(coldTable);
-    console.log('cold-start probes: the price of one duty of ours, against an empty handler');
-    console.table(probes);
     console.log('IdP latency: JWKS answers after 300 ms at cold start, then hangs');
     console.table({
       cold: idpLatency.coldStart.totalMs,

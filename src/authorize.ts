@@ -6,6 +6,7 @@
  * budget overrun becomes `deadline_exceeded`. The only file that imports across core folders.
  */
 
+import type { CryptoKey } from 'jose';
 import type { Clock } from './clock.ts';
 import type { ConfigState } from './config/config-loader.ts';
 import type { AuthorizerConfig, IssuerConfig } from './config/schema.ts';
@@ -13,14 +14,14 @@ import { isKnownOperation, parseEvent } from './contract/healthimaging.ts';
 import type { Decision, Step, StepName } from './decision/decision.ts';
 import type { Reason } from './decision/reason-codes.ts';
 import type { Deadline } from './keys/deadline.ts';
-import type { KeyStore } from './keys/key-store.ts';
+import type { KeyLookupResult, KeyStore } from './keys/key-store.ts';
 import { sanitize } from './observability/sanitize.ts';
 import { evaluatePolicy, isOperationNamedByRules, type RuleTrace } from './policy/evaluate-policy.ts';
 import { checkHeaderForIssuer } from './token/check-header-for-issuer.ts';
 import { inspectToken, type JoseHeaderFacts, MAX_TOKEN_LENGTH } from './token/inspect-token.ts';
 import { validateClaims } from './token/validate-claims.ts';
 import type { VerifiedTokenCache } from './token/verified-token-cache.ts';
-import { verifySignature } from './token/verify-signature.ts';
+import { type KeyRefusal, verifySignature } from './token/verify-signature.ts';
 
 export interface AuthorizeDeps {
   config: { load(signal: AbortSignal): Promise<ConfigState>; peek?(): ConfigState | undefined };
@@ -61,8 +62,10 @@ export function authorize(event: unknown, deps: AuthorizeDeps, deadline: Deadlin
     return Promise.resolve(unexpected());
   }
   if (!(outcome instanceof Promise)) return Promise.resolve(outcome);
-  return deadline.race(outcome.catch(unexpected), () =>
-    trail.finish('deadline_exceeded', trail.currentStep, 'the internal time budget ran out', true),
+  return deadline.race(
+    outcome,
+    () => trail.finish('deadline_exceeded', trail.currentStep, 'the internal time budget ran out', true),
+    unexpected,
   );
 }
 
@@ -185,7 +188,7 @@ function withConfig(
     );
   }
   if (cache) d.tokenCache = 'miss';
-  return verifyToken(bearerToken, config, deps, deadline, trail).then((outcome) =>
+  return verifyToken(bearerToken, request, config, deps, deadline, trail).then((outcome) =>
     'issuer' in outcome
       ? decideVerified(outcome, request, state.loaded.version, config, deps, trail, cacheKey)
       : outcome,
@@ -204,14 +207,11 @@ function decideVerified(
 ): AuthorizeResult {
   const d = trail.decision;
   const { issuer, header, payload, keySetGeneration } = verified;
-  const { datastoreId, operation } = request;
+  const checked = verified.checked ?? checkClaimsAndPolicy(payload, issuer, request, config, deps);
 
   // 4. Claims, against the injected clock (also for cached tokens).
-  const claims = validateClaims(payload, issuer, {
-    nowMs: deps.now(),
-    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
-  });
-  if (!claims.ok) return trail.finish(claims.reason, 'claims', claims.detail);
+  if (!checked.ok) return trail.finish(checked.claims.reason, 'claims', checked.claims.detail);
+  const { claims, outcome } = checked;
   d.verified = claims.facts;
   if (deps.tokenCache && cacheKey !== undefined && keySetGeneration !== undefined) {
     // Only now: signature and claims both passed. Bound to the key set that verified it.
@@ -224,13 +224,6 @@ function decideVerified(
   trail.pass('claims', 'time claims, token type, tenant, audience and client accepted');
 
   // 5. Policy: pure first-match evaluation (per request: operation and datastore differ).
-  const outcome = evaluatePolicy({
-    claims: payload,
-    issuer: issuer.issuer,
-    operation,
-    datastoreId,
-    rules: config.rules,
-  });
   trail.policyTrace = outcome.trace;
   if (outcome.reason !== 'allowed') {
     return trail.finish(
@@ -258,17 +251,67 @@ function decideVerified(
 
 type AuthorizeRequest = { datastoreId: string; operation: string; bearerToken: string };
 
+type ClaimsResult = ReturnType<typeof validateClaims>;
+/** Steps 4 and 5 computed; the policy is not evaluated when the claims fail. */
+type Checked =
+  | { ok: false; claims: Extract<ClaimsResult, { ok: false }> }
+  | { ok: true; claims: Extract<ClaimsResult, { ok: true }>; outcome: ReturnType<typeof evaluatePolicy> };
+
+/**
+ * Steps 4 and 5 as pure computations over the payload (no I/O, the injected clock); decideVerified
+ * records their outcome in pipeline order, and only for a token whose signature verified.
+ */
+function checkClaimsAndPolicy(
+  payload: Readonly<Record<string, unknown>>,
+  issuer: IssuerConfig,
+  request: AuthorizeRequest,
+  config: AuthorizerConfig,
+  deps: AuthorizeDeps,
+): Checked {
+  const claims = validateClaims(payload, issuer, {
+    nowMs: deps.now(),
+    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
+  });
+  if (!claims.ok) return { ok: false, claims };
+  const outcome = evaluatePolicy({
+    claims: payload,
+    issuer: issuer.issuer,
+    operation: request.operation,
+    datastoreId: request.datastoreId,
+    rules: config.rules,
+  });
+  return { ok: true, claims, outcome };
+}
+
+/**
+ * Runs `fn` in the next turn of the event loop, after the microtasks queued so far: by then jose has
+ * handed a warm-key signature check to WebCrypto, which runs it on libuv's thread pool.
+ */
+const nextTurn = <T>(fn: () => T): Promise<T> =>
+  new Promise((resolve, reject) =>
+    setImmediate(() => {
+      try {
+        resolve(fn());
+      } catch (error) {
+        reject(error);
+      }
+    }),
+  );
+
 interface VerifiedSignature {
   issuer: IssuerConfig;
   header: JoseHeaderFacts;
   payload: Readonly<Record<string, unknown>>;
   /** The key set that verified it (absent for a cache hit: never re-inserted). */
   keySetGeneration?: number;
+  /** Claims and policy, computed while the signature was being checked (not for a cache hit). */
+  checked?: Checked;
 }
 
 /** Steps 3-6 for a token not seen before: size, grammar, header, issuer, key, signature. */
 async function verifyToken(
   bearerToken: string,
+  request: AuthorizeRequest,
   config: AuthorizerConfig,
   deps: AuthorizeDeps,
   deadline: Deadline,
@@ -321,8 +364,7 @@ async function verifyToken(
   // Signature by jose, with the key resolved from the warm key store (bounded refetch,
   // deadline-bounded fetch); the lookup's cache state goes into the decision either way.
   let keySetGeneration: number | undefined;
-  const signature = await verifySignature(bearerToken, header.alg, async (kid, alg) => {
-    const key = await deps.keys.getKey({ issuer, kid, alg, deadline });
+  const onKey = (key: KeyLookupResult): CryptoKey | KeyRefusal => {
     d.keys =
       key.keysAgeMs === undefined
         ? { cacheState: key.cacheState }
@@ -331,8 +373,19 @@ async function verifyToken(
     keySetGeneration = key.keySetGeneration;
     trail.pass('key', `key found in the issuer's JWKS (cache ${key.cacheState})`);
     return key.key;
+  };
+  const signatureCheck = verifySignature(bearerToken, header.alg, (kid, alg) => {
+    const warm = deps.keys.peekKey({ issuer, kid, alg });
+    return warm === undefined ? deps.keys.getKey({ issuer, kid, alg, deadline }).then(onKey) : onKey(warm);
   });
+  // The claims and the policy need only the payload inspectToken parsed: they are computed while the
+  // signature check waits on the thread pool, and count only once the signature verified (a forged
+  // token is signature_invalid whatever its claims say).
+  const [signature, checked] = await Promise.all([
+    signatureCheck,
+    nextTurn(() => checkClaimsAndPolicy(payload, issuer, request, config, deps)),
+  ]);
   if (!signature.ok) return trail.finish(signature.reason, signature.step, signature.detail);
   trail.pass('signature', `${header.alg} signature verified (jose)`);
-  return { issuer, header, payload, ...(keySetGeneration !== undefined && { keySetGeneration }) };
+  return { issuer, header, payload, checked, ...(keySetGeneration !== undefined && { keySetGeneration }) };
 }

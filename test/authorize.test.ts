@@ -59,6 +59,7 @@ async function event() {
 
 const unusedKeys = {
   getKey: () => Promise.reject(new Error('not expected')),
+  peekKey: () => undefined,
   prefetch: () => Promise.resolve(),
   snapshot: () => ({ kids: [] }),
   clear: () => undefined,
@@ -109,6 +110,59 @@ describe('authorize', () => {
     const { decision } = await authorize(e, deps, createDeadline(500));
     expect(decision.reason).toBe('internal_error');
     expect(JSON.stringify(decision)).not.toContain('boom');
+  });
+
+  it('names signature_invalid, not the claim failure, for a forged token whose claims also fail', async () => {
+    // Arrange: the claims are checked while jose verifies, but count only after the signature.
+    const { key } = await event();
+    const forger = await makeKey('RS256', 'k1');
+    const expired = await signToken(forger, {
+      iss: ISS,
+      sub: 's',
+      aud: 'other-api',
+      scope: 'read',
+      iat: epoch(NOW, -7_200),
+      exp: epoch(NOW, -3_600),
+    });
+    const deps = await depsWithKey(key, NOW);
+
+    // Act
+    const { decision, policyTrace } = await authorize(
+      { datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: expired },
+      deps,
+      createDeadline(500),
+    );
+
+    // Assert
+    expect(decision.reason).toBe('signature_invalid');
+    expect(decision.verified).toBeUndefined();
+    expect(policyTrace).toBeUndefined();
+    expect(decision.steps.at(-1)).toMatchObject({ step: 'signature', ok: false });
+  });
+
+  it('names the claim failure, not the policy, for a genuine token whose claims fail', async () => {
+    // Arrange
+    const { key } = await event();
+    const expired = await signToken(key, {
+      iss: ISS,
+      sub: 's',
+      aud: 'api',
+      scope: 'write',
+      iat: epoch(NOW, -7_200),
+      exp: epoch(NOW, -3_600),
+    });
+    const deps = await depsWithKey(key, NOW);
+
+    // Act
+    const { decision, policyTrace } = await authorize(
+      { datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: expired },
+      deps,
+      createDeadline(500),
+    );
+
+    // Assert
+    expect(decision.reason).toBe('token_expired');
+    expect(policyTrace).toBeUndefined();
   });
 
   it('allows with the rule role and records the verified facts and every passed step', async () => {

@@ -7,8 +7,11 @@
 import { type MonotonicClock, monotonicClock } from '../clock.ts';
 
 export interface Deadline {
-  /** Settles with `onTimeout()` if `promise` has not settled when the budget runs out (a plain timer). */
-  race<T>(promise: Promise<T>, onTimeout: () => T): Promise<T>;
+  /**
+   * Settles with `onTimeout()` if `promise` has not settled when the budget runs out (a plain timer);
+   * a rejection settles with `onError(error)` when given, else rejects.
+   */
+  race<T>(promise: Promise<T>, onTimeout: () => T, onError?: (error: unknown) => T): Promise<T>;
   /** Milliseconds left (never negative). */
   remainingMs(): number;
   /**
@@ -25,7 +28,7 @@ export function createDeadline(budgetMs: number, clock: MonotonicClock = monoton
   // AbortSignal.timeout costs ~11 µs and a warm decision is tens of µs: signals are made only by
   // child(), when something actually waits on I/O; the overall race is a plain timer (`npm run bench`).
   return {
-    race(promise, onTimeout) {
+    race(promise, onTimeout, onError) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => resolve(onTimeout()), Math.ceil(remainingMs()));
         promise.then(
@@ -35,7 +38,8 @@ export function createDeadline(budgetMs: number, clock: MonotonicClock = monoton
           },
           (error: unknown) => {
             clearTimeout(timer);
-            reject(error);
+            if (onError === undefined) reject(error);
+            else resolve(onError(error));
           },
         );
       });

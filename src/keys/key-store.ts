@@ -103,6 +103,12 @@ export interface KeySnapshot {
 export interface KeyStore {
   /** Never rejects. */
   getKey(lookup: KeyLookup): Promise<KeyLookupResult>;
+  /**
+   * The answer getKey would give at once, without I/O or waiting, when the key set is fresh and the
+   * key already imported; undefined otherwise (then getKey decides). Lets a warm lookup skip the
+   * promise chain.
+   */
+  peekKey(lookup: Omit<KeyLookup, 'deadline'>): Extract<KeyLookupResult, { ok: true }> | undefined;
   /** Fetches missing or expired key sets in parallel; never rejects; results serve later getKey calls. */
   prefetch(issuers: readonly IssuerConfig[], signal: AbortSignal): Promise<void>;
   /** For the CLI; no I/O. */
@@ -129,7 +135,7 @@ interface KeySet {
   readonly fetchedAt: number;
   readonly generation: number;
   /** Imports (per key, per alg) are cached with the set, so a replaced set drops them too (F13). */
-  readonly imported: Map<JwksKey, Map<string, Promise<CryptoKey | undefined>>>;
+  readonly imported: Map<JwksKey, Map<string, Imported>>;
 }
 
 interface Entry {
@@ -145,6 +151,11 @@ interface Entry {
 }
 
 type RefreshResult = { ok: true } | { ok: false; detail: string };
+/** An import in flight or done; `key` is set once it succeeded (null: WebCrypto refused the key). */
+interface Imported {
+  readonly promise: Promise<CryptoKey | undefined>;
+  key?: CryptoKey | null;
+}
 type SignalFactory = () => AbortSignal;
 type Selection =
   | { kind: 'key'; key: JwksKey; alg: string }
@@ -418,6 +429,19 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
       };
     },
 
+    peekKey({ issuer, kid, alg }) {
+      const entry = entries.get(entryId(issuer));
+      const set = entry === undefined ? undefined : entry.keySet;
+      if (set === undefined) return undefined;
+      const keysAgeMs = now() - set.fetchedAt;
+      if (!(keysAgeMs >= 0 && keysAgeMs <= softTtlMs)) return undefined;
+      const selection = select(set, kid, alg);
+      if (selection.kind !== 'key') return undefined;
+      const key = set.imported.get(selection.key)?.get(alg)?.key;
+      if (key === undefined || key === null) return undefined;
+      return { ok: true, key, cacheState: 'fresh', keysAgeMs, keySetGeneration: set.generation };
+    },
+
     keySetGeneration(issuer) {
       const entry = entries.get(entryId(issuer));
       return entry === undefined ? undefined : usableSet(entry)?.generation;
@@ -472,11 +496,20 @@ function importFor(set: KeySet, key: JwksKey, alg: string): Promise<CryptoKey | 
   }
   let imported = byAlg.get(alg);
   if (imported === undefined) {
-    imported = importJWK(key.jwk as JWK, alg).then(
-      (result) => (result instanceof Uint8Array || result.type !== 'public' ? undefined : result),
-      () => undefined,
+    const promise = importJWK(key.jwk as JWK, alg).then(
+      (result) => {
+        const usable = result instanceof Uint8Array || result.type !== 'public' ? undefined : result;
+        entry.key = usable ?? null;
+        return usable;
+      },
+      () => {
+        entry.key = null;
+        return undefined;
+      },
     );
-    byAlg.set(alg, imported);
+    const entry: Imported = { promise };
+    imported = entry;
+    byAlg.set(alg, entry);
   }
-  return imported;
+  return imported.promise;
 }

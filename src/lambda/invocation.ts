@@ -18,9 +18,12 @@ export interface Invocation {
 }
 
 /**
- * Lambda's context after normalisation: only `awsRequestId` and `getRemainingTimeInMillis` are
- * read, each trusted only when well formed; the rest of the runtime's context is left as it was.
+ * Lambda's context (aws-lambda's Context) after normalisation: only the two members the authorizer
+ * reads, each undefined unless well formed, and this invocation's state. Nothing else of the
+ * runtime's context is read, so nothing else is carried.
  */
-export interface AuthorizerContext extends Context {
+export interface AuthorizerContext {
+  readonly awsRequestId: Context['awsRequestId'] | undefined;
+  readonly getRemainingTimeInMillis: Context['getRemainingTimeInMillis'] | undefined;
   readonly invocation: Invocation;
 }

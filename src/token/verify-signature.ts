@@ -17,8 +17,14 @@ export interface KeyRefusal {
   detail: string;
 }
 
-/** Gives the key for the header jose parsed (`kid` and `alg`), or says why there is none. */
-export type ResolveKey = (kid: string, alg: string) => Promise<CryptoKey | KeyRefusal>;
+/**
+ * Gives the key for the header jose parsed (`kid` and `alg`), or says why there is none: at once
+ * when the key store has it warm, else as a promise.
+ */
+export type ResolveKey = (
+  kid: string,
+  alg: string,
+) => CryptoKey | KeyRefusal | Promise<CryptoKey | KeyRefusal>;
 
 export type VerifySignatureResult =
   { ok: true } | { ok: false; step: 'key' | 'signature'; reason: Reason; detail: string };
@@ -30,7 +36,10 @@ class KeyRefused extends Error {
   }
 }
 
-const isCryptoKey = (value: CryptoKey | KeyRefusal): value is CryptoKey => !('reason' in value);
+const keyOrThrow = (value: CryptoKey | KeyRefusal): CryptoKey => {
+  if ('reason' in value) throw new KeyRefused(value);
+  return value;
+};
 
 const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
 
@@ -55,14 +64,13 @@ export async function verifySignature(
   try {
     await compactVerify(
       token,
-      async (protectedHeader) => {
+      (protectedHeader) => {
         const { kid } = protectedHeader;
         if (typeof kid !== 'string') {
           throw new KeyRefused({ reason: 'kid_invalid', detail: 'kid is absent or not a string' });
         }
-        const key = await resolveKey(kid, alg);
-        if (!isCryptoKey(key)) throw new KeyRefused(key);
-        return key;
+        const key = resolveKey(kid, alg);
+        return key instanceof Promise ? key.then(keyOrThrow) : keyOrThrow(key);
       },
       // One key, one alg (RFC 8725 §3.1): jose refuses any other alg before calling the resolver.
       { algorithms: [alg] },

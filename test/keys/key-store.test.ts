@@ -859,3 +859,63 @@ describe('KeyStore: refresh without charging the request, backoff growth', () =>
     expect(server.hits('/jwks')).toBe(2);
   });
 });
+
+describe('KeyStore: peekKey (the warm answer without waiting)', () => {
+  it('answers at once, as fresh, once getKey has imported the key', async () => {
+    // Arrange
+    server.on('/jwks', { kind: 'json', body: jwksOf(keyA) });
+    const { store, clock } = storeWith();
+    const issuer = pinned();
+    const first = await store.getKey(lookup(issuer, 'key-a'));
+    clock.advance(1_000);
+
+    // Act
+    const peeked = store.peekKey({ issuer, kid: 'key-a', alg: 'RS256' });
+
+    // Assert
+    expect(peeked).toMatchObject({ ok: true, cacheState: 'fresh', keysAgeMs: 1_000 });
+    expect(first.ok && peeked?.key).toBe(first.ok && first.key);
+    expect(server.hits('/jwks')).toBe(1);
+  });
+
+  it('leaves the decision to getKey (undefined) for a cold issuer, an unknown kid or another alg', async () => {
+    // Arrange
+    server.on('/jwks', { kind: 'json', body: jwksOf(keyA) });
+    const { store } = storeWith();
+    const issuer = pinned();
+    const cold = store.peekKey({ issuer, kid: 'key-a', alg: 'RS256' });
+    await store.getKey(lookup(issuer, 'key-a'));
+
+    // Act / Assert
+    expect(cold).toBeUndefined();
+    expect(store.peekKey({ issuer, kid: 'key-z', alg: 'RS256' })).toBeUndefined();
+    // Not imported for PS256 yet (imports are per key and alg).
+    expect(store.peekKey({ issuer, kid: 'key-a', alg: 'PS256' })).toBeUndefined();
+    expect(server.hits('/jwks')).toBe(1);
+  });
+
+  it('leaves keys past the soft TTL to getKey, which refreshes them', async () => {
+    // Arrange
+    server.on('/jwks', { kind: 'json', body: jwksOf(keyA) });
+    const { store, clock } = storeWith({ softTtlMs: 10_000 });
+    const issuer = pinned();
+    await store.getKey(lookup(issuer, 'key-a'));
+    clock.advance(10_001);
+
+    // Act / Assert
+    expect(store.peekKey({ issuer, kid: 'key-a', alg: 'RS256' })).toBeUndefined();
+  });
+
+  it('never answers for a kid that two keys share', async () => {
+    // Arrange
+    const twin = { ...keyB.jwk, kid: 'key-a' };
+    server.on('/jwks', { kind: 'json', body: { keys: [keyA.jwk, twin] } });
+    const { store } = storeWith();
+    const issuer = pinned();
+    const looked = await store.getKey(lookup(issuer, 'key-a'));
+
+    // Act / Assert
+    expect(looked).toMatchObject({ ok: false, reason: 'jwks_ambiguous_key' });
+    expect(store.peekKey({ issuer, kid: 'key-a', alg: 'RS256' })).toBeUndefined();
+  });
+});

@@ -67,10 +67,16 @@ const INPUTS: [string, () => string, string, boolean][] = [
   ],
 ];
 
-function spyingDeps(): { deps: AuthorizeDeps; getKey: ReturnType<typeof vi.fn> } {
+function spyingDeps(): {
+  deps: AuthorizeDeps;
+  getKey: ReturnType<typeof vi.fn>;
+  peekKey: ReturnType<typeof vi.fn>;
+} {
   const getKey = vi.fn(() => Promise.reject(new Error('the key store must not be consulted')));
+  const peekKey = vi.fn(() => undefined);
   const keys = {
     getKey,
+    peekKey,
     prefetch: vi.fn(),
     snapshot: vi.fn(),
     idle: vi.fn(),
@@ -80,7 +86,7 @@ function spyingDeps(): { deps: AuthorizeDeps; getKey: ReturnType<typeof vi.fn> }
     issuers: [{ issuer: ISS, jwksUri: `${ISS}/jwks`, audience: 'api' }],
     rules: [{ name: 'r', claims: { scope: 'read' }, roleArn: 'arn:aws:iam::111122223333:role/R' }],
   });
-  return { deps: { config: { load: async () => config }, keys, now: () => NOW }, getKey };
+  return { deps: { config: { load: async () => config }, keys, now: () => NOW }, getKey, peekKey };
 }
 
 afterEach(() => {
@@ -91,7 +97,7 @@ describe('hostile input is rejected before expensive work', () => {
   it.each(INPUTS)('stops %s before any key lookup or signature check', async (_name, make, reason) => {
     // Arrange
     const token = make();
-    const { deps, getKey } = spyingDeps();
+    const { deps, getKey, peekKey } = spyingDeps();
     // jose verifies through WebCrypto, looked up on the global `crypto` at call time.
     const verify = vi.spyOn(globalThis.crypto.subtle, 'verify');
 
@@ -105,6 +111,7 @@ describe('hostile input is rejected before expensive work', () => {
     // Assert
     expect(decision.reason).toBe(reason);
     expect(getKey).not.toHaveBeenCalled();
+    expect(peekKey).not.toHaveBeenCalled();
     expect(verify).not.toHaveBeenCalled();
   });
 

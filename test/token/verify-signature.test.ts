@@ -112,6 +112,25 @@ describe('verifySignature (jose compactVerify over the key store)', () => {
     expect(resolve).toHaveBeenCalledWith('rsa-1', 'RS256');
   });
 
+  it('takes a key the resolver gives at once, without a promise (a warm key store)', async () => {
+    // Act
+    const result = await verifySignature(rsaToken, 'RS256', () => rsaKey.verifyKey);
+
+    // Assert
+    expect(result).toEqual({ ok: true });
+  });
+
+  it('takes a refusal the resolver gives at once', async () => {
+    // Act
+    const result = await verifySignature(rsaToken, 'RS256', () => ({
+      reason: 'kid_unknown',
+      detail: 'no key',
+    }));
+
+    // Assert
+    expect(result).toEqual({ ok: false, step: 'key', reason: 'kid_unknown', detail: 'no key' });
+  });
+
   describe('key refusals become the key step, with the store reason', () => {
     it.each([
       ['kid_unknown', 'no key with this kid'],

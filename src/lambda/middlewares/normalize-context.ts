@@ -46,14 +46,8 @@ export function normalizeContext(
         coldStart: isColdStart,
         startedAt,
       };
-      // The runtime's context stays underneath (its other fields are never read).
-      const context = Object.create(base) as AuthorizerContext;
-      Object.defineProperties(context, {
-        awsRequestId: { value: awsRequestId, enumerable: true },
-        getRemainingTimeInMillis: { value: remainingMs, enumerable: true },
-        invocation: { value: invocation, enumerable: true },
-      });
-      request.context = context;
+      // Only the normalised fields: the runtime's other context fields are never read.
+      request.context = { awsRequestId, getRemainingTimeInMillis: remainingMs, invocation };
     },
   };
 }

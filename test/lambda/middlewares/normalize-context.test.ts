@@ -69,8 +69,12 @@ describe('normalizeContext', () => {
     expect(context.awsRequestId).toBeUndefined();
   });
 
-  it("keeps the runtime's other context fields readable underneath", () => {
-    const { context } = normalise({ functionName: 'ahi-authorizer', awsRequestId: 'r' });
-    expect(context.functionName).toBe('ahi-authorizer');
+  it('carries only the normalised fields and the invocation', () => {
+    const { context } = normalise({
+      functionName: 'ahi-authorizer',
+      awsRequestId: 'r',
+      callbackWaitsForEmptyEventLoop: true,
+    });
+    expect(Object.keys(context).sort()).toEqual(['awsRequestId', 'getRemainingTimeInMillis', 'invocation']);
   });
 });
