@@ -52,13 +52,21 @@ export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): Ve
   const maxEntries = options.maxEntries ?? 1000;
   const maxAgeMs = options.maxAgeMs ?? 300_000;
   const entries = new Map<string, Entry>();
+  // A viewer repeats one token: comparing with the last token is cheaper than hashing it again.
+  let lastToken: string | undefined;
+  let lastKey = '';
 
   return {
-    // The one-shot crypto.hash (Node ≥ 20.12) skips the Hash object; same digest.
-    keyOf: (token) =>
-      typeof hash === 'function'
-        ? hash('sha256', token, 'base64url')
-        : createHash('sha256').update(token).digest('base64url'),
+    keyOf(token) {
+      if (token === lastToken) return lastKey;
+      // The one-shot crypto.hash (Node ≥ 20.12) skips the Hash object; same digest.
+      lastKey =
+        typeof hash === 'function'
+          ? hash('sha256', token, 'base64url')
+          : createHash('sha256').update(token).digest('base64url');
+      lastToken = token;
+      return lastKey;
+    },
 
     get(key, binding) {
       const entry = entries.get(key);
@@ -92,6 +100,7 @@ export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): Ve
 
     clear() {
       entries.clear();
+      lastToken = undefined;
     },
   };
 }
