@@ -22,35 +22,46 @@ export interface Deadline {
 }
 
 export function createDeadline(budgetMs: number, clock: MonotonicClock = monotonicClock): Deadline {
-  const budget = Math.max(0, Math.floor(budgetMs));
-  const endsAt = clock() + budget;
-  const remainingMs = () => Math.max(0, endsAt - clock());
-  // AbortSignal.timeout costs ~11 µs and a warm decision is tens of µs: signals are made only by
-  // child(), when something actually waits on I/O; the overall race is a plain timer (`npm run bench`).
-  return {
-    race(promise, onTimeout, onError) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => resolve(onTimeout()), Math.ceil(remainingMs()));
-        promise.then(
-          (value) => {
-            clearTimeout(timer);
-            resolve(value);
-          },
-          (error: unknown) => {
-            clearTimeout(timer);
-            if (onError === undefined) reject(error);
-            else resolve(onError(error));
-          },
-        );
-      });
-    },
-    remainingMs,
-    child(reserveMs, capMs = Number.POSITIVE_INFINITY) {
-      const ms = Math.floor(Math.min(remainingMs() - reserveMs, capMs));
-      if (ms <= 0) return AbortSignal.abort(new DOMException('deadline reserve reached', 'TimeoutError'));
-      return AbortSignal.timeout(ms);
-    },
-  };
+  return new BudgetDeadline(clock() + Math.max(0, Math.floor(budgetMs)), clock);
+}
+
+/**
+ * A class, not a closure per invocation: the methods live on the prototype. AbortSignal.timeout
+ * allocates a timer per call, so signals are made only by child(), when something actually waits on
+ * I/O; the overall race is a plain timer.
+ */
+class BudgetDeadline implements Deadline {
+  constructor(
+    private readonly endsAt: number,
+    private readonly clock: MonotonicClock,
+  ) {}
+
+  remainingMs(): number {
+    return Math.max(0, this.endsAt - this.clock());
+  }
+
+  race<T>(promise: Promise<T>, onTimeout: () => T, onError?: (error: unknown) => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve(onTimeout()), Math.ceil(this.remainingMs()));
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          if (onError === undefined) reject(error);
+          else resolve(onError(error));
+        },
+      );
+    });
+  }
+
+  child(reserveMs: number, capMs = Number.POSITIVE_INFINITY): AbortSignal {
+    const ms = Math.floor(Math.min(this.remainingMs() - reserveMs, capMs));
+    if (ms <= 0) return AbortSignal.abort(new DOMException('deadline reserve reached', 'TimeoutError'));
+    return AbortSignal.timeout(ms);
+  }
 }
 
 /** Resolves with `onTimeout()` if `promise` has not settled when `signal` aborts. Never rejects for the abort. */

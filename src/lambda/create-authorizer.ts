@@ -161,11 +161,12 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     )
     .use(writeAuditLine(auditOptions))
     .use(failClosed(auditOptions))
-    .handler(async (event, context) => {
+    .handler((event, context) => {
       const { invocation } = context;
-      const { decision } = await authorize(event, deps, invocation.deadline);
-      invocation.decision = decision;
-      return toAuthResult(decision.reason, decision.roleArn);
+      return authorize(event, deps, invocation.deadline).then(({ decision }) => {
+        invocation.decision = decision;
+        return toAuthResult(decision.reason, decision.roleArn);
+      });
     });
 
   /**

@@ -42,43 +42,49 @@ const keyOrThrow = (value: CryptoKey | KeyRefusal): CryptoKey => {
 };
 
 const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
+const VERIFIED: VerifySignatureResult = Object.freeze({ ok: true });
 
 /** Never throws or rejects: every failure is a value naming the step that failed. */
-export async function verifySignature(
+export function verifySignature(
   token: string,
   alg: string,
   resolveKey: ResolveKey,
 ): Promise<VerifySignatureResult> {
   // Defence in depth: even a caller bug cannot verify with `none` or an HMAC secret (RFC 8725 §3.1).
   if (!ASYMMETRIC.has(alg)) {
-    return {
+    return Promise.resolve({
       ok: false,
       step: 'signature',
       reason: 'alg_not_allowed',
       detail: 'alg is not an asymmetric JWS algorithm',
-    };
+    });
   }
   if (typeof token !== 'string') {
-    return { ok: false, step: 'signature', reason: 'token_malformed', detail: 'not a compact JWS' };
+    return Promise.resolve({
+      ok: false,
+      step: 'signature',
+      reason: 'token_malformed',
+      detail: 'not a compact JWS',
+    });
   }
-  try {
-    await compactVerify(
-      token,
-      (protectedHeader) => {
-        const { kid } = protectedHeader;
-        if (typeof kid !== 'string') {
-          throw new KeyRefused({ reason: 'kid_invalid', detail: 'kid is absent or not a string' });
-        }
-        const key = resolveKey(kid, alg);
-        return key instanceof Promise ? key.then(keyOrThrow) : keyOrThrow(key);
-      },
-      // One key, one alg (RFC 8725 §3.1): jose refuses any other alg before calling the resolver.
-      { algorithms: [alg] },
-    );
-    return { ok: true };
-  } catch (error) {
-    if (error instanceof KeyRefused) return { ok: false, step: 'key', ...error.refusal };
-    // The jose error itself is dropped here: its message and cause never reach a log.
-    return { ok: false, step: 'signature', ...reasonForJoseError(error) };
-  }
+  return compactVerify(
+    token,
+    (protectedHeader) => {
+      const { kid } = protectedHeader;
+      if (typeof kid !== 'string') {
+        throw new KeyRefused({ reason: 'kid_invalid', detail: 'kid is absent or not a string' });
+      }
+      const key = resolveKey(kid, alg);
+      return key instanceof Promise ? key.then(keyOrThrow) : keyOrThrow(key);
+    },
+    // One key, one alg (RFC 8725 §3.1): jose refuses any other alg before calling the resolver.
+    { algorithms: [alg] },
+  ).then(
+    () => VERIFIED,
+    (error: unknown): VerifySignatureResult => {
+      if (error instanceof KeyRefused) return { ok: false, step: 'key', ...error.refusal };
+      // The jose error itself is dropped here: its message and cause never reach a log.
+      return { ok: false, step: 'signature', ...reasonForJoseError(error) };
+    },
+  );
 }
