@@ -12,7 +12,7 @@ import { addNagChecks } from './add-nag-checks.ts';
 import { AuthorizerStack } from './authorizer-stack.ts';
 import { AuthorizerConfigError } from './check-authorizer-config.ts';
 import { DEPLOY_KEYS, type DeployKey, DeployPropsError, parseDeployProps } from './deploy-props.ts';
-import { DEFAULT_DIST_DIRECTORY } from './healthimaging-authorizer.ts';
+import { AuthorizerSettingsError, DEFAULT_DIST_DIRECTORY } from './healthimaging-authorizer.ts';
 
 class UsageError extends Error {}
 
@@ -65,6 +65,11 @@ function main(): void {
       rolePath: props.rolePath,
       roleTrustConditions: props.roleTrustConditions,
       invokePrincipals: props.invokePrincipals,
+      ...(props.budgetMs !== undefined && { budgetMs: props.budgetMs }),
+      ...(props.initBudgetMs !== undefined && { initBudgetMs: props.initBudgetMs }),
+      ...(props.provisionedInitBudgetMs !== undefined && {
+        provisionedInitBudgetMs: props.provisionedInitBudgetMs,
+      }),
     },
   });
   if (props.accountIsPlaceholder) {
@@ -84,7 +89,8 @@ try {
   if (
     error instanceof UsageError ||
     error instanceof DeployPropsError ||
-    error instanceof AuthorizerConfigError
+    error instanceof AuthorizerConfigError ||
+    error instanceof AuthorizerSettingsError
   ) {
     console.error(`error: ${error.message}`);
     process.exit(1);

@@ -8,6 +8,12 @@
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DATASTORE_ID_PATTERN } from '../src/contract/healthimaging.ts';
+import {
+  BUDGET_MS,
+  PROVISIONED_INIT_BUDGET_MS,
+  runtimeSettingProblems,
+  SETTING_NAMES,
+} from '../src/lambda/runtime-settings.ts';
 
 /** Offline `cdk synth` (no credentials) needs some account and region; deploys always use real ones. */
 export const PLACEHOLDER_ACCOUNT = '111122223333';
@@ -38,6 +44,10 @@ export const DEPLOY_KEYS = {
   invokePrincipals:
     'comma-separated: regional (medical-imaging.<region>.amazonaws.com), global (medical-imaging.amazonaws.com); default both',
   denyAlarmThreshold: 'denied decisions per 5 minutes that raise the deny-spike alarm (default 100)',
+  budgetMs: `the function's internal deadline per invocation, ${BUDGET_MS.min}-${BUDGET_MS.max} ms (default ${BUDGET_MS.default})`,
+  initBudgetMs:
+    'how long an on-demand init waits for the config and keys, 0 to budgetMs - 50 (default half the budget)',
+  provisionedInitBudgetMs: `how long a provisioned-concurrency init waits, ${PROVISIONED_INIT_BUDGET_MS.min}-${PROVISIONED_INIT_BUDGET_MS.max} ms (default ${PROVISIONED_INIT_BUDGET_MS.default})`,
 } as const;
 
 export type DeployKey = keyof typeof DEPLOY_KEYS;
@@ -65,6 +75,9 @@ export interface DeployProps {
   roleTrustConditions: boolean;
   invokePrincipals: InvokePrincipal[];
   denyAlarmThreshold: number;
+  budgetMs?: number;
+  initBudgetMs?: number;
+  provisionedInitBudgetMs?: number;
 }
 
 export interface DeployInputs {
@@ -227,6 +240,7 @@ export function parseDeployProps(inputs: DeployInputs): DeployProps {
     roleTrustConditions: read.boolean('roleTrustConditions'),
     invokePrincipals,
     denyAlarmThreshold: read.integer('denyAlarmThreshold', 100, 1, 1_000_000),
+    ...readTimingSettings(raw, issues),
   };
 
   if (issues.length > 0) {
@@ -235,6 +249,32 @@ export function parseDeployProps(inputs: DeployInputs): DeployProps {
     );
   }
   return props;
+}
+
+/**
+ * The function's timing settings, checked with the function's own ranges and messages
+ * (src/lambda/runtime-settings.ts): a budget that would outrun HealthImaging's second fails here.
+ */
+function readTimingSettings(
+  raw: (key: DeployKey) => unknown,
+  issues: string[],
+): Pick<DeployProps, 'budgetMs' | 'initBudgetMs' | 'provisionedInitBudgetMs'> {
+  const keys = {
+    budgetMs: 'budgetMs',
+    initBudgetMs: 'initBudgetMs',
+    provisionedInitBudgetMs: 'provisionedInitBudgetMs',
+  } as const;
+  const environment: Record<string, string> = {};
+  const given: Pick<DeployProps, 'budgetMs' | 'initBudgetMs' | 'provisionedInitBudgetMs'> = {};
+  for (const key of Object.values(keys)) {
+    const value = raw(key);
+    if (value === undefined || value === '') continue;
+    environment[SETTING_NAMES[key]] = String(value);
+    given[key] = Number(value);
+  }
+  const problems = runtimeSettingProblems(environment);
+  for (const problem of problems) issues.push(problem.message);
+  return problems.length > 0 ? {} : given;
 }
 
 function readPropsFile(

@@ -33,6 +33,7 @@ import { type AllowedRole, checkAuthorizerConfig } from './check-authorizer-conf
 import { DICOMWEB_ROLE_NAMES, DicomWebRoles } from './dicomweb-roles.ts';
 import { HealthImagingDatastore } from './healthimaging-datastore.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
+import { runtimeSettingProblems, SETTING_NAMES } from '../src/lambda/runtime-settings.ts';
 
 /** The repository's dist/ (the esbuild output), next to infra/. */
 export const DEFAULT_DIST_DIRECTORY = fileURLToPath(new URL('../dist', import.meta.url));
@@ -56,6 +57,12 @@ export interface HealthImagingAuthorizerProps {
   readonly memorySize?: number;
   /** Default 3 s: a little above the handler's 800 ms budget, which answers long before. */
   readonly timeout?: Duration;
+  /** AUTHORIZER_BUDGET_MS: the internal deadline per invocation, 50-900 ms. Default 800 (set by the function). */
+  readonly budgetMs?: number;
+  /** AUTHORIZER_INIT_BUDGET_MS: an on-demand init's wait, 0 to budget − 50 ms. Default half the budget. */
+  readonly initBudgetMs?: number;
+  /** AUTHORIZER_PROVISIONED_INIT_BUDGET_MS: a provisioned-concurrency init's wait, 0-9000 ms. Default 5000. */
+  readonly provisionedInitBudgetMs?: number;
   /** The cost and blast-radius cap (over it HealthImaging requests fail, see the Throttles alarm). Default 100. */
   readonly reservedConcurrency?: number;
   /** Provisioned concurrency on the alias, HealthImaging's advice against cold starts. Default 0. */
@@ -88,6 +95,11 @@ export interface HealthImagingAuthorizerProps {
   readonly runtime?: Runtime;
   /** Default `/healthimaging-authorizer/<stack>/<id>/config`. */
   readonly parameterName?: string;
+}
+
+/** A timing setting outside the range the function accepts. */
+export class AuthorizerSettingsError extends Error {
+  override name = 'AuthorizerSettingsError';
 }
 
 export class HealthImagingAuthorizer extends Construct {
@@ -213,6 +225,7 @@ export class HealthImagingAuthorizer extends Construct {
       environment: {
         AUTHORIZER_CONFIG_PARAMETER: this.configParameter.parameterName,
         AUTHORIZER_ALLOWED_ROLE_ARNS: this.allowedRoleArns.join(','),
+        ...timingEnvironment(props),
       },
     });
     this.function.node.addDependency(executionPolicy);
@@ -339,4 +352,25 @@ function allowedRolePattern(arn: string, rolePath: string): AllowedRole {
   const name = arn.slice(arn.lastIndexOf('/') + 1);
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^arn:aws(-[a-z]+)*:iam::\\d{12}:role${escape(rolePath)}${escape(name)}$`);
+}
+
+/**
+ * The timing settings as the function's environment, checked with the function's own ranges
+ * (src/lambda/runtime-settings.ts): a value that would let an answer outrun HealthImaging's second
+ * fails the synth instead of being refused at every cold start.
+ */
+function timingEnvironment(props: HealthImagingAuthorizerProps): Record<string, string> {
+  const environment: Record<string, string> = {};
+  if (props.budgetMs !== undefined) environment[SETTING_NAMES.budgetMs] = String(props.budgetMs);
+  if (props.initBudgetMs !== undefined) environment[SETTING_NAMES.initBudgetMs] = String(props.initBudgetMs);
+  if (props.provisionedInitBudgetMs !== undefined) {
+    environment[SETTING_NAMES.provisionedInitBudgetMs] = String(props.provisionedInitBudgetMs);
+  }
+  const problems = runtimeSettingProblems(environment);
+  if (problems.length > 0) {
+    throw new AuthorizerSettingsError(
+      `invalid function settings:\n${problems.map((problem) => `  ${problem.message}`).join('\n')}`,
+    );
+  }
+  return environment;
 }

@@ -7,9 +7,12 @@
  * - TTL: keys older than `softTtlMs` are still served at once while a refresh runs in the
  *   background (the request that notices does not pay for it); while the IdP fails, the last good
  *   keys keep serving as 'stale' up to `maxStaleMs` (F3-F9, F13), then the issuer is
- *   `idp_unavailable` until a fetch succeeds. Lambda freezes between invocations, so a background
- *   refresh has its own timeout, not the triggering request's, and simply finishes (or times out)
- *   in a later invocation; the single-flight promise tolerates that;
+ *   `idp_unavailable` until a fetch succeeds;
+ * - fetches: every fetch runs to its own limit (`fetchTimeoutMs`), never to the deadline of the
+ *   request or the init that started it, so a slow but healthy IdP is not a failure: a caller out of
+ *   time stops waiting and the next one joins the fetch. Lambda freezes between invocations, so a
+ *   fetch may finish (or time out) in a later invocation; a timeout that took far longer than the
+ *   limit was a freeze and starts no backoff;
  * - bounds: at most 64 issuer entries (oldest evicted); keys per entry bounded by the body cap;
  *   keys imported (jose `importJWK`, once per key and alg) for the current key set only;
  * - single-flight: one refresh per issuer at a time, shared by concurrent lookups and prefetch;
@@ -109,7 +112,10 @@ export interface KeyStore {
    * promise chain.
    */
   peekKey(lookup: Omit<KeyLookup, 'deadline'>): Extract<KeyLookupResult, { ok: true }> | undefined;
-  /** Fetches missing or expired key sets in parallel; never rejects; results serve later getKey calls. */
+  /**
+   * Starts fetching missing or expired key sets in parallel and waits for them until `signal` aborts;
+   * fetches still running then go on (getKey joins them). Never rejects.
+   */
   prefetch(issuers: readonly IssuerConfig[], signal: AbortSignal): Promise<void>;
   /** For the CLI; no I/O. */
   snapshot(issuer: IssuerConfig): KeySnapshot;
@@ -156,7 +162,6 @@ interface Imported {
   readonly promise: Promise<CryptoKey | undefined>;
   key?: CryptoKey | null;
 }
-type SignalFactory = () => AbortSignal;
 type Selection =
   | { kind: 'key'; key: JwksKey; alg: string }
   | { kind: 'missing' }
@@ -218,10 +223,15 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     }
   }
 
-  function refresh(entry: Entry, signalFor: SignalFactory): Promise<RefreshResult> {
+  /**
+   * Starts (or joins) the issuer's one refresh. A fetch is bounded by its own limit, never by the
+   * deadline of whoever started it: a caller out of time stops waiting, the fetch goes on, and the
+   * next caller joins it. So a slow but healthy IdP is never counted as failing.
+   */
+  function refresh(entry: Entry): Promise<RefreshResult> {
     if (entry.inflight) return entry.inflight;
     entry.lastAttemptAt = now();
-    const running: Promise<RefreshResult> = runRefresh(entry, signalFor)
+    const running: Promise<RefreshResult> = runRefresh(entry)
       .catch((): RefreshResult => ({ ok: false, detail: 'unexpected error while refreshing keys' }))
       .finally(() => {
         if (entry.inflight === running) delete entry.inflight;
@@ -240,7 +250,24 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     return { ok: false, detail };
   }
 
-  async function runRefresh(entry: Entry, signalFor: SignalFactory): Promise<RefreshResult> {
+  /**
+   * A fetch that hit its own time limit is a failure, unless far more time passed than the limit:
+   * then the process was frozen (Lambda freezes an instance between invocations, and the timer fires
+   * on thaw), which says nothing about the IdP. That attempt is dropped without a backoff.
+   */
+  const fetchWithinLimit = async (url: string) => {
+    const startedAt = now();
+    const outcome = await fetchJson(url, {
+      signal: AbortSignal.timeout(fetchTimeoutMs),
+      maxBytes,
+      ...fetchOption(),
+    });
+    const interruptedByFreeze =
+      !outcome.ok && outcome.cause === 'timeout' && now() - startedAt > 2 * fetchTimeoutMs;
+    return { outcome, interruptedByFreeze };
+  };
+
+  async function runRefresh(entry: Entry): Promise<RefreshResult> {
     let jwksUri = entry.pinnedJwksUri;
     if (jwksUri === undefined) {
       // The discovered jwks_uri shares the keys' soft TTL, so an unknown-kid refetch costs one request.
@@ -249,9 +276,10 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
         jwksUri = cached.jwksUri;
       } else {
         const url = discoveryUrl(entry.issuer);
-        const outcome = await fetchJson(url, { signal: signalFor(), maxBytes, ...fetchOption() });
+        const { outcome, interruptedByFreeze } = await fetchWithinLimit(url);
         if (!outcome.ok) {
           emit({ issuer: entry.issuer, kind: 'discovery', url, outcome: outcome.cause, ms: outcome.ms });
+          if (interruptedByFreeze) return { ok: false, detail: 'discovery: interrupted' };
           return failed(entry, `discovery: ${outcome.detail}`, outcome.retryAfterSeconds);
         }
         const parsed = parseDiscovery(outcome.value, entry.issuer);
@@ -268,9 +296,10 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
       }
     }
 
-    const outcome = await fetchJson(jwksUri, { signal: signalFor(), maxBytes, ...fetchOption() });
+    const { outcome, interruptedByFreeze } = await fetchWithinLimit(jwksUri);
     if (!outcome.ok) {
       emit({ issuer: entry.issuer, kind: 'jwks', url: jwksUri, outcome: outcome.cause, ms: outcome.ms });
+      if (interruptedByFreeze) return { ok: false, detail: 'jwks: interrupted' };
       return failed(entry, `jwks: ${outcome.detail}`, outcome.retryAfterSeconds);
     }
     const parsed = parseJwks(outcome.value);
@@ -292,24 +321,20 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     return { ok: true };
   }
 
-  const backgroundSignal: SignalFactory = () => AbortSignal.timeout(fetchTimeoutMs);
-
   const fetchOption = (): { fetch?: typeof globalThis.fetch } =>
     fetchImpl === undefined ? {} : { fetch: fetchImpl };
 
   async function lookupKey({ issuer, kid, alg, deadline }: KeyLookup): Promise<KeyLookupResult> {
     const entry = entryFor(issuer);
-    const fetchSignal: SignalFactory = () => deadline.child(answerReserveMs, fetchTimeoutMs);
-    /** Starts (or joins) a refresh and waits for it no longer than this caller can afford. */
-    const refreshWithin = (): Promise<RefreshResult> => {
-      if (!entry.inflight && deadline.remainingMs() <= answerReserveMs) {
-        return Promise.resolve({ ok: false, detail: WAIT_TIMED_OUT }); // no time to fetch: leave the entry alone
-      }
-      return raceSignal(refresh(entry, fetchSignal), deadline.child(answerReserveMs), () => ({
+    /**
+     * Starts (or joins) a refresh and waits for it no longer than this caller can afford. With no
+     * time left to wait, the refresh still starts: the next caller finds it in flight or done.
+     */
+    const refreshWithin = (): Promise<RefreshResult> =>
+      raceSignal(refresh(entry), deadline.child(answerReserveMs), () => ({
         ok: false,
         detail: WAIT_TIMED_OUT,
       }));
-    };
     const unavailable = (detail: string): KeyLookupResult => ({
       ok: false,
       reason: 'idp_unavailable',
@@ -331,7 +356,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
       state = 'refetched';
     } else if (now() - set.fetchedAt > softTtlMs) {
       // Serve what we have now; refresh in the background with its own timeout (not this request's).
-      if (!entry.inflight && mayFetch(entry)) void refresh(entry, backgroundSignal);
+      if (!entry.inflight && mayFetch(entry)) void refresh(entry);
       state = 'stale';
     }
 
@@ -405,8 +430,8 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
         const set = usableSet(entry);
         if (set !== undefined && now() - set.fetchedAt <= softTtlMs) return;
         if (signal.aborted || (!entry.inflight && !mayFetch(entry))) return;
-        const signalFor: SignalFactory = () => AbortSignal.any([signal, AbortSignal.timeout(fetchTimeoutMs)]);
-        await raceSignal<RefreshResult | undefined>(refresh(entry, signalFor), signal, () => undefined);
+        // Init waits until `signal`; the fetch itself runs to its own limit, so a request joins it.
+        await raceSignal<RefreshResult | undefined>(refresh(entry), signal, () => undefined);
       };
       try {
         await Promise.allSettled(issuers.map(one));

@@ -27,15 +27,19 @@ import type { AuthorizerContext } from './invocation.ts';
 import { failClosed, failClosedAnswer } from './middlewares/fail-closed.ts';
 import { normalizeContext } from './middlewares/normalize-context.ts';
 import { writeAuditLine } from './middlewares/write-audit-line.ts';
-import { readRuntimeSettings } from './runtime-settings.ts';
+import { MIN_INVOCATION_BUDGET_MS, readRuntimeSettings } from './runtime-settings.ts';
 
 declare const __AUTHORIZER_VERSION__: string | undefined;
 const AUTHORIZER_VERSION = typeof __AUTHORIZER_VERSION__ === 'string' ? __AUTHORIZER_VERSION__ : 'dev';
 
-/** Below this there is no point starting: answer with what the caches already hold. */
-const MIN_INVOCATION_BUDGET_MS = 50;
 /** Kept back from the context's remaining time so the answer lands before Lambda's own timeout. */
 const LAMBDA_TIMEOUT_RESERVE_MS = 100;
+/**
+ * A request that caused an on-demand cold start waited for init, and Lambda hands it over as soon as
+ * init ends; a first request that arrives later (Lambda may initialise an instance ahead of traffic)
+ * waited for nothing. Within this gap after init, the first request is taken to have waited.
+ */
+const QUEUED_DURING_INIT_GAP_MS = 50;
 
 export interface AuthorizerOptions {
   /** The function's environment (AUTHORIZER_* and AWS_LAMBDA_INITIALIZATION_TYPE are read). */
@@ -78,7 +82,9 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     }
   };
 
-  const settings = readRuntimeSettings(env, (message, fallback) => logEvent('WARN', message, { fallback }));
+  const settings = readRuntimeSettings(env, (problem) =>
+    logEvent('ERROR', problem.message, { setting: problem.name, fallback: problem.fallback }),
+  );
   const deps: AuthorizeDeps = {
     config: createConfigLoader({
       env,
@@ -140,9 +146,25 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     );
   }
 
-  const ready = initialize().catch(() => {
-    logEvent('ERROR', 'init prefetch failed; requests will fetch within their own budget', {});
-  });
+  let readyAt: number | undefined;
+  const ready = initialize()
+    .catch(() => {
+      logEvent('ERROR', 'init prefetch failed; requests will fetch within their own budget', {});
+    })
+    .finally(() => {
+      readyAt = monotonicNow();
+    });
+
+  /**
+   * What an on-demand cold start's first request already waited (init included), to take off its
+   * budget; undefined when it did not wait (it arrived after init, or init was provisioned).
+   */
+  const coldStartSpentMs = (): number | undefined => {
+    if (settings.initType !== 'on-demand') return undefined;
+    const at = monotonicNow();
+    if (readyAt !== undefined && at - readyAt > QUEUED_DURING_INIT_GAP_MS) return undefined;
+    return at - createdAt;
+  };
 
   const auditOptions = { write, now, monotonicNow, authorizerVersion: AUTHORIZER_VERSION };
   const composed = middy<unknown, AuthResult, Error, AuthorizerContext>({ timeoutEarlyInMillis: 0 })
@@ -152,9 +174,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
           budgetMs: settings.budgetMs,
           minBudgetMs: MIN_INVOCATION_BUDGET_MS,
           lambdaTimeoutReserveMs: LAMBDA_TIMEOUT_RESERVE_MS,
-          // An on-demand cold start already spent part of HealthImaging's second on init.
-          coldStartSpentMs: () =>
-            settings.initType === 'on-demand' ? monotonicNow() - createdAt : undefined,
+          coldStartSpentMs,
         },
         monotonicNow,
       ),

@@ -1,15 +1,19 @@
 /**
- * The Lambda's tuning settings, read once from its environment (fixed for the life of an instance).
- * Each has a default and a range; a value out of range is logged and the default used, so a typo
- * never disables a safety bound.
+ * The Lambda's tuning settings, read once from its environment (fixed for the life of an instance),
+ * and their ranges. HealthImaging gives the authorizer one second including invoke overhead and a
+ * cold start (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-lambda.html),
+ * so no setting may let an answer come later: the budget is at most 900 ms, and an on-demand init,
+ * which a waiting request pays for, may spend at most the budget less the 50 ms a request needs.
+ * The same ranges are checked at `cdk synth` (infra/), so a bad value fails the deploy; one that
+ * reaches the function anyway is refused with an ERROR line at init and the default is used.
  */
 
 export interface RuntimeSettings {
-  /** Internal deadline per invocation (HealthImaging allows 1 s including invoke overhead). */
+  /** Internal deadline per invocation. */
   budgetMs: number;
   /** Lambda's AWS_LAMBDA_INITIALIZATION_TYPE: provisioned-concurrency inits run before any request. */
   initType: string;
-  /** How long init may spend loading the config and prefetching keys; 0 skips the prefetch. */
+  /** How long this instance's init waits for the config and key prefetch (fetches go on after). */
   initBudgetMs: number;
   /** While the IdP fails, the last good keys keep serving up to this age. */
   keysMaxStaleSeconds: number;
@@ -19,40 +23,127 @@ export interface RuntimeSettings {
   roleAllowlist?: ReadonlySet<string>;
 }
 
-export type SettingWarning = (message: string, fallback: number) => void;
+/** Below this a request cannot do anything useful: it answers with what the caches hold. */
+export const MIN_INVOCATION_BUDGET_MS = 50;
+
+export interface SettingRange {
+  min: number;
+  max: number;
+  default: number;
+  /** One line for errors and docs. */
+  meaning: string;
+}
+
+export const BUDGET_MS: SettingRange = {
+  min: MIN_INVOCATION_BUDGET_MS,
+  max: 900,
+  default: 800,
+  meaning: 'internal deadline per invocation; HealthImaging allows 1 s including invoke overhead',
+};
+
+/** On-demand init: the request that caused the cold start waits for it, so it shares the budget. */
+export function onDemandInitBudgetMs(budgetMs: number): SettingRange {
+  return {
+    min: 0,
+    max: budgetMs - MIN_INVOCATION_BUDGET_MS,
+    default: Math.floor(budgetMs / 2),
+    meaning: 'how long an on-demand init waits for the config and key prefetch (part of the budget)',
+  };
+}
+
+/** Provisioned-concurrency init runs before any request arrives (Lambda's init phase allows 10 s). */
+export const PROVISIONED_INIT_BUDGET_MS: SettingRange = {
+  min: 0,
+  max: 9_000,
+  default: 5_000,
+  meaning: 'how long a provisioned-concurrency init waits for the config and key prefetch',
+};
+
+/** At most 12 h, HealthImaging's own token window: a longer bound would outlive every token those keys signed. */
+export const KEYS_MAX_STALE_SECONDS: SettingRange = {
+  min: 300,
+  max: 43_200,
+  default: 3_600,
+  meaning: 'while the IdP fails, the last good keys keep serving up to this age',
+};
+
+export const TOKEN_CACHE_SIZE: SettingRange = {
+  min: 0,
+  max: 100_000,
+  default: 1_000,
+  meaning: 'entries in the verified-token cache (0 disables it)',
+};
+
+export const SETTING_NAMES = {
+  budgetMs: 'AUTHORIZER_BUDGET_MS',
+  initBudgetMs: 'AUTHORIZER_INIT_BUDGET_MS',
+  provisionedInitBudgetMs: 'AUTHORIZER_PROVISIONED_INIT_BUDGET_MS',
+  keysMaxStaleSeconds: 'AUTHORIZER_KEYS_MAX_STALE_SECONDS',
+  tokenCacheSize: 'AUTHORIZER_TOKEN_CACHE_SIZE',
+} as const;
+
+export interface SettingProblem {
+  name: string;
+  message: string;
+  fallback: number;
+}
+
+/**
+ * Why `raw` is not acceptable for `name` (undefined when it is, or when it is unset): the same check
+ * at synth and at init.
+ */
+export function settingProblem(
+  name: string,
+  raw: string | undefined,
+  range: SettingRange,
+): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= range.min && value <= range.max) return undefined;
+  return `${name}=${JSON.stringify(raw)} refused: expected an integer from ${range.min} to ${range.max} (${range.meaning})`;
+}
+
+/**
+ * Every setting problem of an environment, in a fixed order; the budget is judged first, and the
+ * on-demand init budget against the budget that will actually be used.
+ */
+export function runtimeSettingProblems(env: Readonly<Record<string, string | undefined>>): SettingProblem[] {
+  return readSettings(env).problems;
+}
 
 export function readRuntimeSettings(
   env: Readonly<Record<string, string | undefined>>,
-  warn: SettingWarning,
+  onProblem: (problem: SettingProblem) => void,
 ): RuntimeSettings {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
+  const { settings, problems } = readSettings(env);
+  for (const problem of problems) onProblem(problem);
+  return settings;
+}
+
+function readSettings(env: Readonly<Record<string, string | undefined>>): {
+  settings: RuntimeSettings;
+  problems: SettingProblem[];
+} {
+  const problems: SettingProblem[] = [];
+  const int = (name: string, range: SettingRange): number => {
+    const message = settingProblem(name, env[name], range);
+    if (message !== undefined) problems.push({ name, message, fallback: range.default });
     const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      warn(`${name} ignored: expected an integer from ${min} to ${max}`, fallback);
-      return fallback;
-    }
-    return value;
+    return message !== undefined || raw === undefined || raw === '' ? range.default : Number(raw);
   };
-  const budgetMs = int('AUTHORIZER_BUDGET_MS', 800, 50, 10_000);
+  const budgetMs = int(SETTING_NAMES.budgetMs, BUDGET_MS);
   const initType = env['AWS_LAMBDA_INITIALIZATION_TYPE'] ?? 'on-demand';
+  const onDemandInit = int(SETTING_NAMES.initBudgetMs, onDemandInitBudgetMs(budgetMs));
+  const provisionedInit = int(SETTING_NAMES.provisionedInitBudgetMs, PROVISIONED_INIT_BUDGET_MS);
   const settings: RuntimeSettings = {
     budgetMs,
     initType,
-    initBudgetMs: int(
-      'AUTHORIZER_INIT_BUDGET_MS',
-      initType === 'provisioned-concurrency' ? 5_000 : Math.floor(budgetMs / 2),
-      0,
-      9_000,
-    ),
-    // At most 12 h, HealthImaging's own token window: a longer bound would outlive every token
-    // those keys signed.
-    keysMaxStaleSeconds: int('AUTHORIZER_KEYS_MAX_STALE_SECONDS', 3_600, 300, 43_200),
-    tokenCacheSize: int('AUTHORIZER_TOKEN_CACHE_SIZE', 1_000, 0, 100_000),
+    initBudgetMs: initType === 'provisioned-concurrency' ? provisionedInit : onDemandInit,
+    keysMaxStaleSeconds: int(SETTING_NAMES.keysMaxStaleSeconds, KEYS_MAX_STALE_SECONDS),
+    tokenCacheSize: int(SETTING_NAMES.tokenCacheSize, TOKEN_CACHE_SIZE),
   };
   const roleAllowlist = parseRoleAllowlist(env['AUTHORIZER_ALLOWED_ROLE_ARNS']);
-  return roleAllowlist === undefined ? settings : { ...settings, roleAllowlist };
+  return { settings: roleAllowlist === undefined ? settings : { ...settings, roleAllowlist }, problems };
 }
 
 /**

@@ -43,6 +43,8 @@ beforeAll(() => {
       additionalRoleArns: [EXTRA_ROLE],
       invokePrincipals: ['regional'],
       denyAlarmThreshold: 25,
+      budgetMs: 700,
+      provisionedInitBudgetMs: 8000,
     },
     { alarmTopicArn: TOPIC_ARN, kmsKeyArn: KEY_ARN },
   );
@@ -88,6 +90,25 @@ describe('with options', () => {
     result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ProvisionedConcurrencySpilloverInvocations',
     });
+  });
+
+  it('gives the function the timing settings, and no others', () => {
+    result.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectEquals({
+          AUTHORIZER_CONFIG_PARAMETER: Match.anyValue(),
+          AUTHORIZER_ALLOWED_ROLE_ARNS: Match.anyValue(),
+          AUTHORIZER_BUDGET_MS: '700',
+          AUTHORIZER_PROVISIONED_INIT_BUDGET_MS: '8000',
+        }),
+      },
+    });
+  });
+
+  it('fails synth on an init budget that would outrun the second, naming the setting', () => {
+    expect(() => synthStack({ budgetMs: 800, initBudgetMs: 790 })).toThrow(
+      /AUTHORIZER_INIT_BUDGET_MS="790" refused: expected an integer from 0 to 750/,
+    );
   });
 
   it('uses the given memory and reserved concurrency', () => {

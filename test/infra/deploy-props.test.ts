@@ -164,4 +164,32 @@ describe('parseDeployProps', () => {
       parseDeployProps(inputs({ reservedConcurrency: '10', provisionedConcurrency: '20' })),
     ).toThrow('provisionedConcurrency (20) cannot exceed reservedConcurrency (10)');
   });
+
+  it('passes the timing settings through when they keep every answer inside the second', () => {
+    // Act
+    const props = parseDeployProps(
+      inputs({ budgetMs: '700', initBudgetMs: '300', provisionedInitBudgetMs: '8000' }),
+    );
+
+    // Assert
+    expect(props).toMatchObject({ budgetMs: 700, initBudgetMs: 300, provisionedInitBudgetMs: 8000 });
+  });
+
+  it.each([
+    [
+      'a budget that outruns the second',
+      { budgetMs: '2000' },
+      /AUTHORIZER_BUDGET_MS="2000" refused: expected an integer from 50 to 900/,
+    ],
+    [
+      'an on-demand init that leaves a request under 50 ms',
+      { budgetMs: '600', initBudgetMs: '560' },
+      /AUTHORIZER_INIT_BUDGET_MS="560" refused: expected an integer from 0 to 550/,
+    ],
+    ['a provisioned init past Lambda init phase', { provisionedInitBudgetMs: '10000' }, /from 0 to 9000/],
+    ['a budget that is not a number', { budgetMs: 'fast' }, /AUTHORIZER_BUDGET_MS="fast" refused/],
+  ])('refuses %s, naming the setting and its range', (_name, context, message) => {
+    // Act / Assert
+    expect(() => parseDeployProps(inputs(context))).toThrow(message);
+  });
 });

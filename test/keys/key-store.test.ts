@@ -690,17 +690,19 @@ describe('KeyStore: prefetch, snapshot, clear', () => {
     expect(server.hits('/jwks')).toBe(1);
   });
 
-  it('resolves prefetch when its signal aborts while the IdP hangs', async () => {
+  it('resolves prefetch when its signal aborts while the IdP hangs, and lets the fetch run to its own limit', async () => {
     // Arrange
     server.on('/jwks', { kind: 'hang' });
-    const { store, events } = storeWith();
+    const { store, events } = storeWith({ fetchTimeoutMs: 300 });
     const started = performance.now();
 
     // Act
     await store.prefetch([pinned()], AbortSignal.timeout(100));
+    const afterPrefetch = events.length;
 
     // Assert
     expect(performance.now() - started).toBeLessThan(1000);
+    expect(afterPrefetch).toBe(0);
     await expect.poll(() => events.map((e) => e.outcome)).toEqual(['timeout']);
   });
 
@@ -917,5 +919,75 @@ describe('KeyStore: peekKey (the warm answer without waiting)', () => {
     // Act / Assert
     expect(looked).toMatchObject({ ok: false, reason: 'jwks_ambiguous_key' });
     expect(store.peekKey({ issuer, kid: 'key-a', alg: 'RS256' })).toBeUndefined();
+  });
+});
+
+describe('KeyStore: a slow but healthy IdP', () => {
+  it('keeps a fetch running past the init wait, lets the first request join it, and starts no backoff', async () => {
+    // Arrange: the JWKS answers after 500 ms; init waits 100 ms.
+    server.on('/jwks', { kind: 'json', body: jwksOf(keyA), delayMs: 500 });
+    const { store, events } = storeWith();
+    const issuer = pinned();
+    await store.prefetch([issuer], AbortSignal.timeout(100));
+
+    // Act: the first request joins the fetch still in flight.
+    const result = await store.getKey(lookup(issuer, 'key-a', 'RS256', 800));
+
+    // Assert
+    expect(result).toMatchObject({ ok: true, cacheState: 'refetched' });
+    expect(server.hits('/jwks')).toBe(1);
+    expect(events.map((event) => event.outcome)).toEqual(['ok']);
+  });
+
+  it('does not count a request running out of time as an IdP failure: the next request finds the keys', async () => {
+    // Arrange: the JWKS answers after 300 ms; the first request can only wait about 100 ms.
+    server.on('/jwks', { kind: 'json', body: jwksOf(keyA), delayMs: 300 });
+    const { store, events } = storeWith();
+    const issuer = pinned();
+    const first = await store.getKey(lookup(issuer, 'key-a', 'RS256', 150));
+
+    // Act
+    const second = await store.getKey(lookup(issuer, 'key-a', 'RS256', 800));
+
+    // Assert
+    expect(first).toMatchObject({ ok: false, reason: 'idp_unavailable', detail: 'timed out waiting for keys' });
+    expect(second).toMatchObject({ ok: true });
+    expect(server.hits('/jwks')).toBe(1);
+    expect(events.map((event) => event.outcome)).toEqual(['ok']);
+  });
+
+  it('still backs off after a fetch times out at its own limit', async () => {
+    // Arrange
+    server.on('/jwks', { kind: 'hang' });
+    const { store } = storeWith({ fetchTimeoutMs: 200 });
+    const issuer = pinned();
+    await store.getKey(lookup(issuer, 'key-a', 'RS256', 800));
+
+    // Act
+    const next = await store.getKey(lookup(issuer, 'key-a'));
+
+    // Assert
+    expect(next).toMatchObject({ ok: false, reason: 'idp_unavailable' });
+    expect(next.ok === false && next.detail).toMatch(/^backing off after a failed fetch/);
+    expect(server.hits('/jwks')).toBe(1);
+  });
+
+  it('starts no backoff when a fetch "timed out" only because the process was frozen', async () => {
+    // Arrange: a fetch whose own 200 ms limit fires after the monotonic clock moved 10 s (a Lambda
+    // freeze between invocations looks like this on thaw).
+    server.on('/jwks', { kind: 'hang' });
+    const { store, clock } = storeWith({ fetchTimeoutMs: 200 });
+    const issuer = pinned();
+    const pending = store.getKey(lookup(issuer, 'key-a', 'RS256', 100));
+    clock.advance(10_000);
+    await pending;
+    await store.idle();
+    server.on('/jwks', { kind: 'json', body: jwksOf(keyA) });
+
+    // Act
+    const next = await store.getKey(lookup(issuer, 'key-a'));
+
+    // Assert
+    expect(next).toMatchObject({ ok: true, cacheState: 'refetched' });
   });
 });

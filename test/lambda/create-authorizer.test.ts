@@ -185,7 +185,7 @@ describe('createAuthorizer', () => {
     expect(result).toEqual({ isTokenValid: true, roleArn: ROLE });
   });
 
-  it('logs a setting out of range with its fallback and keeps the default', async () => {
+  it('refuses a setting out of range with an ERROR line naming it and its fallback', async () => {
     // Act
     const { records } = await setup({
       AUTHORIZER_CONFIG: JSON.stringify(config()),
@@ -195,11 +195,54 @@ describe('createAuthorizer', () => {
     // Assert
     expect(records()).toContainEqual(
       expect.objectContaining({
-        level: 'WARN',
-        message: 'AUTHORIZER_TOKEN_CACHE_SIZE ignored: expected an integer from 0 to 100000',
+        level: 'ERROR',
+        setting: 'AUTHORIZER_TOKEN_CACHE_SIZE',
+        message: expect.stringMatching(
+          /^AUTHORIZER_TOKEN_CACHE_SIZE="lots" refused: expected an integer from 0 to 100000/,
+        ),
         fallback: 1000,
       }),
     );
+  });
+
+  it.each([
+    ['a budget that outruns the second', { AUTHORIZER_BUDGET_MS: '2000' }, 'AUTHORIZER_BUDGET_MS', 800],
+    [
+      'an on-demand init longer than the budget leaves a request',
+      { AUTHORIZER_BUDGET_MS: '600', AUTHORIZER_INIT_BUDGET_MS: '580' },
+      'AUTHORIZER_INIT_BUDGET_MS',
+      300,
+    ],
+    [
+      'a provisioned init beyond Lambda init phase',
+      { AUTHORIZER_PROVISIONED_INIT_BUDGET_MS: '12000' },
+      'AUTHORIZER_PROVISIONED_INIT_BUDGET_MS',
+      5000,
+    ],
+  ])('refuses %s at init and uses the default', async (_name, env, setting, fallback) => {
+    // Act
+    const { records } = await setup({ AUTHORIZER_CONFIG: JSON.stringify(config()), ...env });
+
+    // Assert
+    expect(records()).toContainEqual(expect.objectContaining({ level: 'ERROR', setting, fallback }));
+  });
+
+  it('gives a first request that arrives well after init its full budget (it did not wait for init)', async () => {
+    // Arrange: no prefetch at init; the JWKS answers after 300 ms; the request comes 1 s after init,
+    // as after Lambda's initialisation ahead of traffic.
+    idp.on('/slow-jwks', { kind: 'json', body: jwksOf(key), delayMs: 300 });
+    const { handler, decisions } = await setup({
+      AUTHORIZER_CONFIG: JSON.stringify(config('/slow-jwks')),
+      AUTHORIZER_INIT_BUDGET_MS: '0',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    // Act
+    const result = await handler(await event(), lambdaContext('r-1') as never);
+
+    // Assert
+    expect(decisions()[0]).toMatchObject({ coldStart: true, reason: 'allowed' });
+    expect(result).toEqual({ isTokenValid: true, roleArn: ROLE });
   });
 
   it('returns only roles on the deployment allowlist', async () => {
