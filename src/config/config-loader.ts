@@ -2,9 +2,10 @@
  * The warm configuration cache (STYLE.md convention 6): picks the source from the environment,
  * reads and validates it, and answers every invocation with the config to use or the reason to deny.
  * Inline and file sources are read once per container (the result, good or bad, cannot change
- * under a running function). The SSM source is refreshed after a TTL; a failed or invalid refresh
- * keeps the last good config (SECURITY.md F17, F19), and with no good config ever, every request
- * fails closed (F18) while re-reads are rate-limited so a broken deployment cannot hammer SSM.
+ * under a running function). The SSM source is refreshed in the background after a TTL while the
+ * last good config keeps serving, so no request waits on SSM once one config was good; a failed or
+ * invalid refresh keeps the last good config, and with no good config ever, every request fails
+ * closed while re-reads are rate-limited so a broken deployment cannot hammer SSM.
  * Expected failures are values: `load` never throws or rejects, and every outcome worth an
  * operator's attention is reported through `onEvent`, so the log says exactly what is wrong.
  */
@@ -63,8 +64,9 @@ export interface ConfigLoader {
   /** Never rejects. `signal` bounds the wait for I/O, not the cache: an aborted wait still answers. */
   load(signal: AbortSignal): Promise<ConfigState>;
   /**
-   * The answer `load` would give without any I/O (a settled inline/file config, or a parameter
-   * within its TTL); undefined when a read is needed. Lets the hot path skip creating a signal.
+   * The answer `load` would give without waiting (a settled inline/file config, or the last good
+   * parameter value, whose refresh it starts in the background once past the TTL); undefined when a
+   * caller must wait for a read. Lets the hot path skip creating a signal.
    */
   peek(): ConfigState | undefined;
   /** Forgets everything (tests, the CLI); reads still in flight land in the discarded cache. */
@@ -262,19 +264,37 @@ export function createConfigLoader(options: ConfigLoaderOptions): ConfigLoader {
       );
     }
 
-    const t = now();
     const good = current.good;
-    if (good !== undefined && t - good.checkedAt < ttlMs) return { ok: true, loaded: good.loaded };
-    if (good === undefined && current.failure !== undefined && t - current.failure.at < retryBackoffMs) {
+    // With a good config in hand nobody waits for SSM: past the TTL it is refreshed in the background.
+    if (good !== undefined) return servedWhileRefreshing(current, good, source.name, label, ttlMs);
+    if (current.failure !== undefined && now() - current.failure.at < retryBackoffMs) {
       return current.failure.state;
     }
-    // Wait for the refresh (bounded by the caller) rather than serve stale and refresh in the
-    // background: Lambda freezes the container after the response, so background work is unreliable.
+    // No good config yet: this caller waits for the read (bounded by its signal).
     return raceSignal(
       singleFlight(current, () => refreshParameter(current, source.name, label)),
       signal,
       () => (current.good === undefined ? { ...TIMED_OUT } : { ok: true, loaded: current.good.loaded }),
     );
+  };
+
+  /**
+   * The last good config, at once; past the TTL a refresh starts (single flight) and the next caller
+   * gets what it produced. A refresh that fails or brings an invalid version keeps the last good
+   * config until the next TTL (F17, F19); a stalled SSM read ends at its own 2 s limit, so it never
+   * holds up a request. Lambda may freeze the instance with the read in flight: it then finishes, or
+   * fails at its limit, in a later invocation, while the last good config keeps serving.
+   */
+  const servedWhileRefreshing = (
+    current: Cache,
+    good: { loaded: LoadedConfig; checkedAt: number },
+    name: string,
+    label: string,
+    ttlMs: number,
+  ): ConfigState => {
+    if (now() - good.checkedAt >= ttlMs)
+      void singleFlight(current, () => refreshParameter(current, name, label));
+    return { ok: true, loaded: good.loaded };
   };
 
   return {
@@ -293,9 +313,8 @@ export function createConfigLoader(options: ConfigLoaderOptions): ConfigLoader {
       if (!setup.ok) return setup.state;
       if (current.settled !== undefined) return current.settled;
       const good = current.good;
-      if (good !== undefined && now() - good.checkedAt < setup.ttlMs)
-        return { ok: true, loaded: good.loaded };
-      return undefined;
+      if (good === undefined || setup.source.kind !== 'parameter') return undefined;
+      return servedWhileRefreshing(current, good, setup.source.name, setup.label, setup.ttlMs);
     },
     reset() {
       cache = {};

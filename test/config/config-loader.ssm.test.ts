@@ -156,11 +156,14 @@ describe('createConfigLoader with an SSM parameter', () => {
     const { loader, clock, events, calls } = setUp();
     await loader.load(live());
 
-    // Act
+    // Act: past the TTL the last good config answers while the refresh runs; the next call gets v2.
     clock.t += TTL_MS;
+    const served = await loader.load(live());
+    await expect.poll(() => events.length).toBe(2);
     const state = await loader.load(live());
 
     // Assert
+    expect(served).toMatchObject({ ok: true, loaded: { version: 'ssm:1' } });
     expect(calls()).toBe(2);
     expect(state).toMatchObject({ ok: true, loaded: { version: 'ssm:2' } });
     expect(state.ok && state.loaded.config.rules[0]?.name).toBe('v2');
@@ -239,13 +242,37 @@ describe('createConfigLoader with an SSM parameter', () => {
     // Assert
     expect(state).toMatchObject({ ok: true, loaded: { version: 'ssm:1' } });
     expect(state.ok && state.loaded.config.rules[0]?.name).toBe('good');
-    expect(events[1]).toEqual({
-      type: 'config_rejected',
-      source: `parameter:${NAME}`,
-      version: 'ssm:2',
-      issues: [TYPO_ISSUE],
-      keptVersion: 'ssm:1',
-    });
+    await expect
+      .poll(() => events[1])
+      .toEqual({
+        type: 'config_rejected',
+        source: `parameter:${NAME}`,
+        version: 'ssm:2',
+        issues: [TYPO_ISSUE],
+        keptVersion: 'ssm:1',
+      });
+  });
+
+  it('serves the last good config at once while a stalled SSM refresh is still in flight', async () => {
+    // Arrange: the refresh after the TTL never answers.
+    let release: (value: unknown) => void = () => undefined;
+    ssmMock
+      .on(GetParameterCommand)
+      .resolvesOnce(parameter(validConfigText('good'), 1))
+      .callsFake(() => new Promise((resolve) => (release = resolve)));
+    const { loader, clock, calls } = setUp();
+    await loader.load(live());
+    clock.t += TTL_MS;
+
+    // Act: the caller's signal never aborts, so only the last good config can answer.
+    const peeked = loader.peek();
+    const loaded = await loader.load(live());
+
+    // Assert
+    expect(peeked).toMatchObject({ ok: true, loaded: { version: 'ssm:1' } });
+    expect(loaded).toMatchObject({ ok: true, loaded: { version: 'ssm:1' } });
+    expect(calls()).toBe(2);
+    release(parameter(validConfigText('good'), 1));
   });
 
   it('keeps the last good config and logs config_read_failed when a refresh is throttled', async () => {
@@ -260,12 +287,14 @@ describe('createConfigLoader with an SSM parameter', () => {
 
     // Assert
     expect(state).toMatchObject({ ok: true, loaded: { version: 'ssm:1' } });
-    expect(events[1]).toEqual({
-      type: 'config_read_failed',
-      source: `parameter:${NAME}`,
-      detail: `could not read SSM parameter "${NAME}": ThrottlingException`,
-      keptVersion: 'ssm:1',
-    });
+    await expect
+      .poll(() => events[1])
+      .toEqual({
+        type: 'config_read_failed',
+        source: `parameter:${NAME}`,
+        detail: `could not read SSM parameter "${NAME}": ThrottlingException`,
+        keptVersion: 'ssm:1',
+      });
   });
 
   it('waits a full TTL before retrying after a failed refresh, serving the last good config', async () => {
