@@ -1,8 +1,8 @@
 /**
  * The authorizer configuration (a public contract, PRODUCT.md §3): one valibot definition gives the
  * TypeScript type, the validation with JSON-path errors, and the published config.schema.json.
- * Secure by default: unknown keys fail, issuer + audience/clientIds are required, only asymmetric
- * algorithms, and the iat window can never exceed HealthImaging's own 12 hours.
+ * Secure by default: unknown and repeated keys fail, issuer + audience/clientIds are required, only
+ * asymmetric algorithms, and the iat window can never exceed HealthImaging's own 12 hours.
  *
  * valibot rather than zod/mini, for the cold start: every cold start evaluates this module and
  * parses a config. Measured (esbuild --minify bundle of parseConfig, Node 20, median of fresh processes):
