@@ -7,6 +7,7 @@
 
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { duplicateKeyIssues } from '../src/config/schema.ts';
 import { DATASTORE_ID_PATTERN } from '../src/contract/healthimaging.ts';
 import {
   BUDGET_MS,
@@ -288,13 +289,23 @@ function readPropsFile(
     return { values: {} };
   }
   const absolute = isAbsolute(path) ? path : resolve(inputs.cwd, path);
+  let text: string;
   let value: unknown;
   try {
-    value = JSON.parse(inputs.readFile(absolute));
+    text = inputs.readFile(absolute);
+    value = JSON.parse(text);
   } catch (error) {
     issues.push(
       `props: cannot read ${absolute} as JSON (${error instanceof Error ? error.message : 'unknown error'})`,
     );
+    return { values: {} };
+  }
+  // JSON.parse keeps the last of a repeated key: `extraRoleArns` twice would widen the role
+  // allowlist behind a reviewer's back. Such a file is refused as a whole, like a config.
+  const duplicates = duplicateKeyIssues(text);
+  if (duplicates.length > 0) {
+    for (const duplicate of duplicates)
+      issues.push(`props: ${absolute}: ${duplicate.path}: ${duplicate.message}`);
     return { values: {} };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -1,8 +1,8 @@
 /**
  * The authorizer configuration (a public contract, PRODUCT.md §3): one valibot definition gives the
  * TypeScript type, the validation with JSON-path errors, and the published config.schema.json.
- * Secure by default: unknown keys fail, issuer + audience/clientIds are required, only asymmetric
- * algorithms, and the iat window can never exceed HealthImaging's own 12 hours.
+ * Secure by default: unknown and repeated keys fail, issuer + audience/clientIds are required, only
+ * asymmetric algorithms, and the iat window can never exceed HealthImaging's own 12 hours.
  *
  * valibot rather than zod/mini, for the cold start: every cold start evaluates this module and
  * parses a config. Measured (esbuild --minify bundle of parseConfig, Node 20, median of fresh processes):
@@ -13,6 +13,7 @@
 
 import * as v from 'valibot';
 import { DATASTORE_ID_PATTERN } from '../contract/healthimaging.ts';
+import { findDuplicateMembers } from './duplicate-members.ts';
 
 /** HealthImaging rejects tokens issued more than 12 h ago; we never allow a longer window. */
 export const MAX_TOKEN_AGE_SECONDS = 43_200;
@@ -393,7 +394,22 @@ export function parseConfig(value: unknown): ConfigParseResult {
   };
 }
 
-/** Validates JSON text (a file, an env variable or an SSM value). Never throws. */
+/**
+ * Every member name repeated within one object of JSON text, by JSON path. JSON.parse keeps only
+ * the last one, so the file would not mean what a reviewer reads. `text` must be valid JSON.
+ */
+export function duplicateKeyIssues(text: string): ConfigIssue[] {
+  return findDuplicateMembers(text).map((path) => ({
+    path: formatJsonPath(path),
+    message: `duplicate key ${JSON.stringify(path.at(-1))} (JSON keeps only the last one)`,
+  }));
+}
+
+/**
+ * Validates JSON text (a file, an env variable or an SSM value): every reader of a config calls
+ * this. Never throws. Repeated keys are reported alone: the schema would judge the value JSON.parse
+ * kept, not the document as written.
+ */
 export function parseConfigText(text: string): ConfigParseResult {
   let value: unknown;
   try {
@@ -402,6 +418,8 @@ export function parseConfigText(text: string): ConfigParseResult {
     const message = error instanceof SyntaxError ? error.message : 'not valid JSON';
     return { ok: false, issues: [{ path: '$', message: `not valid JSON: ${message}` }] };
   }
+  const duplicates = duplicateKeyIssues(text);
+  if (duplicates.length > 0) return { ok: false, issues: duplicates };
   return parseConfig(value);
 }
 

@@ -238,6 +238,28 @@ describe('check on the configuration and its rules', () => {
     expect(out).toContain('$.rules: ');
   });
 
+  it('exits 2 naming every repeated key by its JSON path, in text and in --json', async () => {
+    // Arrange: with the repeats dropped this config is valid (its endpoint is a closed loopback port).
+    const issuer = `http://127.0.0.1:${await closedPort()}`;
+    const text =
+      `{"issuers":[{"issuer":"${issuer}","jwksUri":"${issuer}/jwks","audience":"a","audience":"b"}],` +
+      `"rules":[{"name":"r","roleArn":"${RO}","claims":{"scope":"x"},"operations":["read"],"operations":["write"]}]}`;
+    const issues = [
+      { path: '$.issuers[0].audience', message: 'duplicate key "audience" (JSON keeps only the last one)' },
+      { path: '$.rules[0].operations', message: 'duplicate key "operations" (JSON keeps only the last one)' },
+    ];
+
+    // Act
+    const plain = await check(text);
+    const json = await check(text, ['--json']);
+
+    // Assert
+    expect(plain.code).toBe(2);
+    for (const issue of issues) expect(plain.out).toContain(`${issue.path}: ${issue.message}`);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.out)).toMatchObject({ config: { ok: false, issues }, issuers: [], problems: 2 });
+  });
+
   it('reports rules that can never match, shadowed rules and roles outside the allowlist', async () => {
     idp = await startIdpServer();
     idp.on('/jwks', { kind: 'json', body: jwksOf(rsa) });

@@ -5,6 +5,8 @@
  * trace, the hints, the --json shape, and that the token and unverified claims are never shown.
  */
 
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.ts';
 import { startIdpServer, type IdpServer } from '../helpers/idp-server.ts';
@@ -390,6 +392,32 @@ describe('explain usage and output format', () => {
 
     expect(code).toBe(2);
     expect(io.err).toContain('$.issuers[0].audiance: unknown key (check for a typo)');
+  });
+
+  it('exits 2 naming a repeated key by its JSON path instead of explaining with the last one', async () => {
+    // Arrange: the Keycloak rule reads as read-only; JSON.parse would keep its second operations.
+    const text = JSON.stringify(entraConfig()).replace(
+      '"operations":["read"]',
+      '"operations":["read"],"operations":["read","write"]',
+    );
+    const repeated = join(files.dir, 'repeated.json');
+    await writeFile(repeated, text);
+    const issue = {
+      path: '$.rules[2].operations',
+      message: 'duplicate key "operations" (JSON keeps only the last one)',
+    };
+    const io = fakeIo({ stdin: 'x.y.z' });
+    const jsonIo = fakeIo({ stdin: 'x.y.z' });
+
+    // Act
+    const code = await runCli(['explain', '--config', repeated, '--jwks', files.jwks], io);
+    const jsonCode = await runCli(['explain', '--config', repeated, '--jwks', files.jwks, '--json'], jsonIo);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(io.err).toContain(`${repeated} is not a valid configuration:\n${issue.path}: ${issue.message}`);
+    expect(jsonCode).toBe(2);
+    expect(JSON.parse(jsonIo.out)).toEqual({ error: 'config_invalid', file: repeated, issues: [issue] });
   });
 
   it('exits 2 when no token is given on an interactive terminal', async () => {

@@ -29,3 +29,25 @@ export const TYPO_CONFIG_TEXT = JSON.stringify({
 });
 
 export const TYPO_ISSUE = { path: '$.issuers[0].audiance', message: 'unknown key (check for a typo)' };
+
+/**
+ * Valid JSON whose rule looks read-only in review, but JSON.parse keeps the second `operations`:
+ * a read-write rule. It must fail with the path of the repeated key.
+ */
+export const DUPLICATE_KEY_CONFIG_TEXT = `{
+  "issuers": [{ "issuer": "${ISSUER}", "audience": "api://ahi" }],
+  "rules": [
+    {
+      "name": "readers",
+      "roleArn": "arn:aws:iam::111122223333:role/AhiRead",
+      "operations": ["read"],
+      "claims": { "groups": "readers" },
+      "operations": ["read", "write"]
+    }
+  ]
+}`;
+
+export const DUPLICATE_KEY_ISSUE = {
+  path: '$.rules[0].operations',
+  message: 'duplicate key "operations" (JSON keeps only the last one)',
+};

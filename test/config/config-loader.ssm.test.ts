@@ -12,7 +12,13 @@ import {
   createConfigLoader,
 } from '../../src/config/config-loader.ts';
 import { createSsmParameterReader } from '../../src/config/ssm-parameter-reader.ts';
-import { TYPO_CONFIG_TEXT, TYPO_ISSUE, validConfigText } from './config-fixtures.ts';
+import {
+  DUPLICATE_KEY_CONFIG_TEXT,
+  DUPLICATE_KEY_ISSUE,
+  TYPO_CONFIG_TEXT,
+  TYPO_ISSUE,
+  validConfigText,
+} from './config-fixtures.ts';
 
 const NAME = '/ahi/authorizer/config';
 const TTL_MS = 300_000;
@@ -273,6 +279,32 @@ describe('createConfigLoader with an SSM parameter', () => {
     expect(loaded).toMatchObject({ ok: true, loaded: { version: 'ssm:1' } });
     expect(calls()).toBe(2);
     release(parameter(validConfigText('good'), 1));
+  });
+
+  it('keeps the last good config when a new version repeats a key, logging the key by its path', async () => {
+    // Arrange: version 2 reads like the read-only rule of version 1 but would grant write.
+    ssmMock
+      .on(GetParameterCommand)
+      .resolvesOnce(parameter(validConfigText('good'), 1))
+      .resolves(parameter(DUPLICATE_KEY_CONFIG_TEXT, 2));
+    const { loader, clock, events } = setUp();
+    await loader.load(live());
+
+    // Act
+    clock.t += TTL_MS;
+    const state = await loader.load(live());
+
+    // Assert
+    expect(state).toMatchObject({ ok: true, loaded: { version: 'ssm:1' } });
+    expect(state.ok && state.loaded.config.rules[0]).toMatchObject({ name: 'good' });
+    expect(state.ok && state.loaded.config.rules[0]?.operations).toBeUndefined();
+    expect(events[1]).toEqual({
+      type: 'config_rejected',
+      source: `parameter:${NAME}`,
+      version: 'ssm:2',
+      issues: [DUPLICATE_KEY_ISSUE],
+      keptVersion: 'ssm:1',
+    });
   });
 
   it('keeps the last good config and logs config_read_failed when a refresh is throttled', async () => {

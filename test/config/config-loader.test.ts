@@ -6,7 +6,13 @@ import { type ConfigEvent, createConfigLoader } from '../../src/config/config-lo
 import { contentVersion } from '../../src/config/content-version.ts';
 import { formatConfigIssues } from '../../src/config/schema.ts';
 import type { SsmParameterReader } from '../../src/config/ssm-parameter-reader.ts';
-import { TYPO_CONFIG_TEXT, TYPO_ISSUE, validConfigText } from './config-fixtures.ts';
+import {
+  DUPLICATE_KEY_CONFIG_TEXT,
+  DUPLICATE_KEY_ISSUE,
+  TYPO_CONFIG_TEXT,
+  TYPO_ISSUE,
+  validConfigText,
+} from './config-fixtures.ts';
 
 const live = () => new AbortController().signal;
 
@@ -66,6 +72,34 @@ describe('createConfigLoader with inline configuration', () => {
         source: 'inline',
         version: contentVersion(TYPO_CONFIG_TEXT),
         issues: [TYPO_ISSUE],
+      },
+    ]);
+  });
+
+  it('rejects inline JSON that repeats a key, naming its JSON path', async () => {
+    // Arrange
+    const events: ConfigEvent[] = [];
+    const loader = createConfigLoader({
+      env: { AUTHORIZER_CONFIG: DUPLICATE_KEY_CONFIG_TEXT },
+      onEvent: (e) => events.push(e),
+    });
+
+    // Act
+    const state = await loader.load(live());
+
+    // Assert
+    expect(state).toEqual({
+      ok: false,
+      reason: 'config_invalid',
+      detail: '$.rules[0].operations: duplicate key "operations" (JSON keeps only the last one)',
+      issues: [DUPLICATE_KEY_ISSUE],
+    });
+    expect(events).toEqual([
+      {
+        type: 'config_rejected',
+        source: 'inline',
+        version: contentVersion(DUPLICATE_KEY_CONFIG_TEXT),
+        issues: [DUPLICATE_KEY_ISSUE],
       },
     ]);
   });
@@ -161,6 +195,19 @@ describe('createConfigLoader with a configuration file', () => {
 
     // Assert
     expect(state).toMatchObject({ ok: false, reason: 'config_invalid', issues: [TYPO_ISSUE] });
+  });
+
+  it('rejects a file that repeats a key, naming its JSON path', async () => {
+    // Arrange
+    const path = join(dir, 'config.json');
+    await writeFile(path, DUPLICATE_KEY_CONFIG_TEXT);
+    const loader = createConfigLoader({ env: { AUTHORIZER_CONFIG_FILE: path } });
+
+    // Act
+    const state = await loader.load(live());
+
+    // Assert
+    expect(state).toMatchObject({ ok: false, reason: 'config_invalid', issues: [DUPLICATE_KEY_ISSUE] });
   });
 
   it('reports a missing file as config_unavailable naming the path and the error code', async () => {

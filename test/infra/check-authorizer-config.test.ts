@@ -33,6 +33,19 @@ function typoConfig(): Record<string, unknown> {
   return config;
 }
 
+/** The viewers rule reads as read-only, but JSON.parse keeps its second `operations`: read-write. */
+function repeatedKeyConfigText(): string {
+  const text = JSON.stringify(deployConfig());
+  const repeated = text.replace(
+    '"operations":["read"]',
+    '"operations":["read"],"operations":["read","write"]',
+  );
+  if (repeated === text) throw new Error('deployConfig() no longer has a read-only rule to repeat a key in');
+  return repeated;
+}
+
+const REPEATED_KEY_ISSUE = '$.rules[1].operations: duplicate key "operations" (JSON keeps only the last one)';
+
 function buildAuthorizer(configJson: string, env?: { account: string; region: string }) {
   const stack = new Stack(new App(), 'Check', env ? { env } : {});
   return new HealthImagingAuthorizer(stack, 'Authorizer', { configJson, configSource: 'config.json' });
@@ -73,6 +86,14 @@ describe('checkAuthorizerConfig', () => {
     );
   });
 
+  it('names a repeated key by its JSON path, exactly as the handler logs it', () => {
+    // Act
+    const check = () => checkAuthorizerConfig(repeatedKeyConfigText(), [READ_ONLY_ROLE, READ_WRITE_ROLE]);
+
+    // Assert
+    expect(check).toThrow(`the authorizer config is invalid:\n${REPEATED_KEY_ISSUE}`);
+  });
+
   it('rejects text that is not JSON', () => {
     expect(() => checkAuthorizerConfig('{"issuers": [', [])).toThrow(
       /^the authorizer config is invalid:\n\$: not valid JSON/,
@@ -84,6 +105,12 @@ describe('the construct', () => {
   it('fails synthesis on a config typo', () => {
     expect(() => buildAuthorizer(JSON.stringify(typoConfig()), { account: ACCOUNT, region: REGION })).toThrow(
       'config.json is invalid:\n$.issuers[0].audiance: unknown key (check for a typo)',
+    );
+  });
+
+  it('fails synthesis on a repeated key', () => {
+    expect(() => buildAuthorizer(repeatedKeyConfigText(), { account: ACCOUNT, region: REGION })).toThrow(
+      `config.json is invalid:\n${REPEATED_KEY_ISSUE}`,
     );
   });
 
@@ -134,6 +161,32 @@ describe('cdk synth (infra/app.ts)', () => {
       // Assert
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('$.issuers[0].audiance: unknown key (check for a typo)');
+      expect(run.stderr).not.toContain('    at ');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'fails with the JSON path of a repeated key and exit code 1',
+    () => {
+      // Arrange
+      const configPath = join(work, 'repeated.json');
+      writeFileSync(configPath, repeatedKeyConfigText());
+
+      // Act
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({ config: configPath, account: ACCOUNT }),
+          CDK_OUTDIR: join(work, 'cdk.out'),
+        },
+      });
+
+      // Assert
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(REPEATED_KEY_ISSUE);
       expect(run.stderr).not.toContain('    at ');
     },
     SYNTH_TIMEOUT_MS,

@@ -131,6 +131,28 @@ describe('parseDeployProps', () => {
     expect(parse).toThrow('props: /p.json: unknown key "memorySize" (check for a typo)');
   });
 
+  it('rejects a props file that repeats a key, naming each by its JSON path', () => {
+    // Arrange: JSON.parse would keep the second extraRoleArns, allowing a role the first does not list.
+    const file = `{
+      "extraRoleArns": ["arn:aws:iam::111122223333:role/AhiAudit"],
+      "memoryMb": 512,
+      "extraRoleArns": ["arn:aws:iam::111122223333:role/Admin"],
+      "memoryMb": 2048
+    }`;
+
+    // Act
+    const parse = () => parseDeployProps(inputs({ props: '/p.json' }, { '/p.json': file }));
+
+    // Assert
+    expect(parse).toThrow(
+      [
+        'invalid deployment props:',
+        '  props: /p.json: $.extraRoleArns: duplicate key "extraRoleArns" (JSON keeps only the last one)',
+        '  props: /p.json: $.memoryMb: duplicate key "memoryMb" (JSON keeps only the last one)',
+      ].join('\n'),
+    );
+  });
+
   it('names every bad key in one error', () => {
     // Act
     const parse = () =>

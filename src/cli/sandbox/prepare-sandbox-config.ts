@@ -26,6 +26,8 @@ function replaceStrings(value: unknown, from: string, to: string): unknown {
 }
 
 export function prepareSandboxConfig(text: string, embeddedIssuer: string): PreparedConfig {
+  // Judged as written first: the rewrite goes through JSON.parse, which keeps only the last of a
+  // repeated key, so the second check alone would pass a file the Lambda itself rejects.
   const original = parseConfigText(text);
   if (!original.ok) return original;
   const replaced = JSON.stringify(
