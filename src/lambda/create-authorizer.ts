@@ -85,6 +85,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
   const settings = readRuntimeSettings(env, (problem) =>
     logEvent('ERROR', problem.message, { setting: problem.name, fallback: problem.fallback }),
   );
+  logEvent('INFO', 'audit lines name the subject by mode', { auditSubject: settings.auditSubject.mode });
   const deps: AuthorizeDeps = {
     config: createConfigLoader({
       env,
@@ -166,7 +167,13 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     return at - createdAt;
   };
 
-  const auditOptions = { write, now, monotonicNow, authorizerVersion: AUTHORIZER_VERSION };
+  const auditOptions = {
+    write,
+    now,
+    monotonicNow,
+    authorizerVersion: AUTHORIZER_VERSION,
+    subject: settings.auditSubject,
+  };
   const composed = middy<unknown, AuthResult, Error, AuthorizerContext>({ timeoutEarlyInMillis: 0 })
     .use(
       normalizeContext(

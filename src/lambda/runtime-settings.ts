@@ -8,6 +8,13 @@
  * reaches the function anyway is refused with an ERROR line at init and the default is used.
  */
 
+import {
+  AUDIT_SUBJECT_MODES,
+  type AuditSubject,
+  hashedSubject,
+  MIN_AUDIT_HASH_KEY_LENGTH,
+} from '../observability/audit-subject.ts';
+
 export interface RuntimeSettings {
   /** Internal deadline per invocation. */
   budgetMs: number;
@@ -19,6 +26,8 @@ export interface RuntimeSettings {
   keysMaxStaleSeconds: number;
   /** Entries in the verified-token cache (0 disables it). */
   tokenCacheSize: number;
+  /** How the audit line names the subject (src/observability/audit-subject.ts). */
+  auditSubject: AuditSubject;
   /** Role ARNs the deployment allows (set by the CDK stack); absent: any configured role. */
   roleAllowlist?: ReadonlySet<string>;
 }
@@ -75,6 +84,8 @@ export const TOKEN_CACHE_SIZE: SettingRange = {
 };
 
 export const SETTING_NAMES = {
+  auditSubject: 'AUTHORIZER_AUDIT_SUBJECT',
+  auditHashKey: 'AUTHORIZER_AUDIT_HASH_KEY',
   budgetMs: 'AUTHORIZER_BUDGET_MS',
   initBudgetMs: 'AUTHORIZER_INIT_BUDGET_MS',
   provisionedInitBudgetMs: 'AUTHORIZER_PROVISIONED_INIT_BUDGET_MS',
@@ -85,7 +96,7 @@ export const SETTING_NAMES = {
 export interface SettingProblem {
   name: string;
   message: string;
-  fallback: number;
+  fallback: number | string;
 }
 
 /**
@@ -141,9 +152,46 @@ function readSettings(env: Readonly<Record<string, string | undefined>>): {
     initBudgetMs: initType === 'provisioned-concurrency' ? provisionedInit : onDemandInit,
     keysMaxStaleSeconds: int(SETTING_NAMES.keysMaxStaleSeconds, KEYS_MAX_STALE_SECONDS),
     tokenCacheSize: int(SETTING_NAMES.tokenCacheSize, TOKEN_CACHE_SIZE),
+    auditSubject: readAuditSubject(env, problems),
   };
   const roleAllowlist = parseRoleAllowlist(env['AUTHORIZER_ALLOWED_ROLE_ARNS']);
   return { settings: roleAllowlist === undefined ? settings : { ...settings, roleAllowlist }, problems };
+}
+
+/**
+ * `hash` needs a key of at least 32 characters (the stack generates one); without a key the default
+ * is `omit`, so no deployment logs a subject that may be an e-mail address unless it chose `plain`.
+ */
+function readAuditSubject(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: SettingProblem[],
+): AuditSubject {
+  const name = SETTING_NAMES.auditSubject;
+  const key = env[SETTING_NAMES.auditHashKey];
+  const hasKey = key !== undefined && key !== '';
+  const fallback: AuditSubject =
+    hasKey && key.length >= MIN_AUDIT_HASH_KEY_LENGTH ? hashedSubject(key) : { mode: 'omit' };
+  const raw = env[name];
+  const mode = raw === undefined || raw === '' ? (hasKey ? 'hash' : 'omit') : raw;
+  if (!(AUDIT_SUBJECT_MODES as readonly string[]).includes(mode)) {
+    problems.push({
+      name,
+      message: `${name}=${JSON.stringify(mode)} refused: expected one of ${AUDIT_SUBJECT_MODES.join(', ')}`,
+      fallback: fallback.mode,
+    });
+    return fallback;
+  }
+  if (mode === 'plain') return { mode: 'plain' };
+  if (mode === 'omit') return { mode: 'omit' };
+  if (!hasKey || key.length < MIN_AUDIT_HASH_KEY_LENGTH) {
+    problems.push({
+      name: SETTING_NAMES.auditHashKey,
+      message: `${SETTING_NAMES.auditHashKey} refused: ${name}=hash needs a key of at least ${MIN_AUDIT_HASH_KEY_LENGTH} characters (subjects are omitted instead)`,
+      fallback: 'omit',
+    });
+    return { mode: 'omit' };
+  }
+  return hashedSubject(key);
 }
 
 /**

@@ -2,17 +2,23 @@
  * The one structured JSON line per decision (PRODUCT.md §5, the HIPAA audit trail), which is also a
  * CloudWatch Embedded Metric Format record: the `decision` and `reason` fields double as metric
  * dimensions, so one line carries both the audit evidence and the metrics (no second log line per
- * request). Fields are an allowlist: never the token, the raw event, a jose error or personal claims.
+ * request). Fields are an allowlist: never the token, the raw event, a jose error or personal claims;
+ * the subject only as audit-subject.ts decides.
  */
 
 import { writeSync } from 'node:fs';
 import type { Decision } from '../decision/decision.ts';
+import { type AuditSubject, subjectField } from './audit-subject.ts';
 import { sanitize } from './sanitize.ts';
+
+const OMIT: AuditSubject = { mode: 'omit' };
 
 export const METRIC_NAMESPACE = 'HealthImagingAuthorizer';
 
 export interface InvocationFacts {
   timestampMs: number;
+  /** How the subject is logged; default `omit` (see audit-subject.ts). */
+  subject?: AuditSubject;
   requestId?: string | undefined;
   coldStart: boolean;
   latencyMs: number;
@@ -31,7 +37,10 @@ export interface AuditRecord {
   rule?: string;
   roleArn?: string;
   iss?: string;
+  /** Only with the `plain` subject mode. */
   sub?: string;
+  /** The default: a keyed hash of iss and sub, the same for one user across instances. */
+  subHash?: string;
   clientId?: string;
   tid?: string;
   jti?: string;
@@ -89,7 +98,8 @@ export function buildAuditRecord(decision: Decision, facts: InvocationFacts): Au
   }
   put('iss', sanitize(decision.iss, 256));
   if (verified) {
-    put('sub', sanitize(verified.sub, 256));
+    const subject = subjectField(verified.iss, verified.sub, facts.subject ?? OMIT);
+    if (subject !== undefined) put(subject.name, sanitize(subject.value, 256));
     put('clientId', sanitize(verified.clientId, 256));
     put('tid', sanitize(verified.tid, 64));
     put('jti', sanitize(verified.jti, 128));
@@ -147,8 +157,9 @@ export function formatAuditLine(decision: Decision, facts: InvocationFacts): str
   line += field('iss', sanitize(decision.iss, 256));
   const verified = decision.verified;
   if (verified) {
+    const subject = subjectField(verified.iss, verified.sub, facts.subject ?? OMIT);
+    if (subject !== undefined) line += field(subject.name, sanitize(subject.value, 256));
     line +=
-      field('sub', sanitize(verified.sub, 256)) +
       field('clientId', sanitize(verified.clientId, 256)) +
       field('tid', sanitize(verified.tid, 64)) +
       field('jti', sanitize(verified.jti, 128)) +

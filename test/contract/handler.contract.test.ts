@@ -169,7 +169,10 @@ beforeAll(async () => {
   idp.on('/keycloak/certs', { kind: 'json', body: { keys: [keycloakKey.jwk, dup.jwk, dup2.jwk] } });
   idp.on('/rfc/jwks', { kind: 'json', body: { keys: [rfcKey.jwk] } });
   idp.on('/down/jwks', { kind: 'status', status: 503 });
-  handler = await loadHandler({ AUTHORIZER_CONFIG: JSON.stringify(config(idp.url)) });
+  handler = await loadHandler({
+    AUTHORIZER_CONFIG: JSON.stringify(config(idp.url)),
+    AUTHORIZER_AUDIT_HASH_KEY: AUDIT_HASH_KEY,
+  });
 });
 
 afterAll(async () => {
@@ -399,6 +402,8 @@ describe('the built handler under an unknown-kid flood', () => {
   });
 });
 
+const AUDIT_HASH_KEY = 'contract-test-audit-key-0123456789abcdef';
+
 describe('the built handler with a repeated token', () => {
   it('answers the second request from the verified-token cache with the same decision', async () => {
     // A unique jti: RS256 signatures are deterministic, so an identical token minted earlier in the
@@ -413,7 +418,12 @@ describe('the built handler with a repeated token', () => {
     expect(first.result).toEqual({ isTokenValid: true, roleArn: RW });
     expect(second.result).toEqual({ isTokenValid: true, roleArn: RW });
     expect(firstRecord).toMatchObject({ tokenCache: 'miss', tokenCacheHit: 0 });
-    expect(secondRecord).toMatchObject({ tokenCache: 'hit', tokenCacheHit: 1, sub: firstRecord?.['sub'] });
+    expect(firstRecord?.['subHash']).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(secondRecord).toMatchObject({
+      tokenCache: 'hit',
+      tokenCacheHit: 1,
+      subHash: firstRecord?.['subHash'],
+    });
   });
 
   it('still evaluates the policy per operation for a cached token', async () => {

@@ -100,9 +100,23 @@ describe('with options', () => {
           AUTHORIZER_ALLOWED_ROLE_ARNS: Match.anyValue(),
           AUTHORIZER_BUDGET_MS: '700',
           AUTHORIZER_PROVISIONED_INIT_BUDGET_MS: '8000',
+          AUTHORIZER_AUDIT_SUBJECT: 'hash',
+          AUTHORIZER_AUDIT_HASH_KEY: Match.anyValue(),
         }),
       },
     });
+  });
+
+  it('logs subjects as is and creates no hash key when asked for the plain mode', () => {
+    const plain = synthStack({ auditSubject: 'plain' });
+    try {
+      plain.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+      plain.template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ AUTHORIZER_AUDIT_SUBJECT: 'plain' }) },
+      });
+    } finally {
+      plain.cleanup();
+    }
   });
 
   it('fails synth on an init budget that would outrun the second, naming the setting', () => {

@@ -88,6 +88,32 @@ describe('the authorizer function', () => {
     });
   });
 
+  it('gets the audit hash key as a Secrets Manager dynamic reference, never as a value in the template', () => {
+    // Arrange
+    const [secretId] = logicalIdsOf(result, 'AWS::SecretsManager::Secret');
+    const fn = result.json.Resources[functionLogicalId()]!;
+    const variables = (fn.Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables;
+
+    // Assert
+    expect(variables['AUTHORIZER_AUDIT_SUBJECT']).toBe('hash');
+    expect(JSON.stringify(variables['AUTHORIZER_AUDIT_HASH_KEY'])).toMatch(/\{\{resolve:secretsmanager:/);
+    expect(JSON.stringify(variables['AUTHORIZER_AUDIT_HASH_KEY'])).toContain(secretId!);
+  });
+
+  it('generates the audit hash key in Secrets Manager, encrypted with the audit log key, kept on deletion but not after a failed create', () => {
+    // Arrange
+    const [keyId] = logicalIdsOf(result, 'AWS::KMS::Key');
+    const [secretId] = logicalIdsOf(result, 'AWS::SecretsManager::Secret');
+    const secret = result.json.Resources[secretId!]!;
+
+    // Assert
+    expect(secret.Properties).toMatchObject({
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+      KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
+    expect(secret).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
+  });
+
   it('ships only handler.mjs and its chunks in its asset', () => {
     // Act
     const files = result.assetFiles(functionLogicalId());

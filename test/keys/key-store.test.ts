@@ -950,7 +950,11 @@ describe('KeyStore: a slow but healthy IdP', () => {
     const second = await store.getKey(lookup(issuer, 'key-a', 'RS256', 800));
 
     // Assert
-    expect(first).toMatchObject({ ok: false, reason: 'idp_unavailable', detail: 'timed out waiting for keys' });
+    expect(first).toMatchObject({
+      ok: false,
+      reason: 'idp_unavailable',
+      detail: 'timed out waiting for keys',
+    });
     expect(second).toMatchObject({ ok: true });
     expect(server.hits('/jwks')).toBe(1);
     expect(events.map((event) => event.outcome)).toEqual(['ok']);

@@ -259,4 +259,61 @@ describe('createAuthorizer', () => {
     expect(result).toEqual({ isTokenValid: false, roleArn: '' });
     expect(decisions()[0]).toMatchObject({ reason: 'internal_error' });
   });
+
+  describe('the subject in the audit line', () => {
+    const KEY = 'unit-test-audit-hash-key-0123456789';
+
+    it.each([
+      [
+        'hashes the subject by default when the stack gives a key',
+        { AUTHORIZER_AUDIT_HASH_KEY: KEY },
+        'subHash',
+      ],
+      ['omits the subject by default without a key', {}, undefined],
+      ['logs the subject as is when asked to', { AUTHORIZER_AUDIT_SUBJECT: 'plain' }, 'sub'],
+      [
+        'omits the subject when asked to, even with a key',
+        { AUTHORIZER_AUDIT_SUBJECT: 'omit', AUTHORIZER_AUDIT_HASH_KEY: KEY },
+        undefined,
+      ],
+    ])('%s', async (_name, env, field) => {
+      // Arrange
+      const { handler, decisions, records } = await setup({
+        AUTHORIZER_CONFIG: JSON.stringify(config()),
+        ...env,
+      });
+
+      // Act
+      await handler(await event(), lambdaContext('r-1') as never);
+
+      // Assert
+      const record = decisions()[0]!;
+      expect(['sub', 'subHash'].filter((name) => name in record)).toEqual(field === undefined ? [] : [field]);
+      expect(records()[0]).toMatchObject({ message: 'audit lines name the subject by mode' });
+    });
+
+    it.each([
+      ['hash mode without a key', { AUTHORIZER_AUDIT_SUBJECT: 'hash' }, 'AUTHORIZER_AUDIT_HASH_KEY'],
+      [
+        'a key too short to resist guessing',
+        { AUTHORIZER_AUDIT_HASH_KEY: 'short' },
+        'AUTHORIZER_AUDIT_HASH_KEY',
+      ],
+      ['an unknown mode', { AUTHORIZER_AUDIT_SUBJECT: 'email' }, 'AUTHORIZER_AUDIT_SUBJECT'],
+    ])('refuses %s with an ERROR line and logs no subject', async (_name, env, setting) => {
+      // Arrange
+      const { handler, decisions, records } = await setup({
+        AUTHORIZER_CONFIG: JSON.stringify(config()),
+        ...env,
+      });
+
+      // Act
+      await handler(await event(), lambdaContext('r-1') as never);
+
+      // Assert
+      expect(records()).toContainEqual(expect.objectContaining({ level: 'ERROR', setting }));
+      expect(decisions()[0]).not.toHaveProperty('sub');
+      expect(decisions()[0]).not.toHaveProperty('subHash');
+    });
+  });
 });

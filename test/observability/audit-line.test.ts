@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/decision/decision.ts';
 import { type Reason, REASONS } from '../../src/decision/reason-codes.ts';
 import { buildAuditRecord, formatAuditLine, METRIC_NAMESPACE } from '../../src/observability/audit-line.ts';
+import { type AuditSubject, hashedSubject } from '../../src/observability/audit-subject.ts';
+
+const PLAIN: AuditSubject = { mode: 'plain' };
+const KEY = 'an-audit-hash-key-of-32-characters!';
 
 const facts = {
   timestampMs: Date.UTC(2026, 10, 23, 12),
@@ -28,7 +32,7 @@ describe('buildAuditRecord', () => {
       configVersion: 'ssm:3',
       steps: [],
     };
-    const record = buildAuditRecord(decision, facts);
+    const record = buildAuditRecord(decision, { ...facts, subject: PLAIN });
     expect(record).toMatchObject({
       ts: '2026-11-23T12:00:00.000Z',
       decision: 'allow',
@@ -137,12 +141,73 @@ const factsArb = fc.record(
       fc.constantFrom(-62_198_755_200_001, 253_402_300_800_000, -1, 0, 1.5),
     ),
     requestId: wild,
+    subject: fc.constantFrom<AuditSubject>(PLAIN, { mode: 'omit' }, hashedSubject(KEY)),
     coldStart: fc.boolean(),
     latencyMs: fc.double({ noNaN: true, noDefaultInfinity: true, min: 0, max: 1e6 }),
     authorizerVersion: wild,
   },
   { requiredKeys: ['timestampMs', 'coldStart', 'latencyMs', 'authorizerVersion'] },
 );
+
+describe('the subject in the audit record', () => {
+  const verifiedDecision = (iss: string, sub: string): Decision => ({
+    reason: 'allowed',
+    roleArn: 'arn:aws:iam::111122223333:role/R',
+    rule: 'readers',
+    verified: { iss, sub, iat: 1, exp: 2 },
+    steps: [],
+  });
+  const EMAIL = 'jane.doe@hospital.example';
+
+  it('logs a keyed hash, not the subject, in the hash mode: the same for one user across instances', () => {
+    // Act
+    const first = buildAuditRecord(verifiedDecision('https://idp', EMAIL), {
+      ...facts,
+      subject: hashedSubject(KEY),
+    });
+    const again = buildAuditRecord(verifiedDecision('https://idp', EMAIL), {
+      ...facts,
+      subject: hashedSubject(KEY),
+    });
+
+    // Assert
+    expect(first.subHash).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(again.subHash).toBe(first.subHash);
+    expect(first.sub).toBeUndefined();
+    expect(JSON.stringify(first)).not.toContain('jane');
+  });
+
+  it.each([
+    ['another key', 'https://idp', EMAIL, `${KEY}-rotated`],
+    ['another issuer', 'https://other-idp', EMAIL, KEY],
+    ['another subject', 'https://idp', 'john@hospital.example', KEY],
+  ])('gives a different hash for %s', (_name, iss, sub, key) => {
+    // Act
+    const base = buildAuditRecord(verifiedDecision('https://idp', EMAIL), {
+      ...facts,
+      subject: hashedSubject(KEY),
+    });
+    const other = buildAuditRecord(verifiedDecision(iss, sub), { ...facts, subject: hashedSubject(key) });
+
+    // Assert
+    expect(other.subHash).not.toBe(base.subHash);
+  });
+
+  it('logs no subject at all in the omit mode, which is also the default', () => {
+    // Act
+    const omitted = buildAuditRecord(verifiedDecision('https://idp', EMAIL), {
+      ...facts,
+      subject: { mode: 'omit' },
+    });
+    const byDefault = buildAuditRecord(verifiedDecision('https://idp', EMAIL), facts);
+
+    // Assert
+    for (const record of [omitted, byDefault]) {
+      expect(record.sub).toBeUndefined();
+      expect(record.subHash).toBeUndefined();
+    }
+  });
+});
 
 describe('formatAuditLine', () => {
   prop.prop([decisionArb, factsArb], { numRuns: 2000 })(

@@ -297,7 +297,11 @@ beforeAll(async () => {
     body: { issuer: `${idp.url}/attacker`, jwks_uri: `${idp.url}/attacker/jwks` },
   });
   idp.on('/attacker/jwks', { kind: 'json', body: { keys: [attacker.jwk] } });
-  handler = await loadHandler({ AUTHORIZER_CONFIG: JSON.stringify(config(idp.url)) });
+  // The plain subject mode: row 67 proves that even a logged subject is sanitised and capped.
+  handler = await loadHandler({
+    AUTHORIZER_CONFIG: JSON.stringify(config(idp.url)),
+    AUTHORIZER_AUDIT_SUBJECT: 'plain',
+  });
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@
  * SIGINT/SIGTERM, and by tests on random ports).
  */
 
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -98,6 +99,8 @@ function handlerEnv(configFile: string): Record<string, string | undefined> {
   // loads the config and prefetches the keys with the longer init budget.
   env['AWS_LAMBDA_INITIALIZATION_TYPE'] = 'provisioned-concurrency';
   env['AWS_LAMBDA_FUNCTION_NAME'] = 'ahi-authorizer-sandbox';
+  // As the stack deploys it: subjects logged as a keyed hash (a new key per sandbox run).
+  env['AUTHORIZER_AUDIT_HASH_KEY'] = randomBytes(32).toString('base64url');
   return env;
 }
 

@@ -7,10 +7,13 @@ import type { MiddlewareObj } from '@middy/core';
 import type { Clock, MonotonicClock } from '../../clock.ts';
 import type { AuthResult } from '../../contract/healthimaging.ts';
 import { formatAuditLine, type LineWriter } from '../../observability/audit-line.ts';
+import type { AuditSubject } from '../../observability/audit-subject.ts';
 import type { AuthorizerContext } from '../invocation.ts';
 
 export interface AuditLineOptions {
   write: LineWriter;
+  /** How the subject is logged (src/observability/audit-subject.ts). */
+  subject: AuditSubject;
   now: Clock;
   monotonicNow: MonotonicClock;
   authorizerVersion: string;
@@ -33,6 +36,7 @@ export function writeAuditLine(
             latencyMs: options.monotonicNow() - invocation.startedAt,
             authorizerVersion: options.authorizerVersion,
             requestId: awsRequestId,
+            subject: options.subject,
           }),
         );
       } catch {
