@@ -2,9 +2,11 @@
  * Token shapes of each identity provider (test/fixtures/idp, each citing its source), signed at
  * test time and verified by the BUILT bundle against a loopback JWKS shaped as that IdP publishes
  * it: Entra keys with x5t/x5c and no alg, Keycloak's extra RSA-OAEP encryption key, Okta/Cognito
- * plain keys, Auth0 keys with x5c. Includes the Entra specifics of issue #7: v1 and v2 issuers of
- * one tenant side by side, tenantId enforced, app tokens by roles and a pinned oid, group overage,
- * and the seed's client-credentials 403 reproduced and then fixed by configuration.
+ * plain keys, Auth0 keys with x5c. Includes the Entra specifics: v1 and v2 issuers of one tenant
+ * side by side, tenantId enforced, app tokens by roles and a pinned oid, group overage, and a
+ * client-credentials 403 (an app-only token without roles under scope rules) reproduced and then
+ * fixed by configuration. Every documented access token is accepted, and every documented ID token
+ * is refused with token_type_invalid unless its issuer sets acceptIdTokens.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,7 +64,7 @@ const entraIssuers = () => [
   },
 ];
 
-/** The seed user's world: only a scope rule, as in PRODUCT.md §3 before the fix. */
+/** Scope rules only: what a first configuration for users typically has. */
 const SCOPE_ONLY_RULES = [{ name: 'radiologists', claims: { scp: 'Dicom.ReadWrite' }, roleArn: RW }];
 
 /** The documented fix (docs/idp/entra-id.md): app tokens by app role, one pinned by oid. */
@@ -101,16 +103,16 @@ const entraToken = (key: TestKey, claims: Record<string, unknown>) =>
   signToken(key, claims, { typ: 'JWT', x5t: key.kid });
 
 describe('Entra ID tokens through the bundle, with both issuers of one tenant configured', () => {
-  it('reproduces the seed 403: an app-only token without roles under scope rules is no_role_mapping', async () => {
+  it('reproduces the client-credentials 403: an app-only token without roles under scope rules is no_role_mapping', async () => {
     const h = await handlerWith({ issuers: entraIssuers(), rules: SCOPE_ONLY_RULES });
-    const seed = await entraToken(entraV1, idp.entraV1App(Date.now()));
+    const appOnly = await entraToken(entraV1, idp.entraV1App(Date.now()));
 
-    const result = await decide(h, seed, 'StoreDICOM');
+    const result = await decide(h, appOnly, 'StoreDICOM');
 
     expect(result).toMatchObject({ isTokenValid: true, roleArn: '', reason: 'no_role_mapping' });
   });
 
-  it('fixes the seed 403 with the documented app-role rule once the client is granted DICOM.Writer', async () => {
+  it('fixes that 403 with the documented app-role rule once the client is granted DICOM.Writer', async () => {
     const h = await handlerWith({ issuers: entraIssuers(), rules: ENTRA_RULES });
     const granted = await entraToken(entraV1, idp.entraV1App(Date.now(), { roles: ['DICOM.Writer'] }));
 
