@@ -28,6 +28,8 @@ export type ValidateClaimsResult =
   { ok: true; facts: TokenFacts } | { ok: false; reason: Reason; detail: string };
 
 const STRING_CLAIMS = ['sub', 'jti', 'client_id', 'azp', 'appid'] as const;
+/** Identity and binding claims: present means non-empty (jti only identifies the token in the log). */
+const NON_EMPTY_CLAIMS: ReadonlySet<string> = new Set(['sub', 'client_id', 'azp', 'appid']);
 const NUMBER_CLAIMS = ['exp', 'iat', 'nbf'] as const;
 const REQUIRED_CLAIMS = ['exp', 'iat', 'sub'] as const;
 
@@ -62,9 +64,17 @@ function validate(
   // 1. Types first: a wrong type is never treated as "absent" (CVE-2026-25537; rows 47, 50).
   const iss = own('iss');
   if (typeof iss !== 'string') return fail('claims_invalid', `iss is ${jsonTypeName(iss)}, not a string`);
+  if (iss === '') return fail('claims_invalid', 'iss is an empty string');
   for (const name of STRING_CLAIMS) {
-    if (Object.hasOwn(payload, name) && typeof payload[name] !== 'string') {
-      return fail('claims_invalid', `${name} is ${jsonTypeName(payload[name])}, not a string`);
+    if (!Object.hasOwn(payload, name)) continue;
+    const value = payload[name];
+    if (typeof value !== 'string') {
+      return fail('claims_invalid', `${name} is ${jsonTypeName(value)}, not a string`);
+    }
+    // An empty identifier names nobody (and could match a rule value ""). Only "" is refused:
+    // values compare exactly, so whitespace is kept as it is.
+    if (value === '' && NON_EMPTY_CLAIMS.has(name)) {
+      return fail('claims_invalid', `${name} is an empty string`);
     }
   }
   for (const name of NUMBER_CLAIMS) {

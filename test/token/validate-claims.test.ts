@@ -122,6 +122,50 @@ describe('validateClaims', () => {
       expect(result).toMatchObject({ ok: false, reason: 'claims_invalid' });
     });
 
+    it.each([
+      ['sub', { sub: '' }],
+      ['iss', { iss: '' }],
+      ['client_id', { client_id: '' }],
+      ['azp', { client_id: undefined, azp: '' }],
+      ['appid', { client_id: undefined, appid: '' }],
+      ['azp, even behind a valid client_id', { azp: '' }],
+    ])('denies with claims_invalid when %s is an empty string', (name, changes) => {
+      // Arrange
+      const payload = payloadOf(claimsWith(changes));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toEqual({
+        ok: false,
+        reason: 'claims_invalid',
+        detail: `${name.split(',')[0]} is an empty string`,
+      });
+    });
+
+    it('denies an empty client_id with claims_invalid, not as an unknown client, when clientIds are configured', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ client_id: '' }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig({ clientIds: ['viewer'] }), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'claims_invalid' });
+    });
+
+    it.each([
+      ['a whitespace-only sub (only "" is refused; values compare exactly)', { sub: ' ' }],
+      ['an empty jti (it only identifies the token in the log)', { jti: '' }],
+    ])('accepts %s', (_name, changes) => {
+      // Act
+      const result = validateClaims(payloadOf(claimsWith(changes)), issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
     it('checks types before presence (a string exp beats a missing sub)', () => {
       // Arrange
       const payload = payloadOf(claimsWith({ exp: 'soon', sub: undefined }));
