@@ -259,6 +259,61 @@ describe('validateClaims', () => {
     });
   });
 
+  describe('NumericDate values that are not integers (RFC 7519 §2 allows them)', () => {
+    it('accepts fractional exp, iat and nbf', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ exp: NOW + 600.5, iat: NOW - 60.25, nbf: NOW - 60.75 }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({
+        ok: true,
+        facts: { exp: NOW + 600.5, iat: NOW - 60.25, nbf: NOW - 60.75 },
+      });
+    });
+
+    it('compares a fractional exp to the millisecond (valid just before it, expired at it)', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ exp: NOW + 0.5 }));
+
+      // Act
+      const before = validateClaims(payload, issuerConfig(), { ...OPTIONS, nowMs: NOW * 1000 + 499 });
+      const at = validateClaims(payload, issuerConfig(), { ...OPTIONS, nowMs: NOW * 1000 + 500 });
+
+      // Assert
+      expect(before.ok).toBe(true);
+      expect(at).toMatchObject({ ok: false, reason: 'token_expired' });
+    });
+
+    it('accepts exp at 2^53 - 1, the largest value it allows', () => {
+      // Arrange
+      const payload = payloadWithNumberText('exp', String(Number.MAX_SAFE_INTEGER));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
+    it('names the bound, not "integer", when exp is beyond it', () => {
+      // Arrange
+      const payload = payloadWithNumberText('exp', '9007199254740993');
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toEqual({
+        ok: false,
+        reason: 'token_lifetime_exceeded',
+        detail: 'exp is not a finite number up to 2^53 - 1',
+      });
+    });
+  });
+
   describe('nbf (row 50)', () => {
     it('denies with token_not_yet_valid when nbf is in the future', () => {
       // Arrange
