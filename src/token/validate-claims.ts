@@ -101,9 +101,9 @@ function validate(
   if (!Number.isFinite(iat)) return fail('claims_invalid', 'iat is not a finite number');
   if (nbf !== undefined && !Number.isFinite(nbf)) return fail('claims_invalid', 'nbf is not a finite number');
 
-  // 3. exp: JSON `1e400` parses to Infinity, and jose accepts it (row 48). A NumericDate may be
+  // 3. exp: JSON `1e400` parses to Infinity, and jose accepts it. A NumericDate may be
   // non-integer (RFC 7519 §2, https://www.rfc-editor.org/rfc/rfc7519#section-2), so fractions pass;
-  // the bound 2^53 - 1 keeps exp * 1000 and the tolerance arithmetic meaningful.
+  // above 2^53 - 1 (some 285 million years away) no IdP means a real expiry: refused.
   if (!Number.isFinite(exp) || exp > Number.MAX_SAFE_INTEGER) {
     return fail('token_lifetime_exceeded', 'exp is not a finite number up to 2^53 - 1');
   }
