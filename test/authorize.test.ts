@@ -186,6 +186,33 @@ describe('authorize', () => {
     expect(policyTrace?.[0]?.outcome).toBe('matched');
   });
 
+  it('denies an empty iss with issuer_invalid before any key lookup (no configured issuer is empty)', async () => {
+    // Arrange: the key store throws if asked, so an answer proves no key was looked up.
+    const key = await makeKey('RS256', 'k1');
+    const token = await signToken(key, {
+      iss: '',
+      sub: 's',
+      aud: 'api',
+      iat: epoch(NOW, -10),
+      exp: epoch(NOW, 300),
+    });
+    const deps: AuthorizeDeps = {
+      config: { load: async () => loadedConfig() },
+      keys: unusedKeys,
+      now: () => NOW,
+    };
+
+    // Act
+    const { decision } = await authorize(
+      { datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: token },
+      deps,
+      createDeadline(500),
+    );
+
+    // Assert
+    expect(decision.reason).toBe('issuer_invalid');
+  });
+
   it('uses the injected clock for time claims (a token valid now is expired a day later)', async () => {
     const { key, event: e } = await event();
     const deps = await depsWithKey(key, NOW + 86_400_000);

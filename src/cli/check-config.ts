@@ -169,10 +169,19 @@ async function checkIssuer(issuer: IssuerConfig, deps: CheckDeps): Promise<Issue
     ]);
   }
 
+  // An opt-in that lets ID tokens through deserves a second look (docs/idp/*.md: none of the
+  // documented IdPs needs it when it issues access tokens for the API).
+  if (issuer.acceptIdTokens === true) {
+    find('warning', 'acceptIdTokens', 'acceptIdTokens: ID tokens are accepted as access tokens', [
+      'an ID token is meant for the client, not for an API (OpenID Connect Core §2): set this only for an IdP that issues no access tokens for your API, and bind the issuer with audience or clientIds to the clients whose ID tokens may call it',
+    ]);
+  }
+
   // Amazon Cognito access tokens carry no `aud` and no `typ`: an audience or a tokenType would deny
-  // every one of them (documented token shape; see docs/idp/cognito.md).
+  // every one of them (documented token shape; see docs/idp/cognito.md). With acceptIdTokens, an
+  // audience is how the ID tokens (aud = the app client) are bound, so it is no problem then.
   if (/^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com\/[^/]+$/.test(issuer.issuer)) {
-    if (issuer.audience !== undefined) {
+    if (issuer.audience !== undefined && issuer.acceptIdTokens !== true) {
       find('problem', 'audience', 'audience on an Amazon Cognito issuer', [
         'Cognito access tokens carry no aud (only ID tokens do, and those are refused): every token would be denied with audience_invalid. Bind the issuer with clientIds (the app client ids) instead',
       ]);

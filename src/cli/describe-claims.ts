@@ -8,6 +8,7 @@
 
 import type { AuthorizerConfig, IssuerConfig } from '../config/schema.ts';
 import type { Reason } from '../decision/reason-codes.ts';
+import { idTokenMarker } from '../token/validate-claims.ts';
 import { formatDuration, isoSeconds, relativeTime } from './format-duration.ts';
 import { showValue } from './show-value.ts';
 
@@ -79,7 +80,7 @@ export function describeClaims(
     lines.push({ check: 'iat', status: 'ok', text: `iat is ${showValue(iat)}` });
   }
 
-  lines.push({ check: 'type', status: 'ok', text: 'access token (no token_use id, nonce or at_hash)' });
+  lines.push(typeLine(claims, issuer));
 
   const tid = own(claims, 'tid');
   lines.push(
@@ -124,6 +125,27 @@ export function describeClaims(
       : { check: 'client', status: 'ok', text: `${clientText}, clientIds ${showValue(issuer.clientIds)}` },
   );
   return lines;
+}
+
+/** The ID-token check (validateClaims step 6): its markers, or the issuer's acceptIdTokens. */
+function typeLine(claims: Readonly<Record<string, unknown>>, issuer: IssuerConfig): ClaimLine {
+  const marker = idTokenMarker(claims);
+  if (issuer.acceptIdTokens === true) {
+    return {
+      check: 'type',
+      status: 'info',
+      text: `ID tokens accepted (acceptIdTokens)${marker === undefined ? '' : `; ${marker}`}`,
+    };
+  }
+  // Only a Keycloak access token (typ Bearer or DPoP) passes with a nonce; say why.
+  const keycloakNonce = marker === undefined && Object.hasOwn(claims, 'nonce');
+  return {
+    check: 'type',
+    status: 'ok',
+    text: keycloakNonce
+      ? `access token (typ ${showValue(own(claims, 'typ'))}; Keycloak copies the nonce into access tokens)`
+      : 'access token (no typ ID, token_use id, at_hash, c_hash, s_hash or nonce)',
+  };
 }
 
 /** Which claim check a claims-step reason belongs to (the detail tells nbf from iat, exp from iat). */

@@ -253,7 +253,8 @@ export const DECISION_HINTS: readonly HintRule<DecisionHintContext>[] = [
   {
     id: 'exp-not-finite',
     when: (ctx) => ctx.reason === 'token_lifetime_exceeded' && ctx.detail.startsWith('exp'),
-    text: () => 'exp is not a finite integer number of seconds: the IdP issues a malformed token.',
+    text: () =>
+      'exp is not a finite number of seconds up to 2^53 - 1 (e.g. JSON 1e400): the IdP issues a malformed token.',
   },
   {
     id: 'not-yet-valid',

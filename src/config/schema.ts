@@ -150,6 +150,12 @@ export const IssuerConfigSchema = v.pipe(
         'Required JWS `typ` header, e.g. "at+jwt" (RFC 9068); case-insensitive, `application/` ignored.',
       ),
     ),
+    acceptIdTokens: v.pipe(
+      v.optional(v.boolean()),
+      v.description(
+        'Accept ID tokens as access tokens. Default false: a token marked as an ID token (payload typ "ID", token_use "id", at_hash, c_hash, s_hash, or a nonce outside a Keycloak access token) is denied with token_type_invalid. true only for an IdP that issues no access tokens for your API (docs/idp).',
+      ),
+    ),
     tenantId: v.pipe(
       v.optional(
         v.pipe(v.string(), v.regex(GUID, 'tenantId must be a GUID (the Entra ID directory/tenant id)')),

@@ -59,7 +59,8 @@ export const REASONS = {
   token_not_yet_valid: { valid: false, summary: 'nbf or iat is in the future (with the clock tolerance)' },
   token_lifetime_exceeded: {
     valid: false,
-    summary: 'iat is older than the window (12 h at most), or exp is not a finite safe integer',
+    summary:
+      'iat is older than the window (12 h at most), or exp is not a finite NumericDate up to 2^53 - 1 (fractions allowed, RFC 7519 §2)',
   },
   idp_unavailable: {
     valid: false,

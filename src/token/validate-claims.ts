@@ -3,6 +3,9 @@
  * time window (exp, nbf, iat with the clock tolerance and the 12 h window), ID-token rejection,
  * tenant, audience and client. Our own code rather than jose's `jwtVerify` options, because jose
  * accepts `exp: 1e400` and a missing `exp`, and its claim errors embed the payload (SECURITY.md §1).
+ * An ID token is meant for the client, not for an API (OpenID Connect Core §2,
+ * https://openid.net/specs/openid-connect-core-1_0.html#IDToken; RFC 9068 §2.1): `idTokenMarker`
+ * recognises one by markers checked against each IdP's documented access tokens.
  */
 
 import type { IssuerConfig } from '../config/schema.ts';
@@ -25,6 +28,8 @@ export type ValidateClaimsResult =
   { ok: true; facts: TokenFacts } | { ok: false; reason: Reason; detail: string };
 
 const STRING_CLAIMS = ['sub', 'jti', 'client_id', 'azp', 'appid'] as const;
+/** Identity and binding claims: present means non-empty (jti only identifies the token in the log). */
+const NON_EMPTY_CLAIMS: ReadonlySet<string> = new Set(['sub', 'client_id', 'azp', 'appid']);
 const NUMBER_CLAIMS = ['exp', 'iat', 'nbf'] as const;
 const REQUIRED_CLAIMS = ['exp', 'iat', 'sub'] as const;
 
@@ -59,9 +64,17 @@ function validate(
   // 1. Types first: a wrong type is never treated as "absent" (CVE-2026-25537; rows 47, 50).
   const iss = own('iss');
   if (typeof iss !== 'string') return fail('claims_invalid', `iss is ${jsonTypeName(iss)}, not a string`);
+  if (iss === '') return fail('claims_invalid', 'iss is an empty string');
   for (const name of STRING_CLAIMS) {
-    if (Object.hasOwn(payload, name) && typeof payload[name] !== 'string') {
-      return fail('claims_invalid', `${name} is ${jsonTypeName(payload[name])}, not a string`);
+    if (!Object.hasOwn(payload, name)) continue;
+    const value = payload[name];
+    if (typeof value !== 'string') {
+      return fail('claims_invalid', `${name} is ${jsonTypeName(value)}, not a string`);
+    }
+    // An empty identifier names nobody (and could match a rule value ""). Only "" is refused:
+    // values compare exactly, so whitespace is kept as it is.
+    if (value === '' && NON_EMPTY_CLAIMS.has(name)) {
+      return fail('claims_invalid', `${name} is an empty string`);
     }
   }
   for (const name of NUMBER_CLAIMS) {
@@ -88,9 +101,11 @@ function validate(
   if (!Number.isFinite(iat)) return fail('claims_invalid', 'iat is not a finite number');
   if (nbf !== undefined && !Number.isFinite(nbf)) return fail('claims_invalid', 'nbf is not a finite number');
 
-  // 3. exp: JSON `1e400` parses to Infinity, and jose accepts it (row 48).
+  // 3. exp: JSON `1e400` parses to Infinity, and jose accepts it. A NumericDate may be
+  // non-integer (RFC 7519 §2, https://www.rfc-editor.org/rfc/rfc7519#section-2), so fractions pass;
+  // above 2^53 - 1 (some 285 million years away) no IdP means a real expiry: refused.
   if (!Number.isFinite(exp) || exp > Number.MAX_SAFE_INTEGER) {
-    return fail('token_lifetime_exceeded', 'exp is not a finite safe integer');
+    return fail('token_lifetime_exceeded', 'exp is not a finite number up to 2^53 - 1');
   }
   // RFC 7519 §4.1.4: the token must not be accepted on or after exp (row 49).
   if (nowMs >= (exp + tol) * 1000) return fail('token_expired', `exp is not after now (tolerance ${tol} s)`);
@@ -108,11 +123,11 @@ function validate(
     return fail('token_lifetime_exceeded', `iat is older than ${maxTokenAgeSeconds} s (tolerance ${tol} s)`);
   }
 
-  // 6. An ID token is not an access token (RFC 8725 §2.8, §3.12; row 40): Cognito marks it with
-  // token_use, OIDC ID tokens carry nonce / at_hash.
-  if (own('token_use') === 'id') return fail('token_type_invalid', 'ID token: token_use is id');
-  if (Object.hasOwn(payload, 'nonce')) return fail('token_type_invalid', 'ID token: nonce is present');
-  if (Object.hasOwn(payload, 'at_hash')) return fail('token_type_invalid', 'ID token: at_hash is present');
+  // 6. An ID token is not an access token (RFC 8725 §2.8, §3.12), unless the issuer opts in.
+  if (issuer.acceptIdTokens !== true) {
+    const marker = idTokenMarker(payload);
+    if (marker !== undefined) return fail('token_type_invalid', marker);
+  }
 
   // 7. Entra ID multi-tenant keys are shared, so the tenant must be pinned (row 57). GUIDs are
   // case-insensitive; ASCII folding only.
@@ -146,6 +161,59 @@ function validate(
   const jti = own('jti');
   if (typeof jti === 'string') facts.jti = jti;
   return { ok: true, facts };
+}
+
+/** Keycloak's payload `typ` of an access token, folded: "Bearer" (lower case with a client option) or "DPoP". */
+const KEYCLOAK_ACCESS_TYPES: ReadonlySet<string> = new Set(['bearer', 'dpop']);
+/** OpenID Connect hashes that only an ID token carries. */
+const ID_TOKEN_HASHES = ['at_hash', 'c_hash', 's_hash'] as const;
+
+/**
+ * The fixed decision detail naming what makes `payload` an ID token, or undefined. Each marker was
+ * checked against the documented access tokens of Entra ID (v1 and v2, user and app), Keycloak,
+ * Okta, Auth0 and Cognito (test/fixtures/idp/tokens.ts): none carries one, except a Keycloak nonce,
+ * handled below. Shared with `explain` (src/cli/describe-claims.ts). Never returns a claim value.
+ */
+export function idTokenMarker(payload: Readonly<Record<string, unknown>>): string | undefined {
+  const own = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined);
+  const typ = own('typ');
+  const typLower = typeof typ === 'string' ? asciiLowerCase(typ) : undefined;
+
+  // Keycloak writes the token type into the payload: "ID" on ID tokens, "Bearer" (or "bearer") or
+  // "DPoP" on access tokens. TokenUtil, TokenManager.generateIDToken and DPoPUtil:
+  // https://github.com/keycloak/keycloak/blob/main/core/src/main/java/org/keycloak/util/TokenUtil.java
+  // https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/protocol/oidc/TokenManager.java
+  // https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/services/util/DPoPUtil.java
+  // Its standard token exchange with requested_token_type id_token returns an ID token in the
+  // `access_token` field, with neither nonce nor at_hash: typ is then the only marker
+  // (https://www.keycloak.org/securing-apps/token-exchange).
+  if (typLower === 'id') return 'ID token: typ is ID';
+
+  // Cognito: token_use "id" or "access" (aws-jwt-verify's tokenUse option checks the same claim),
+  // https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-id-token.html
+  if (own('token_use') === 'id') return 'ID token: token_use is id';
+
+  // Hashes binding an ID token to what was issued with it: at_hash and c_hash (OpenID Connect Core
+  // §3.1.3.6, §3.3.2.11), s_hash (FAPI 1.0 Advanced §5.1,
+  // https://openid.net/specs/openid-financial-api-part-2-1_0.html#id-token-as-detached-signature).
+  // Entra puts them in ID tokens only
+  // (https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference), and so
+  // does Keycloak (TokenManager's response builder).
+  for (const name of ID_TOKEN_HASHES) {
+    if (Object.hasOwn(payload, name)) return `ID token: ${name} is present`;
+  }
+
+  // nonce goes into ID tokens (OpenID Connect Core §2). Entra, Okta, Auth0 and Cognito access tokens
+  // carry none in the payload (Entra's Graph tokens have one in the JOSE header, never read here:
+  // https://github.com/AzureAD/azure-activedirectory-identitymodel-extensions-for-dotnet/issues/609).
+  // Keycloak before 25, and since then with the "Nonce backwards compatible" mapper, copies it into
+  // access tokens, so a nonce is no marker in a token whose typ says it is a Keycloak access token:
+  // https://github.com/keycloak/keycloak/blob/main/docs/documentation/upgrading/topics/changes/changes-25_0_0.adoc
+  const keycloakAccessToken = typLower !== undefined && KEYCLOAK_ACCESS_TYPES.has(typLower);
+  if (Object.hasOwn(payload, 'nonce') && !keycloakAccessToken) {
+    return 'ID token: nonce is present';
+  }
+  return undefined;
 }
 
 /**

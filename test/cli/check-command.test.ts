@@ -227,6 +227,55 @@ describe('check on Amazon Cognito issuers', () => {
   });
 });
 
+describe('check on an issuer that accepts ID tokens', () => {
+  const pool = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
+  const fetchImpl: typeof fetch = async () =>
+    new Response(JSON.stringify(jwksOf(rsa)), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
+
+  it('warns that acceptIdTokens lets ID tokens through as access tokens', async () => {
+    const text = JSON.stringify({
+      issuers: [
+        {
+          issuer: pool,
+          jwksUri: `${pool}/.well-known/jwks.json`,
+          clientIds: ['my-app-client'],
+          acceptIdTokens: true,
+        },
+      ],
+      rules,
+    });
+
+    const report = await checkConfig('cognito.json', text, { fetch: fetchImpl });
+
+    const finding = report.issuers[0]?.findings.find((f) => f.subject === 'acceptIdTokens');
+    expect(finding?.severity).toBe('warning');
+    expect(finding?.hints.join(' ')).toContain('no access tokens for your API');
+    expect(report.problems).toBe(0);
+  });
+
+  it('does not report a Cognito audience as a problem when it binds the accepted ID tokens', async () => {
+    const text = JSON.stringify({
+      issuers: [
+        {
+          issuer: pool,
+          jwksUri: `${pool}/.well-known/jwks.json`,
+          audience: 'my-app-client',
+          acceptIdTokens: true,
+        },
+      ],
+      rules,
+    });
+
+    const report = await checkConfig('cognito.json', text, { fetch: fetchImpl });
+
+    expect(report.issuers[0]?.findings.find((f) => f.subject === 'audience')).toBeUndefined();
+    expect(report.problems).toBe(0);
+  });
+});
+
 describe('check on the configuration and its rules', () => {
   it('exits 2 with the JSON path of each problem for an invalid config', async () => {
     const { code, out } = await check(

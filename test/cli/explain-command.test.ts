@@ -366,7 +366,20 @@ describe('explain on other seed stories', () => {
     expect(out).toContain('"JDNa_4i4r7FgigL3sHIlI3xV-IU"');
   });
 
-  it('denies an ID token with token_type_invalid', async () => {
+  it('denies a Keycloak ID token (typ ID) with token_type_invalid, naming the marker', async () => {
+    const token = await keycloakToken(
+      keys,
+      keycloakPayload({ typ: 'ID', aud: 'curl', realm_access: { roles: ['user'] } }),
+    );
+
+    const { code, out } = await explain(token, ['--operation', 'GetDICOMInstance']);
+
+    expect(code).toBe(1);
+    expect(out).toMatch(/\[XX\] type +ID token: typ is ID/);
+    expect(out).toContain('send the access_token from the token response');
+  });
+
+  it('says why a Keycloak access token with the nonce Keycloak copied into it passes the type check', async () => {
     const token = await keycloakToken(
       keys,
       keycloakPayload({ nonce: 'n-0S6_WzA2Mj', realm_access: { roles: ['user'] } }),
@@ -374,9 +387,25 @@ describe('explain on other seed stories', () => {
 
     const { code, out } = await explain(token, ['--operation', 'GetDICOMInstance']);
 
-    expect(code).toBe(1);
-    expect(out).toMatch(/\[XX\] type +ID token: nonce is present/);
-    expect(out).toContain('send the access_token from the token response');
+    expect(code).toBe(0);
+    expect(out).toMatch(
+      /\[ok\] type +access token \(typ "Bearer"; Keycloak copies the nonce into access tokens\)/,
+    );
+  });
+
+  it('shows the type check as not applied, with the marker, when the issuer sets acceptIdTokens', async () => {
+    const optIn = entraConfig();
+    optIn.issuers[1] = { ...optIn.issuers[1]!, acceptIdTokens: true };
+    const configPath = await files.config('accept-id-tokens.json', optIn);
+    const token = await keycloakToken(
+      keys,
+      keycloakPayload({ typ: 'ID', aud: 'curl', realm_access: { roles: ['user'] } }),
+    );
+
+    const { code, out } = await explain(token, ['--operation', 'GetDICOMInstance'], { configPath });
+
+    expect(code).toBe(0);
+    expect(out).toMatch(/\[--\] type +ID tokens accepted \(acceptIdTokens\); ID token: typ is ID/);
   });
 });
 

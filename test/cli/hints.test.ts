@@ -67,7 +67,7 @@ const DECISION_CASES: [string, DecisionHintContext][] = [
   ],
   [
     'exp-not-finite',
-    decision({ reason: 'token_lifetime_exceeded', detail: 'exp is not a finite safe integer' }),
+    decision({ reason: 'token_lifetime_exceeded', detail: 'exp is not a finite number up to 2^53 - 1' }),
   ],
   [
     'not-yet-valid',

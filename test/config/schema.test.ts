@@ -76,6 +76,41 @@ describe('AuthorizerConfigSchema', () => {
     expect(accepted).toEqual([]);
   });
 
+  it('leaves acceptIdTokens unset by default (ID tokens refused) and accepts true or false', () => {
+    // Arrange
+    const optIn = validConfig();
+    optIn.issuers[0]!.acceptIdTokens = true;
+    const optOut = validConfig();
+    optOut.issuers[0]!.acceptIdTokens = false;
+
+    // Act
+    const byDefault = parseConfig(validConfig());
+
+    // Assert
+    expect(byDefault.ok && byDefault.config.issuers[0]!.acceptIdTokens).toBeUndefined();
+    expect(issuePaths(optIn)).toEqual([]);
+    expect(issuePaths(optOut)).toEqual([]);
+  });
+
+  it.each([
+    ['the string "true"', 'true'],
+    ['the number 1', 1],
+    ['null', null],
+  ])('rejects acceptIdTokens as %s (a boolean only)', (_name, value) => {
+    // Arrange
+    const config = validConfig();
+    (config.issuers[0] as Record<string, unknown>)['acceptIdTokens'] = value;
+
+    // Act
+    const result = parseConfig(config);
+
+    // Assert
+    expect(result).toEqual({
+      ok: false,
+      issues: [{ path: '$.issuers[0].acceptIdTokens', message: expect.stringContaining('boolean') }],
+    });
+  });
+
   it('rejects maxTokenAgeSeconds 43201 (beyond HealthImaging’s 12 hours) and accepts 43200', () => {
     // Arrange
     const tooOld = { ...validConfig(), maxTokenAgeSeconds: 43_201 };

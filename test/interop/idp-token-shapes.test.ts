@@ -2,9 +2,11 @@
  * Token shapes of each identity provider (test/fixtures/idp, each citing its source), signed at
  * test time and verified by the BUILT bundle against a loopback JWKS shaped as that IdP publishes
  * it: Entra keys with x5t/x5c and no alg, Keycloak's extra RSA-OAEP encryption key, Okta/Cognito
- * plain keys, Auth0 keys with x5c. Includes the Entra specifics of issue #7: v1 and v2 issuers of
- * one tenant side by side, tenantId enforced, app tokens by roles and a pinned oid, group overage,
- * and the seed's client-credentials 403 reproduced and then fixed by configuration.
+ * plain keys, Auth0 keys with x5c. Includes the Entra specifics: v1 and v2 issuers of one tenant
+ * side by side, tenantId enforced, app tokens by roles and a pinned oid, group overage, and a
+ * client-credentials 403 (an app-only token without roles under scope rules) reproduced and then
+ * fixed by configuration. Every documented access token is accepted, and every documented ID token
+ * is refused with token_type_invalid unless its issuer sets acceptIdTokens.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,7 +64,7 @@ const entraIssuers = () => [
   },
 ];
 
-/** The seed user's world: only a scope rule, as in PRODUCT.md §3 before the fix. */
+/** Scope rules only: what a first configuration for users typically has. */
 const SCOPE_ONLY_RULES = [{ name: 'radiologists', claims: { scp: 'Dicom.ReadWrite' }, roleArn: RW }];
 
 /** The documented fix (docs/idp/entra-id.md): app tokens by app role, one pinned by oid. */
@@ -101,16 +103,16 @@ const entraToken = (key: TestKey, claims: Record<string, unknown>) =>
   signToken(key, claims, { typ: 'JWT', x5t: key.kid });
 
 describe('Entra ID tokens through the bundle, with both issuers of one tenant configured', () => {
-  it('reproduces the seed 403: an app-only token without roles under scope rules is no_role_mapping', async () => {
+  it('reproduces the client-credentials 403: an app-only token without roles under scope rules is no_role_mapping', async () => {
     const h = await handlerWith({ issuers: entraIssuers(), rules: SCOPE_ONLY_RULES });
-    const seed = await entraToken(entraV1, idp.entraV1App(Date.now()));
+    const appOnly = await entraToken(entraV1, idp.entraV1App(Date.now()));
 
-    const result = await decide(h, seed, 'StoreDICOM');
+    const result = await decide(h, appOnly, 'StoreDICOM');
 
     expect(result).toMatchObject({ isTokenValid: true, roleArn: '', reason: 'no_role_mapping' });
   });
 
-  it('fixes the seed 403 with the documented app-role rule once the client is granted DICOM.Writer', async () => {
+  it('fixes that 403 with the documented app-role rule once the client is granted DICOM.Writer', async () => {
     const h = await handlerWith({ issuers: entraIssuers(), rules: ENTRA_RULES });
     const granted = await entraToken(entraV1, idp.entraV1App(Date.now(), { roles: ['DICOM.Writer'] }));
 
@@ -371,4 +373,244 @@ describe('Okta, Auth0 and Cognito tokens through the bundle', () => {
       reason: 'token_type_invalid',
     });
   });
+});
+
+describe('ID tokens of each IdP through the bundle: refused as access tokens unless the issuer opts in', () => {
+  interface Shape {
+    name: string;
+    key: () => TestKey;
+    build: (nowMs: number) => Record<string, unknown>;
+    /** The JOSE header the IdP sends (alg and kid are added when signing). */
+    header: () => Record<string, unknown>;
+    /** The issuer configuration, with its JWKS on the loopback server. */
+    issuer: () => Record<string, unknown>;
+  }
+
+  const [entraV1Issuer, entraV2Issuer] = [() => entraIssuers()[0]!, () => entraIssuers()[1]!];
+  const keycloakIssuer = () => ({
+    issuer: idp.KEYCLOAK_ISSUER,
+    jwksUri: `${server.url}/keycloak/certs`,
+    clientIds: ['curl', 'ohif-viewer'],
+  });
+  const oktaIssuer = () => ({
+    issuer: idp.OKTA_ISSUER,
+    jwksUri: `${server.url}/okta/v1/keys`,
+    audience: idp.OKTA_AUDIENCE,
+  });
+  const auth0Issuer = () => ({
+    issuer: idp.AUTH0_ISSUER,
+    jwksUri: `${server.url}/auth0/jwks.json`,
+    audience: idp.AUTH0_AUDIENCE,
+  });
+  const cognitoIssuer = () => ({
+    issuer: idp.COGNITO_ISSUER,
+    jwksUri: `${server.url}/cognito/jwks.json`,
+    clientIds: [idp.COGNITO_VIEWER_CLIENT, idp.COGNITO_PACS_CLIENT],
+  });
+  const jwt = () => ({ typ: 'JWT' });
+  const noTyp = () => ({});
+  const entraHeader = (key: () => TestKey) => () => ({ typ: 'JWT', x5t: key().kid });
+
+  /** Every documented access token, each under the configuration its guide documents. */
+  const ACCESS_TOKENS: Shape[] = [
+    {
+      name: 'Entra ID v1 user',
+      key: () => entraV1,
+      build: idp.entraV1User,
+      header: entraHeader(() => entraV1),
+      issuer: entraV1Issuer,
+    },
+    {
+      name: 'Entra ID v1 app',
+      key: () => entraV1,
+      build: idp.entraV1App,
+      header: entraHeader(() => entraV1),
+      issuer: entraV1Issuer,
+    },
+    {
+      name: 'Entra ID v2 user',
+      key: () => entraV2,
+      build: idp.entraV2User,
+      header: entraHeader(() => entraV2),
+      issuer: entraV2Issuer,
+    },
+    {
+      name: 'Entra ID v2 app',
+      key: () => entraV2,
+      build: idp.entraV2App,
+      header: entraHeader(() => entraV2),
+      issuer: entraV2Issuer,
+    },
+    {
+      name: 'Entra ID v2 group overage',
+      key: () => entraV2,
+      build: idp.entraGroupOverage,
+      header: entraHeader(() => entraV2),
+      issuer: entraV2Issuer,
+    },
+    {
+      name: 'Entra ID v2 hasgroups',
+      key: () => entraV2,
+      build: idp.entraHasGroups,
+      header: entraHeader(() => entraV2),
+      issuer: entraV2Issuer,
+    },
+    {
+      name: 'Keycloak service account',
+      key: () => keycloak,
+      build: idp.keycloakServiceAccount,
+      header: jwt,
+      issuer: keycloakIssuer,
+    },
+    {
+      name: 'Keycloak user',
+      key: () => keycloak,
+      build: idp.keycloakUser,
+      header: jwt,
+      issuer: keycloakIssuer,
+    },
+    {
+      name: 'Keycloak user with the nonce Keycloak copied in',
+      key: () => keycloak,
+      build: idp.keycloakUserWithNonce,
+      header: jwt,
+      issuer: keycloakIssuer,
+    },
+    { name: 'Okta user', key: () => okta, build: idp.oktaUser, header: noTyp, issuer: oktaIssuer },
+    { name: 'Okta service', key: () => okta, build: idp.oktaService, header: noTyp, issuer: oktaIssuer },
+    {
+      name: 'Auth0 user (Auth0 profile)',
+      key: () => auth0,
+      build: idp.auth0User,
+      header: jwt,
+      issuer: auth0Issuer,
+    },
+    {
+      name: 'Auth0 service (RFC 9068 profile)',
+      key: () => auth0,
+      build: idp.auth0Rfc9068Service,
+      header: () => ({ typ: 'at+jwt' }),
+      issuer: () => ({ ...auth0Issuer(), tokenType: 'at+jwt', clientIds: [idp.AUTH0_PACS_CLIENT] }),
+    },
+    {
+      name: 'Cognito user',
+      key: () => cognito,
+      build: idp.cognitoUserAccess,
+      header: noTyp,
+      issuer: cognitoIssuer,
+    },
+    {
+      name: 'Cognito service',
+      key: () => cognito,
+      build: idp.cognitoServiceAccess,
+      header: noTyp,
+      issuer: cognitoIssuer,
+    },
+  ];
+
+  /**
+   * Every documented ID token, under a configuration that also names its client (its aud or azp),
+   * so that only the token type can refuse it. For Keycloak that is the documented configuration.
+   */
+  const ID_TOKENS: Shape[] = [
+    {
+      name: 'Entra ID v1 (hybrid sign-in)',
+      key: () => entraV1,
+      build: idp.entraV1UserId,
+      header: entraHeader(() => entraV1),
+      issuer: () => ({ ...entraV1Issuer(), audience: [idp.ENTRA_API_URI, idp.ENTRA_VIEWER_APP_ID] }),
+    },
+    {
+      name: 'Entra ID v2',
+      key: () => entraV2,
+      build: idp.entraV2UserId,
+      header: entraHeader(() => entraV2),
+      issuer: () => ({ ...entraV2Issuer(), audience: [idp.ENTRA_API_APP_ID, idp.ENTRA_VIEWER_APP_ID] }),
+    },
+    { name: 'Keycloak', key: () => keycloak, build: idp.keycloakUserId, header: jwt, issuer: keycloakIssuer },
+    {
+      name: 'Keycloak token-exchange',
+      key: () => keycloak,
+      build: idp.keycloakExchangedId,
+      header: jwt,
+      issuer: keycloakIssuer,
+    },
+    {
+      name: 'Okta',
+      key: () => okta,
+      build: idp.oktaUserId,
+      header: noTyp,
+      issuer: () => ({ ...oktaIssuer(), audience: [idp.OKTA_AUDIENCE, idp.OKTA_VIEWER_CLIENT] }),
+    },
+    {
+      name: 'Auth0',
+      key: () => auth0,
+      build: idp.auth0UserId,
+      header: jwt,
+      issuer: () => ({ ...auth0Issuer(), audience: [idp.AUTH0_AUDIENCE, idp.AUTH0_VIEWER_CLIENT] }),
+    },
+    {
+      name: 'Cognito',
+      key: () => cognito,
+      build: idp.cognitoUserId,
+      header: noTyp,
+      issuer: () => ({ ...cognitoIssuer(), clientIds: undefined, audience: idp.COGNITO_VIEWER_CLIENT }),
+    },
+  ];
+
+  /** One issuer and one rule that any token of it matches, so the decision is about the token alone. */
+  async function handlerFor(issuer: Record<string, unknown>): Promise<LoadedHandler> {
+    return handlerWith({
+      issuers: [JSON.parse(JSON.stringify(issuer)) as Record<string, unknown>],
+      rules: [
+        { name: 'any-token', claims: { iss: issuer['issuer'] as string }, operations: ['read'], roleArn: RO },
+      ],
+    });
+  }
+
+  async function tokenOf(shape: Shape): Promise<string> {
+    return signToken(shape.key(), shape.build(Date.now()), shape.header());
+  }
+
+  it.each(ACCESS_TOKENS)(
+    'accepts the documented $name access token (no ID-token marker refuses it)',
+    async (shape) => {
+      // Arrange
+      const h = await handlerFor(shape.issuer());
+
+      // Act
+      const result = await decide(h, await tokenOf(shape), 'GetDICOMInstance');
+
+      // Assert
+      expect(result).toMatchObject({ isTokenValid: true, roleArn: RO, reason: 'allowed' });
+    },
+  );
+
+  it.each(ID_TOKENS)(
+    'denies the documented $name ID token with token_type_invalid, though its client is configured',
+    async (shape) => {
+      // Arrange
+      const h = await handlerFor(shape.issuer());
+
+      // Act
+      const result = await decide(h, await tokenOf(shape), 'GetDICOMInstance');
+
+      // Assert
+      expect(result).toMatchObject({ isTokenValid: false, roleArn: '', reason: 'token_type_invalid' });
+    },
+  );
+
+  it.each(ID_TOKENS)(
+    'accepts the documented $name ID token once its issuer sets acceptIdTokens',
+    async (shape) => {
+      // Arrange
+      const h = await handlerFor({ ...shape.issuer(), acceptIdTokens: true });
+
+      // Act
+      const result = await decide(h, await tokenOf(shape), 'GetDICOMInstance');
+
+      // Assert
+      expect(result).toMatchObject({ isTokenValid: true, roleArn: RO, reason: 'allowed' });
+    },
+  );
 });

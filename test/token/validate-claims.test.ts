@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IssuerConfig } from '../../src/config/schema.ts';
 import { inspectToken } from '../../src/token/inspect-token.ts';
 import { validateClaims } from '../../src/token/validate-claims.ts';
+import * as idp from '../fixtures/idp/tokens.ts';
 import { epoch, makeKey, signRaw } from '../helpers/keys.ts';
 
 const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -121,6 +122,50 @@ describe('validateClaims', () => {
       expect(result).toMatchObject({ ok: false, reason: 'claims_invalid' });
     });
 
+    it.each([
+      ['sub', { sub: '' }],
+      ['iss', { iss: '' }],
+      ['client_id', { client_id: '' }],
+      ['azp', { client_id: undefined, azp: '' }],
+      ['appid', { client_id: undefined, appid: '' }],
+      ['azp, even behind a valid client_id', { azp: '' }],
+    ])('denies with claims_invalid when %s is an empty string', (name, changes) => {
+      // Arrange
+      const payload = payloadOf(claimsWith(changes));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toEqual({
+        ok: false,
+        reason: 'claims_invalid',
+        detail: `${name.split(',')[0]} is an empty string`,
+      });
+    });
+
+    it('denies an empty client_id with claims_invalid, not as an unknown client, when clientIds are configured', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ client_id: '' }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig({ clientIds: ['viewer'] }), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'claims_invalid' });
+    });
+
+    it.each([
+      ['a whitespace-only sub (only "" is refused; values compare exactly)', { sub: ' ' }],
+      ['an empty jti (it only identifies the token in the log)', { jti: '' }],
+    ])('accepts %s', (_name, changes) => {
+      // Act
+      const result = validateClaims(payloadOf(claimsWith(changes)), issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
     it('checks types before presence (a string exp beats a missing sub)', () => {
       // Arrange
       const payload = payloadOf(claimsWith({ exp: 'soon', sub: undefined }));
@@ -211,6 +256,61 @@ describe('validateClaims', () => {
       // Assert
       expect(inside.ok).toBe(true);
       expect(at).toMatchObject({ ok: false, reason: 'token_expired' });
+    });
+  });
+
+  describe('NumericDate values that are not integers (RFC 7519 §2 allows them)', () => {
+    it('accepts fractional exp, iat and nbf', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ exp: NOW + 600.5, iat: NOW - 60.25, nbf: NOW - 60.75 }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({
+        ok: true,
+        facts: { exp: NOW + 600.5, iat: NOW - 60.25, nbf: NOW - 60.75 },
+      });
+    });
+
+    it('compares a fractional exp to the millisecond (valid just before it, expired at it)', () => {
+      // Arrange
+      const payload = payloadOf(claimsWith({ exp: NOW + 0.5 }));
+
+      // Act
+      const before = validateClaims(payload, issuerConfig(), { ...OPTIONS, nowMs: NOW * 1000 + 499 });
+      const at = validateClaims(payload, issuerConfig(), { ...OPTIONS, nowMs: NOW * 1000 + 500 });
+
+      // Assert
+      expect(before.ok).toBe(true);
+      expect(at).toMatchObject({ ok: false, reason: 'token_expired' });
+    });
+
+    it('accepts exp at 2^53 - 1, the largest value it allows', () => {
+      // Arrange
+      const payload = payloadWithNumberText('exp', String(Number.MAX_SAFE_INTEGER));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
+    it('names the bound, not "integer", when exp is beyond it', () => {
+      // Arrange
+      const payload = payloadWithNumberText('exp', '9007199254740993');
+
+      // Act
+      const result = validateClaims(payload, issuerConfig(), OPTIONS);
+
+      // Assert
+      expect(result).toEqual({
+        ok: false,
+        reason: 'token_lifetime_exceeded',
+        detail: 'exp is not a finite number up to 2^53 - 1',
+      });
     });
   });
 
@@ -329,13 +429,32 @@ describe('validateClaims', () => {
     });
   });
 
-  describe('ID tokens used as access tokens (row 40)', () => {
+  describe('ID tokens used as access tokens', () => {
     it.each([
-      ['token_use is id (Cognito)', { token_use: 'id' }],
-      ['nonce is present', { nonce: 'n-0S6_WzA2Mj' }],
-      ['nonce is present but null', { nonce: null }],
-      ['at_hash is present', { at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' }],
-    ])('denies with token_type_invalid when %s', (_name, changes) => {
+      ['typ is ID (Keycloak)', { typ: 'ID' }, 'ID token: typ is ID'],
+      ['typ is id in another case', { typ: 'id' }, 'ID token: typ is ID'],
+      ['token_use is id (Cognito)', { token_use: 'id' }, 'ID token: token_use is id'],
+      ['nonce is present', { nonce: 'n-0S6_WzA2Mj' }, 'ID token: nonce is present'],
+      ['nonce is present but null', { nonce: null }, 'ID token: nonce is present'],
+      ['at_hash is present', { at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' }, 'ID token: at_hash is present'],
+      ['c_hash is present', { c_hash: 'LDktKdoQak3Pk0cnXxCltA' }, 'ID token: c_hash is present'],
+      [
+        's_hash is present (FAPI detached signature)',
+        { s_hash: 'x0ZnL1R2c3Nlbm9uY2U' },
+        'ID token: s_hash is present',
+      ],
+      ['a Keycloak ID token also carries a nonce', { typ: 'ID', nonce: 'n' }, 'ID token: typ is ID'],
+      [
+        'a token with a nonce says typ JWT, not a Keycloak access type',
+        { typ: 'JWT', nonce: 'n' },
+        'ID token: nonce is present',
+      ],
+      [
+        'a Keycloak access token carries at_hash',
+        { typ: 'Bearer', at_hash: 'h' },
+        'ID token: at_hash is present',
+      ],
+    ])('denies with token_type_invalid naming the marker when %s', (_name, changes, detail) => {
       // Arrange
       const payload = payloadOf(claimsWith(changes));
 
@@ -343,15 +462,65 @@ describe('validateClaims', () => {
       const result = validateClaims(payload, issuerConfig(), OPTIONS);
 
       // Assert
-      expect(result).toMatchObject({ ok: false, reason: 'token_type_invalid' });
+      expect(result).toEqual({ ok: false, reason: 'token_type_invalid', detail });
     });
 
-    it('accepts a Cognito access token (token_use access)', () => {
+    it.each([
+      ['a Cognito access token (token_use access)', { token_use: 'access' }],
+      [
+        'a Keycloak access token (typ Bearer) with the nonce Keycloak copied into it',
+        { typ: 'Bearer', nonce: 'n' },
+      ],
+      ['a Keycloak access token with the lower-case typ bearer and a nonce', { typ: 'bearer', nonce: 'n' }],
+      ['a DPoP-bound Keycloak access token (typ DPoP) with a nonce', { typ: 'DPoP', nonce: 'n' }],
+      ['a typ that is not a string', { typ: ['ID'] }],
+    ])('accepts %s', (_name, changes) => {
       // Act
-      const result = validateClaims(payloadOf(claimsWith({ token_use: 'access' })), issuerConfig(), OPTIONS);
+      const result = validateClaims(payloadOf(claimsWith(changes)), issuerConfig(), OPTIONS);
 
       // Assert
       expect(result.ok).toBe(true);
+    });
+
+    it.each([
+      ['typ ID', { typ: 'ID' }],
+      ['token_use id', { token_use: 'id' }],
+      ['nonce', { nonce: 'n' }],
+      ['at_hash', { at_hash: 'h' }],
+      ['c_hash', { c_hash: 'h' }],
+      ['s_hash', { s_hash: 'h' }],
+    ])('accepts a token marked by %s when the issuer sets acceptIdTokens', (_name, changes) => {
+      // Arrange
+      const payload = payloadOf(claimsWith(changes));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig({ acceptIdTokens: true }), OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
+    it('still refuses an ID token when acceptIdTokens is false', () => {
+      // Act
+      const result = validateClaims(
+        payloadOf(claimsWith({ typ: 'ID' })),
+        issuerConfig({ acceptIdTokens: false }),
+        OPTIONS,
+      );
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'token_type_invalid' });
+    });
+
+    it('keeps checking audience and client when the issuer sets acceptIdTokens', () => {
+      // Arrange: an ID token whose aud is its client, presented to an API that is not that client.
+      const payload = payloadOf(claimsWith({ typ: 'ID', aud: 'ohif-viewer' }));
+
+      // Act
+      const result = validateClaims(payload, issuerConfig({ acceptIdTokens: true }), OPTIONS);
+
+      // Assert
+      expect(result).toMatchObject({ ok: false, reason: 'audience_invalid' });
     });
 
     it('checks time before token type (an expired ID token is token_expired)', () => {
@@ -364,6 +533,70 @@ describe('validateClaims', () => {
       // Assert
       expect(result).toMatchObject({ ok: false, reason: 'token_expired' });
     });
+  });
+
+  describe("each IdP's documented tokens", () => {
+    /** The issuer of the fixture, bound to whatever the token names (its aud), so only the type decides. */
+    function issuerOf(claims: Record<string, unknown>, overrides: Partial<IssuerConfig> = {}): IssuerConfig {
+      const aud = claims['aud'];
+      return {
+        issuer: claims['iss'] as string,
+        algorithms: ['RS256'],
+        clockToleranceSeconds: 0,
+        ...(aud === undefined ? {} : { audience: Array.isArray(aud) ? (aud as string[]) : (aud as string) }),
+        ...overrides,
+      };
+    }
+
+    it.each([
+      ['Entra ID v1 user', idp.entraV1User],
+      ['Entra ID v2 user', idp.entraV2User],
+      ['Entra ID v1 app', idp.entraV1App],
+      ['Entra ID v2 app', idp.entraV2App],
+      ['Keycloak service account', idp.keycloakServiceAccount],
+      ['Keycloak user', idp.keycloakUser],
+      [
+        'Keycloak user, nonce copied in (before 25, or the backwards-compatible mapper)',
+        idp.keycloakUserWithNonce,
+      ],
+      ['Okta user', idp.oktaUser],
+      ['Okta service', idp.oktaService],
+      ['Auth0 user', idp.auth0User],
+      ['Auth0 RFC 9068 service', idp.auth0Rfc9068Service],
+      ['Cognito user', idp.cognitoUserAccess],
+      ['Cognito service', idp.cognitoServiceAccess],
+    ])('accepts the documented %s access token', (_name, build) => {
+      // Arrange
+      const claims = build(NOW_MS);
+
+      // Act
+      const result = validateClaims(payloadOf(claims), issuerOf(claims), OPTIONS);
+
+      // Assert
+      expect(result.ok).toBe(true);
+    });
+
+    it.each([
+      ['Entra ID v1 (hybrid sign-in)', idp.entraV1UserId, 'ID token: c_hash is present'],
+      ['Entra ID v2', idp.entraV2UserId, 'ID token: nonce is present'],
+      ['Keycloak', idp.keycloakUserId, 'ID token: typ is ID'],
+      ['Keycloak token-exchange', idp.keycloakExchangedId, 'ID token: typ is ID'],
+      ['Okta', idp.oktaUserId, 'ID token: at_hash is present'],
+      ['Auth0', idp.auth0UserId, 'ID token: nonce is present'],
+      ['Cognito', idp.cognitoUserId, 'ID token: token_use is id'],
+    ])(
+      'denies the documented %s ID token with token_type_invalid, naming its marker',
+      (_name, build, detail) => {
+        // Arrange
+        const claims = build(NOW_MS);
+
+        // Act
+        const result = validateClaims(payloadOf(claims), issuerOf(claims), OPTIONS);
+
+        // Assert
+        expect(result).toEqual({ ok: false, reason: 'token_type_invalid', detail });
+      },
+    );
   });
 
   describe('Entra ID tenant (row 57)', () => {
