@@ -33,6 +33,8 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 /** Cold starts are cheap (~0.2 s each) and noisier than warm medians: more rounds. */
 const COLD_ROUNDS = Number(process.env['BENCH_COLD_ROUNDS'] ?? 15);
 const WARM_N = Number(process.env['BENCH_WARM_N'] ?? 1000);
+/** Distinct large tokens for the token-cache memory figure. */
+const CACHE_MEMORY_TOKENS = Number(process.env['BENCH_CACHE_TOKENS'] ?? 2000);
 /** Viewer sessions per warm round (each 100 decisions, and 100 verifications per peer). */
 const SESSIONS = Number(process.env['BENCH_SESSIONS'] ?? 100);
 const ROOT = resolve(import.meta.dirname, '..');
@@ -130,9 +132,14 @@ const t2 = ms();
 process.send({ importMs: t1 - t0, firstMs: t2 - t1, allowed: r.roleArn !== '' });
 `;
 
-function runChild(script: string, env: Record<string, string>, stdio: 'ignore' | 'inherit' = 'ignore') {
+function runChild(
+  script: string,
+  env: Record<string, string>,
+  stdio: 'ignore' | 'inherit' = 'ignore',
+  nodeFlags: string[] = [],
+) {
   return new Promise<Record<string, unknown>>((done, fail) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    const child = spawn(process.execPath, [...nodeFlags, '--input-type=module', '-e', script], {
       env: { PATH: process.env['PATH'] ?? '', ...env },
       stdio: ['ignore', stdio, 'inherit', 'ipc'],
     });
@@ -227,6 +234,27 @@ for (let i = 0; i < sessionTokens.length; i++) {
   await timed(awsSyncSession, () => hundred(awsSyncOnce, peerTokens[i]));
 }
 process.send({ floor, floorPaired, joseJwtVerify, joseWork, firstSeenWork, awsJwtVerify, awsJwtVerifySync, firstSeen, repeated, firstSeenEarly, repeatedEarly, session, joseSession, awsSession, awsSyncSession, allowed, expected, maxRssKb: process.resourceUsage().maxRSS });
+`;
+
+/**
+ * The verified-token cache under large tokens: TOKEN_COUNT distinct tokens of about 15 KB (a long
+ * group list and personal claims no rule reads) decided once each; the heap the cache then holds
+ * (after a full GC, against the heap before) and the process's peak RSS.
+ */
+const CACHE_MEMORY_CHILD = `
+import { readFileSync } from 'node:fs';
+const { tokens } = JSON.parse(readFileSync(process.env.TOKENS_FILE, 'utf8'));
+const { handler } = await import(process.env.BUNDLE);
+const ctx = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 3000 };
+const ev = (t) => ({ datastoreId: '${DS}', operation: 'GetDICOMInstance', bearerToken: t });
+await handler(ev(tokens[0]), ctx);
+globalThis.gc(); globalThis.gc();
+const before = process.memoryUsage().heapUsed;
+let allowed = 0;
+for (const token of tokens) { const r = await handler(ev(token), ctx); if (r.roleArn) allowed++; }
+globalThis.gc(); globalThis.gc();
+const after = process.memoryUsage().heapUsed;
+process.send({ heldBytes: after - before, allowed, tokenBytes: tokens[1].length, maxRssKb: process.resourceUsage().maxRSS });
 `;
 
 function bundleBytes(): { entryAndStaticChunks: number; lazyChunks: number } {
@@ -389,6 +417,36 @@ async function main() {
     const firstSeenWorkOverJoseFloors =
       (warmStat('firstSeenWork').medianMs - warmStat('joseWork').medianMs) / floor.medianMs;
 
+    // Token-cache memory: large tokens, rules that read one small claim.
+    const largeTokens = await Promise.all(
+      Array.from({ length: CACHE_MEMORY_TOKENS }, () =>
+        signToken(key, {
+          iss: ISS,
+          sub: `viewer-${randomUUID()}`,
+          aud: AUD,
+          scope: 'read',
+          name: 'Jane Radiologist',
+          email: 'jane.radiologist@hospital.example',
+          groups: Array.from({ length: 300 }, () => randomUUID()),
+          jti: randomUUID(),
+          iat: epoch(now),
+          exp: epoch(now, 3600),
+        }),
+      ),
+    );
+    writeFileSync(tokensFile, JSON.stringify({ tokens: largeTokens }));
+    const cacheMemory = await runChild(
+      CACHE_MEMORY_CHILD,
+      {
+        ...contenders['healthimaging-oidc-authorizer'],
+        AUTHORIZER_TOKEN_CACHE_SIZE: String(CACHE_MEMORY_TOKENS),
+        TOKENS_FILE: tokensFile,
+        NODE_EXTRA_CA_CERTS: tls.cert,
+      },
+      'ignore',
+      ['--expose-gc'],
+    );
+
     await jwks.close();
     const idpLatency = await idpLatencyScenario();
     const ours = cold.get('healthimaging-oidc-authorizer')!;
@@ -426,6 +484,14 @@ async function main() {
         lazySsmChunksKiB: r3(bytes.lazyChunks / 1024),
       },
       peakMemoryMiB: r3(maxRssKb / 1024),
+      tokenCacheMemory: {
+        tokens: CACHE_MEMORY_TOKENS,
+        tokenKiB: r3(Number(cacheMemory['tokenBytes']) / 1024),
+        allAllowed: cacheMemory['allowed'] === CACHE_MEMORY_TOKENS,
+        heapHeldMiB: r3(Number(cacheMemory['heldBytes']) / 1024 / 1024),
+        budgetMiB: 8,
+        peakRssMiB: r3(Number(cacheMemory['maxRssKb']) / 1024),
+      },
       targets: {
         'repeated token ≤ 0.5× floor': warm['decision, repeated token'].xFloor <= 0.5,
         'first-seen ≤ jose jwtVerify + 1× floor': firstSeenOverJoseFloors <= 1,
@@ -460,6 +526,10 @@ async function main() {
     });
     console.log(
       `bundle: ${result.bundle.handlerKiB} KiB (lazy SSM chunks ${result.bundle.lazySsmChunksKiB} KiB); peak RSS ${result.peakMemoryMiB} MiB`,
+    );
+    const memory = result.tokenCacheMemory;
+    console.log(
+      `verified-token cache: ${memory.tokens} tokens of ${memory.tokenKiB} KiB decided once each (allowed: ${memory.allAllowed}): heap held ${memory.heapHeldMiB} MiB (budget ${memory.budgetMiB} MiB); peak RSS ${memory.peakRssMiB} MiB`,
     );
     console.table(result.targets);
     mkdirSync(OUT, { recursive: true });

@@ -19,6 +19,7 @@ import { sanitize } from './observability/sanitize.ts';
 import { evaluatePolicy, isOperationNamedByRules, type RuleTrace } from './policy/evaluate-policy.ts';
 import { checkHeaderForIssuer } from './token/check-header-for-issuer.ts';
 import { inspectToken, type JoseHeaderFacts, MAX_TOKEN_LENGTH } from './token/inspect-token.ts';
+import { claimsKeptFor, pruneClaims } from './token/prune-claims.ts';
 import { validateClaims } from './token/validate-claims.ts';
 import type { VerifiedTokenCache } from './token/verified-token-cache.ts';
 import { type KeyRefusal, verifySignature } from './token/verify-signature.ts';
@@ -217,7 +218,13 @@ function decideVerified(
     // Only now: signature and claims both passed. Bound to the key set that verified it.
     deps.tokenCache.set(
       cacheKey,
-      { issuer: issuer.issuer, header, payload, configVersion, keySetGeneration },
+      {
+        issuer: issuer.issuer,
+        header,
+        payload: pruneClaims(payload, claimsKeptFor(config)),
+        configVersion,
+        keySetGeneration,
+      },
       claims.facts.exp,
     );
   }

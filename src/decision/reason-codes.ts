@@ -40,7 +40,7 @@ export const REASONS = {
   claims_invalid: {
     valid: false,
     summary:
-      'the payload is not a JSON object, has duplicate names or too deep nesting, or a claim has the wrong type',
+      'the payload is not a JSON object, has duplicate names or too deep nesting, or a claim has the wrong type or is an empty identifier',
   },
   claim_missing: { valid: false, summary: 'a required claim (exp, iat, sub) is absent' },
   audience_invalid: {
@@ -53,7 +53,8 @@ export const REASONS = {
   },
   token_type_invalid: {
     valid: false,
-    summary: 'an ID token (token_use id, nonce, at_hash) was used as an access token',
+    summary:
+      'an ID token (typ ID, token_use id, at_hash, c_hash, s_hash or nonce) was used as an access token',
   },
   token_expired: { valid: false, summary: 'exp is not after now (with the clock tolerance)' },
   token_not_yet_valid: { valid: false, summary: 'nbf or iat is in the future (with the clock tolerance)' },

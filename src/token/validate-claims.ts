@@ -36,6 +36,31 @@ const REQUIRED_CLAIMS = ['exp', 'iat', 'sub'] as const;
 /** RFC 9068 client_id, then OIDC azp, then Entra ID v1 appid. */
 const CLIENT_CLAIMS = ['client_id', 'azp', 'appid'] as const;
 
+/**
+ * Every top-level claim validateClaims (and idTokenMarker) reads. The verified-token cache keeps
+ * these, and the claims the rules use, of a token (prune-claims.ts); a test proves the list complete
+ * by recording every property the validation touches.
+ */
+export const VALIDATED_CLAIMS = [
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'client_id',
+  'azp',
+  'appid',
+  'tid',
+  'typ',
+  'token_use',
+  'nonce',
+  'at_hash',
+  'c_hash',
+  's_hash',
+] as const;
+
 /** Bounds the any-of audience match; more than this is not a normal access token (row 59). */
 const MAX_AUDIENCES = 16;
 

@@ -5,10 +5,12 @@
  * - key: SHA-256 of the whole token, computed only after the size cap. A hit means these exact bytes
  *   verified before; a malleable twin (SECURITY.md row 25) is simply a miss, never a collision
  *   (unlike keying on part of the token, fast-jwt GHSA-rp9m-7r4c-75qg).
- * - value: the verified payload and header facts, bound to the configuration version and the
- *   issuer's key-set generation at insertion: a new config or a replaced key set makes it a miss.
+ * - value: the claims validation and the rules read (prune-claims.ts: never the whole payload) and
+ *   the header facts, bound to the configuration version and the issuer's key-set generation at
+ *   insertion: a new config or a replaced key set makes it a miss.
  * - TTL: until the token's `exp` and at most `maxAgeMs` (default 5 min) after insertion.
- * - bound: `maxEntries` (default 1000), least recently used evicted first.
+ * - bounds: `maxEntries` (default 1000) and `maxBytes` (default 8 MiB, as estimated by entryBytes),
+ *   least recently used evicted first; an entry over the byte bound alone is not cached.
  * Only tokens whose signature AND claims passed are inserted; a denied token is never cached.
  */
 
@@ -28,6 +30,8 @@ export interface VerifiedToken {
 
 interface Entry extends VerifiedToken {
   expiresAtMs: number;
+  /** What this entry is charged against the byte budget (see entryBytes). */
+  bytes: number;
 }
 
 export interface VerifiedTokenCache {
@@ -39,19 +43,54 @@ export interface VerifiedTokenCache {
   ): VerifiedToken | undefined;
   set(key: string, token: VerifiedToken, expSeconds: number): void;
   readonly size: number;
+  /** The bytes charged for the entries held now (never more than `maxBytes`). */
+  readonly bytes: number;
   clear(): void;
 }
 
 export interface VerifiedTokenCacheOptions {
   now: Clock;
   maxEntries?: number;
+  /** The memory bound, as charged by entryBytes; default 8 MiB. */
+  maxBytes?: number;
   maxAgeMs?: number;
+}
+
+/** The default memory bound: small beside the smallest Lambda (128 MB), room for thousands of tokens. */
+export const DEFAULT_TOKEN_CACHE_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Fixed cost charged per entry on top of its strings: the Map slot, the entry and header objects,
+ * and the property storage of the claims object.
+ */
+const ENTRY_OVERHEAD_BYTES = 512;
+
+/**
+ * An estimate of an entry's heap: two bytes per character of its strings (the digest key, the
+ * claims as JSON, the header facts, the issuer and configuration version) plus a fixed overhead.
+ * Undefined when it cannot be measured (never cached then).
+ */
+function entryBytes(key: string, token: VerifiedToken): number | undefined {
+  try {
+    const claims = JSON.stringify(token.payload).length;
+    const header = JSON.stringify(token.header).length;
+    const strings = key.length + claims + header + token.issuer.length + token.configVersion.length;
+    return 2 * strings + ENTRY_OVERHEAD_BYTES;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): VerifiedTokenCache {
   const maxEntries = options.maxEntries ?? 1000;
+  const maxBytes = options.maxBytes ?? DEFAULT_TOKEN_CACHE_MAX_BYTES;
   const maxAgeMs = options.maxAgeMs ?? 300_000;
   const entries = new Map<string, Entry>();
+  let totalBytes = 0;
+  const remove = (key: string, entry: Entry) => {
+    entries.delete(key);
+    totalBytes -= entry.bytes;
+  };
   // A viewer repeats one token: comparing with the last token is cheaper than hashing it again.
   let lastToken: string | undefined;
   let lastKey = '';
@@ -75,8 +114,11 @@ export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): Ve
         entry.expiresAtMs > options.now() &&
         entry.configVersion === binding.configVersion &&
         entry.keySetGeneration === binding.keySetGeneration(entry.issuer);
+      if (!stillBound) {
+        remove(key, entry);
+        return undefined;
+      }
       entries.delete(key);
-      if (!stillBound) return undefined;
       entries.set(key, entry); // most recently used last
       return entry;
     },
@@ -85,12 +127,16 @@ export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): Ve
       if (maxEntries <= 0) return;
       const expiresAtMs = Math.min(options.now() + maxAgeMs, expSeconds * 1000);
       if (!(expiresAtMs > options.now())) return;
-      entries.delete(key);
-      entries.set(key, { ...token, payload: Object.freeze(token.payload), expiresAtMs });
-      while (entries.size > maxEntries) {
-        const oldest = entries.keys().next();
-        if (oldest.done) break;
-        entries.delete(oldest.value);
+      const bytes = entryBytes(key, token);
+      if (bytes === undefined || bytes > maxBytes) return;
+      const previous = entries.get(key);
+      if (previous !== undefined) remove(key, previous);
+      entries.set(key, { ...token, payload: Object.freeze(token.payload), expiresAtMs, bytes });
+      totalBytes += bytes;
+      // Least recently used first, until both bounds hold.
+      for (const [oldestKey, oldest] of entries) {
+        if (entries.size <= maxEntries && totalBytes <= maxBytes) break;
+        remove(oldestKey, oldest);
       }
     },
 
@@ -98,8 +144,13 @@ export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): Ve
       return entries.size;
     },
 
+    get bytes() {
+      return totalBytes;
+    },
+
     clear() {
       entries.clear();
+      totalBytes = 0;
       lastToken = undefined;
     },
   };

@@ -12,7 +12,7 @@ const entry = (overrides: Partial<VerifiedToken> = {}): VerifiedToken => ({
 });
 const binding = { configVersion: 'v1', keySetGeneration: () => 1 };
 
-function cacheAt(start = NOW, options: { maxEntries?: number; maxAgeMs?: number } = {}) {
+function cacheAt(start = NOW, options: { maxEntries?: number; maxAgeMs?: number; maxBytes?: number } = {}) {
   let now = start;
   const cache = createVerifiedTokenCache({ now: () => now, ...options });
   return { cache, advance: (ms: number) => (now += ms) };
@@ -79,5 +79,58 @@ describe('verified-token cache', () => {
     const { cache } = cacheAt();
     cache.set('k', entry({ payload: { scope: 'read' } }), NOW / 1000 + 60);
     expect(Object.isFrozen(cache.get('k', binding)?.payload)).toBe(true);
+  });
+
+  describe('the byte budget', () => {
+    const big = (name: string) => entry({ payload: { sub: name, groups: 'g'.repeat(4_000) } });
+
+    it('evicts the least recently used entries to stay within maxBytes', () => {
+      // Arrange: each entry charges a little over 8 KB; the budget holds two.
+      const { cache } = cacheAt(NOW, { maxBytes: 20_000 });
+      cache.set('a', big('a'), NOW / 1000 + 60);
+      cache.set('b', big('b'), NOW / 1000 + 60);
+      cache.get('a', binding); // a is now the most recently used
+
+      // Act
+      cache.set('c', big('c'), NOW / 1000 + 60);
+
+      // Assert
+      expect(cache.get('b', binding)).toBeUndefined();
+      expect(cache.get('a', binding)).toBeDefined();
+      expect(cache.get('c', binding)).toBeDefined();
+      expect(cache.bytes).toBeLessThanOrEqual(20_000);
+    });
+
+    it('does not cache an entry that alone is over the budget', () => {
+      // Arrange
+      const { cache } = cacheAt(NOW, { maxBytes: 4_000 });
+
+      // Act
+      cache.set('a', big('a'), NOW / 1000 + 60);
+
+      // Assert
+      expect(cache.size).toBe(0);
+      expect(cache.bytes).toBe(0);
+    });
+
+    it('gives back the bytes of entries that expire, are replaced or cleared', () => {
+      // Arrange
+      const { cache, advance } = cacheAt();
+      cache.set('a', big('a'), NOW / 1000 + 10);
+      cache.set('b', big('b'), NOW / 1000 + 60);
+      const both = cache.bytes;
+      cache.set('b', big('b'), NOW / 1000 + 60);
+
+      // Act
+      advance(10_000);
+      const afterExpiry = (cache.get('a', binding), cache.bytes);
+      cache.clear();
+
+      // Assert
+      expect(both).toBeGreaterThan(16_000);
+      expect(afterExpiry).toBeLessThan(both);
+      expect(afterExpiry).toBeGreaterThan(8_000);
+      expect(cache.bytes).toBe(0);
+    });
   });
 });
