@@ -1,7 +1,7 @@
 /**
  * The CDK app (`cdk.json` runs it with tsx): the only place that reads context, files and the
- * environment. It parses the deployment props, reads the config file, declares the stack and runs the
- * cdk-nag packs. Expected mistakes (a bad key, a config typo, a missing build) end with one clear
+ * environment. It parses the deployment settings (infra/deploy-settings.ts), reads the config
+ * file, declares the stack and runs the cdk-nag packs. Expected mistakes (a bad key, a config typo, a missing build) end with one clear
  * message and exit code 1 instead of a stack trace.
  */
 
@@ -11,17 +11,18 @@ import { App } from 'aws-cdk-lib';
 import { addNagChecks } from './add-nag-checks.ts';
 import { AuthorizerStack } from './authorizer-stack.ts';
 import { AuthorizerConfigError } from './check-authorizer-config.ts';
-import { DEPLOY_KEYS, type DeployKey, DeployPropsError, parseDeployProps } from './deploy-props.ts';
+import { DEPLOY_SETTING_KEYS, DeploySettingsError, parseDeploySettings } from './deploy-settings.ts';
 import { AuthorizerSettingsError, DEFAULT_DIST_DIRECTORY } from './healthimaging-authorizer.ts';
+import { stackPropsFromSettings } from './stack-from-settings.ts';
 
 class UsageError extends Error {}
 
 function main(): void {
   const app = new App();
   const context = Object.fromEntries(
-    (Object.keys(DEPLOY_KEYS) as DeployKey[]).map((key) => [key, app.node.tryGetContext(key) as unknown]),
+    ['settings', ...DEPLOY_SETTING_KEYS].map((key) => [key, app.node.tryGetContext(key) as unknown]),
   );
-  const props = parseDeployProps({
+  const settings = parseDeploySettings({
     context,
     readFile: (path) => readFileSync(path, 'utf8'),
     cwd: process.cwd(),
@@ -35,47 +36,26 @@ function main(): void {
     );
   }
   if (
-    props.createDatastore &&
+    settings.createDatastore &&
     !existsSync(join(DEFAULT_DIST_DIRECTORY, 'custom-resources', 'create-datastore.mjs'))
   ) {
     throw new UsageError('dist/custom-resources/create-datastore.mjs is missing: run `npm run build`');
   }
-  if (!existsSync(props.configPath)) {
-    throw new UsageError(`config file not found: ${props.configPath} (pass -c config=path/to/config.json)`);
+  if (!existsSync(settings.configPath)) {
+    throw new UsageError(`config file not found: ${settings.configPath} (named by ${settings.settingsPath})`);
   }
-  const inRepo = relative(process.cwd(), props.configPath);
-  const configSource = inRepo && !inRepo.startsWith('..') ? inRepo : props.configPath;
+  const inRepo = relative(process.cwd(), settings.configPath);
+  const configSource = inRepo && !inRepo.startsWith('..') ? inRepo : settings.configPath;
 
-  new AuthorizerStack(app, props.stackName, {
-    env: { account: props.account, region: props.region },
-    ...(props.kmsKeyArn && { kmsKeyArn: props.kmsKeyArn }),
-    ...(props.alarmTopicArn && { alarmTopicArn: props.alarmTopicArn }),
-    authorizer: {
-      configJson: readFileSync(props.configPath, 'utf8'),
-      configSource,
-      datastoreIds: props.datastoreIds,
-      ...(props.createDatastore &&
-        props.datastoreName && { createDatastore: { datastoreName: props.datastoreName } }),
-      memorySize: props.memoryMb,
-      reservedConcurrency: props.reservedConcurrency,
-      provisionedConcurrency: props.provisionedConcurrency,
-      logRetention: props.logRetention,
-      denyAlarmThreshold: props.denyAlarmThreshold,
-      additionalRoleArns: props.extraRoleArns,
-      rolePath: props.rolePath,
-      roleTrustConditions: props.roleTrustConditions,
-      invokePrincipals: props.invokePrincipals,
-      ...(props.budgetMs !== undefined && { budgetMs: props.budgetMs }),
-      ...(props.initBudgetMs !== undefined && { initBudgetMs: props.initBudgetMs }),
-      ...(props.provisionedInitBudgetMs !== undefined && {
-        provisionedInitBudgetMs: props.provisionedInitBudgetMs,
-      }),
-    },
-  });
-  if (props.accountIsPlaceholder) {
+  new AuthorizerStack(
+    app,
+    settings.stackName,
+    stackPropsFromSettings(settings, readFileSync(settings.configPath, 'utf8'), configSource),
+  );
+  if (settings.accountIsPlaceholder) {
     console.error(
-      `note: no AWS account known (no -c account=, no CLI credentials): synthesizing for placeholder ` +
-        `account ${props.account}, region ${props.region}. Deploys need real credentials.`,
+      `note: no AWS account known (no account in the settings, no CLI credentials): synthesizing for ` +
+        `placeholder account ${settings.account}, region ${settings.region}. Deploys need real credentials.`,
     );
   }
 
@@ -88,7 +68,7 @@ try {
 } catch (error) {
   if (
     error instanceof UsageError ||
-    error instanceof DeployPropsError ||
+    error instanceof DeploySettingsError ||
     error instanceof AuthorizerConfigError ||
     error instanceof AuthorizerSettingsError
   ) {

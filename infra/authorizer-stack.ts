@@ -1,6 +1,6 @@
 /**
  * The ready-to-deploy stack around the HealthImagingAuthorizer construct: it turns ARNs from the
- * deployment props into constructs (the optional KMS key and alarm topic) and publishes the outputs an
+ * deployment settings into constructs (the optional KMS key and alarm topic) and publishes the outputs an
  * operator needs, above all `LambdaAuthorizerArn`, the alias ARN to give the datastore. It declares;
  * it reads nothing (infra/app.ts parses context and files).
  */
@@ -41,7 +41,13 @@ export class AuthorizerStack extends Stack {
         'change its authorizer, and new code ships behind the alias.',
     });
     new CfnOutput(this, 'FunctionName', { value: this.authorizer.function.functionName });
-    new CfnOutput(this, 'ConfigParameterName', { value: this.authorizer.configParameter.parameterName });
+    if (this.authorizer.configParameter) {
+      new CfnOutput(this, 'ConfigParameterName', { value: this.authorizer.configParameter.parameterName });
+    }
+    new CfnOutput(this, 'ChangesLogGroupName', {
+      value: this.authorizer.changeWatch.logGroup.logGroupName,
+      description: 'Changes to the function or its config made outside a deploy (CloudTrail records)',
+    });
     new CfnOutput(this, 'AuditLogGroupName', { value: this.authorizer.logGroup.logGroupName });
     new CfnOutput(this, 'ReadOnlyRoleArn', { value: this.authorizer.roles.readOnlyRoleArn });
     new CfnOutput(this, 'ReadWriteRoleArn', { value: this.authorizer.roles.readWriteRoleArn });

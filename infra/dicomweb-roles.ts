@@ -1,6 +1,6 @@
 /**
  * The IAM roles the authorizer hands to HealthImaging: read-only (the eight DICOMweb read operations)
- * and read-write (plus StoreDICOM and StoreDICOMStudy). Names are deterministic under a path, so a
+ * and read-write (plus StoreDICOM and StoreDICOMStudy). Names are deterministic per stack, so a
  * config file can name them before the first deploy; permissions are customer-managed policies on
  * the datastore ARNs only, capped by a permissions boundary with the same scope, so a policy attached
  * later by hand cannot widen what a token can do. The roles trust `medical-imaging.amazonaws.com`
@@ -21,12 +21,21 @@ export const READ_WRITE_ACTIONS = [...READ_OPERATIONS, ...WRITE_OPERATIONS].map(
   (operation) => `medical-imaging:${operation}`,
 );
 
-/** Fixed names, so a config file can name the roles (under the path) before the first deploy. */
-export const DICOMWEB_ROLE_NAMES = { readOnly: 'AhiReadOnly', readWrite: 'AhiReadWrite' } as const;
+/**
+ * The two role names for a prefix (the stack name by default): deterministic, so a config file can
+ * name the roles before the first deploy, and distinct per stack, because IAM role names are unique
+ * in an account whatever their path
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names).
+ */
+export function dicomWebRoleNames(prefix: string): { readOnly: string; readWrite: string } {
+  return { readOnly: `${prefix}-AhiReadOnly`, readWrite: `${prefix}-AhiReadWrite` };
+}
 
 export interface DicomWebRolesProps {
   /** IAM path, e.g. `/healthimaging/`. */
   readonly path: string;
+  /** From dicomWebRoleNames. */
+  readonly names: { readonly readOnly: string; readonly readWrite: string };
   /** Datastore ARNs the roles may act on (the account-wide `datastore/*` until an id is known). */
   readonly datastoreArns: readonly string[];
   /** Require aws:SourceAccount and aws:SourceArn (the datastore ARNs) on the assume. Default false. */
@@ -44,8 +53,8 @@ export class DicomWebRoles extends Construct {
     super(scope, id);
     const arns = healthImagingArns(this);
     const resources = [...props.datastoreArns];
-    const readOnlyName = DICOMWEB_ROLE_NAMES.readOnly;
-    const readWriteName = DICOMWEB_ROLE_NAMES.readWrite;
+    const readOnlyName = props.names.readOnly;
+    const readWriteName = props.names.readWrite;
     this.readOnlyRoleArn = arns.role(props.path, readOnlyName);
     this.readWriteRoleArn = arns.role(props.path, readWriteName);
 
@@ -58,9 +67,9 @@ export class DicomWebRoles extends Construct {
         managed,
         resources,
         arns.anyDatastore(),
-        'No datastore id was given, so the DICOMweb actions are scoped to the datastores of this account and ' +
-          'region (the id only exists after CreateDatastore, which needs this stack first). Redeploy with ' +
-          'datastoreIds to scope to the exact datastore ARN.',
+        'The deployment settings chose every datastore of this account and region ("datastores": "*"), ' +
+          'explicitly: the id of a datastore only exists after CreateDatastore, which needs this stack first. ' +
+          'Listing the datastore ids scopes the roles to their exact ARNs.',
       );
       return managed;
     };

@@ -1,18 +1,29 @@
 /**
  * The reusable L3 construct: everything a HealthImaging datastore needs from its Lambda authorizer.
  * The function runs the esbuild bundle (dist/handler.mjs + chunks/ only: no Docker at synth) on arm64
- * with explicit memory, timeout and reserved concurrency, behind an alias (`live`) whose ARN is the one
- * to give the datastore, because a datastore's `lambdaAuthorizerArn` can never be changed. It also
- * writes the config to SSM (validated at synth with the handler's own schema), the invoke permission
- * for HealthImaging only (scoped by account and datastore ARN), the DICOMweb roles, the role allowlist
- * the function enforces, the audit log group (long retention, KMS) and the alarms. Optionally it
+ * behind an alias (`live`) whose ARN is the one to give the datastore, because a datastore's
+ * `lambdaAuthorizerArn` can never be changed. The config, validated at synth with the handler's own
+ * schema, ships in the function's code (or, if chosen, in an SSM parameter); the construct also
+ * declares the invoke permission for HealthImaging only (scoped by account and datastore ARN), the
+ * DICOMweb roles named after the stack, the role allowlist the function enforces, the audit log
+ * (long retention, KMS), a watch on changes made outside a deploy, and the alarms. Optionally it
  * creates the OIDC datastore itself. Props are typed; the construct reads no context, file or env.
  */
 
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  AssetHashType,
+  DockerImage,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import {
@@ -31,9 +42,10 @@ import { Construct } from 'constructs';
 import type { AuthorizerConfig } from '../src/config/schema.ts';
 import { AuthorizerAlarms } from './authorizer-alarms.ts';
 import { type AllowedRole, checkAuthorizerConfig } from './check-authorizer-config.ts';
-import { DICOMWEB_ROLE_NAMES, DicomWebRoles } from './dicomweb-roles.ts';
+import { DicomWebRoles, dicomWebRoleNames } from './dicomweb-roles.ts';
 import { HealthImagingDatastore } from './healthimaging-datastore.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
+import { OutOfBandChangeWatch } from './out-of-band-change-watch.ts';
 import { runtimeSettingProblems, SETTING_NAMES } from '../src/lambda/runtime-settings.ts';
 
 /** The repository's dist/ (the esbuild output), next to infra/. */
@@ -41,6 +53,45 @@ export const DEFAULT_DIST_DIRECTORY = fileURLToPath(new URL('../dist', import.me
 
 /** Only the authorizer bundle goes into the function's asset: not the CLI, the custom resources or metadata. */
 const AUTHORIZER_ASSET_EXCLUDE = ['*', '!handler.mjs', '!handler.mjs.LEGAL.txt', '!chunks', '!chunks/**'];
+/**
+ * Where a bundled config lands: the code root, /var/task (LAMBDA_TASK_ROOT,
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+ */
+const BUNDLED_CONFIG_NAME = 'authorizer-config.json';
+const BUNDLED_CONFIG_FILE = `/var/task/${BUNDLED_CONFIG_NAME}`;
+
+/**
+ * The function's code with the config inside: the bundle (as the plain asset would take it) plus
+ * the minified config, staged by CDK's local bundling, so no Docker runs at synth. The asset hash is
+ * the output's, so a changed config is a new asset and a new function version.
+ */
+function bundledCode(distDirectory: string, configValue: string): Code {
+  return Code.fromAsset(distDirectory, {
+    exclude: AUTHORIZER_ASSET_EXCLUDE,
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: local bundling always succeeds.
+      image: DockerImage.fromRegistry('scratch'),
+      local: {
+        tryBundle(outputDir) {
+          copyBundle(distDirectory, outputDir);
+          writeFileSync(join(outputDir, BUNDLED_CONFIG_NAME), configValue);
+          return true;
+        },
+      },
+    },
+  });
+}
+
+/** handler.mjs, its LEGAL file and chunks/: exactly what AUTHORIZER_ASSET_EXCLUDE keeps. */
+function copyBundle(distDirectory: string, outputDir: string): void {
+  for (const name of ['handler.mjs', 'handler.mjs.LEGAL.txt']) {
+    if (existsSync(join(distDirectory, name))) cpSync(join(distDirectory, name), join(outputDir, name));
+  }
+  if (existsSync(join(distDirectory, 'chunks'))) {
+    cpSync(join(distDirectory, 'chunks'), join(outputDir, 'chunks'), { recursive: true });
+  }
+}
 
 export interface HealthImagingAuthorizerProps {
   /** The authorizer configuration, as JSON text. Validated at synth with the handler's schema. */
@@ -48,10 +99,20 @@ export interface HealthImagingAuthorizerProps {
   /** Names the config in synth errors, e.g. its file path. */
   readonly configSource?: string;
   /**
-   * Datastores that may invoke the authorizer and that the roles may act on. Default: every datastore
-   * in this account and region (the id is only known after CreateDatastore).
+   * Datastores that may invoke the authorizer and that the roles may act on: their ids, or `'*'` for
+   * every datastore of this account and region (an explicit choice, never a default). Required
+   * unless `createDatastore` is set (the created datastore is always in scope).
    */
-  readonly datastoreIds?: readonly string[];
+  readonly datastores?: readonly string[] | '*';
+  /**
+   * How the function gets its configuration. `bundled` (default): the config ships in each function
+   * version's code, so a change is a reviewed deploy, shows as a new version and rolls back with it.
+   * `parameter`: an SSM parameter read at run time (changes apply without a deploy; watched for
+   * writes made outside a deploy). See docs/adr/0005-config-ships-with-the-function-version.md.
+   */
+  readonly configDelivery?: 'bundled' | 'parameter';
+  /** Prefix of the two role names (`<prefix>-AhiReadOnly`, `<prefix>-AhiReadWrite`). Default the stack name. */
+  readonly roleNamePrefix?: string;
   /** Create the OIDC-enabled datastore with the alias ARN. Default: none (create it with the CLI). */
   readonly createDatastore?: { readonly datastoreName: string };
   /** Default 1024 MB: faster RSA verification and init. */
@@ -70,7 +131,10 @@ export interface HealthImagingAuthorizerProps {
   readonly initBudgetMs?: number;
   /** AUTHORIZER_PROVISIONED_INIT_BUDGET_MS: a provisioned-concurrency init's wait, 0-9000 ms. Default 5000. */
   readonly provisionedInitBudgetMs?: number;
-  /** The cost and blast-radius cap (over it HealthImaging requests fail, see the Throttles alarm). Default 100. */
+  /**
+   * The cost and blast-radius cap (over it HealthImaging requests fail, see the Throttles alarm).
+   * Default none: an account with a low concurrency limit cannot reserve any, and would fail to deploy.
+   */
   readonly reservedConcurrency?: number;
   /** Provisioned concurrency on the alias, HealthImaging's advice against cold starts. Default 0. */
   readonly provisionedConcurrency?: number;
@@ -100,7 +164,7 @@ export interface HealthImagingAuthorizerProps {
   readonly distDirectory?: string;
   /** Default Node.js 24 (the latest Lambda runtime this CDK knows; the bundle targets Node.js 22+). */
   readonly runtime?: Runtime;
-  /** Default `/healthimaging-authorizer/<stack>/<id>/config`. */
+  /** With `configDelivery: 'parameter'`. Default `/healthimaging-authorizer/<stack>/<id>/config`. */
   readonly parameterName?: string;
 }
 
@@ -115,7 +179,8 @@ export class HealthImagingAuthorizer extends Construct {
   readonly alias: Alias;
   /** Give this to the datastore (`lambdaAuthorizerArn`): the alias ARN, stable across deployments. */
   readonly lambdaAuthorizerArn: string;
-  readonly configParameter: StringParameter;
+  /** Present with `configDelivery: 'parameter'`. */
+  readonly configParameter?: StringParameter;
   readonly config: AuthorizerConfig;
   readonly logGroup: LogGroup;
   readonly logEncryptionKey: IKey;
@@ -123,6 +188,8 @@ export class HealthImagingAuthorizer extends Construct {
   /** What AUTHORIZER_ALLOWED_ROLE_ARNS holds: the only roles the function can ever return. */
   readonly allowedRoleArns: readonly string[];
   readonly alarms: AuthorizerAlarms;
+  /** Records and alarms on changes to the function or its config made outside a deploy. */
+  readonly changeWatch: OutOfBandChangeWatch;
   /** Present with `createDatastore`. */
   readonly datastore?: HealthImagingDatastore;
   /** The key of the audit subject hash (auditSubject `hash`). */
@@ -134,9 +201,9 @@ export class HealthImagingAuthorizer extends Construct {
     const arns = healthImagingArns(this);
     const distDirectory = props.distDirectory ?? DEFAULT_DIST_DIRECTORY;
     const runtime = props.runtime ?? Runtime.NODEJS_24_X;
-    const reservedConcurrency = props.reservedConcurrency ?? 100;
+    const reservedConcurrency = props.reservedConcurrency;
     const provisionedConcurrency = props.provisionedConcurrency ?? 0;
-    if (provisionedConcurrency > reservedConcurrency) {
+    if (reservedConcurrency !== undefined && provisionedConcurrency > reservedConcurrency) {
       throw new Error(
         `provisionedConcurrency (${provisionedConcurrency}) cannot exceed reservedConcurrency (${reservedConcurrency})`,
       );
@@ -144,12 +211,23 @@ export class HealthImagingAuthorizer extends Construct {
     if (!existsSync(join(distDirectory, 'handler.mjs'))) {
       throw new Error(`${join(distDirectory, 'handler.mjs')} is missing: run \`npm run build\` first`);
     }
+    if (props.datastores === undefined && props.createDatastore === undefined) {
+      throw new Error(
+        'datastores is required: list the datastore ids the authorizer serves, or "*" for every datastore ' +
+          'of the account and region (an explicit choice), or set createDatastore',
+      );
+    }
     const namePrefix = `/healthimaging-authorizer/${stack.stackName}/${id}`;
+    // Log groups are kept when the stack is deleted; a suffix from this stack's id keeps a later stack
+    // of the same name from colliding with them ("already exists") while the old audit trail stays.
+    const logSuffix = stackIncarnation(stack);
+    // Role names are unique per account whatever their path: two stacks must not share them.
+    const roleNames = dicomWebRoleNames(props.roleNamePrefix ?? stack.stackName);
 
     // Roles and allowlist first: the config is checked against the ARNs the function will accept.
     const rolePath = props.rolePath ?? '/healthimaging/';
-    const readOnlyRoleArn = arns.role(rolePath, DICOMWEB_ROLE_NAMES.readOnly);
-    const readWriteRoleArn = arns.role(rolePath, DICOMWEB_ROLE_NAMES.readWrite);
+    const readOnlyRoleArn = arns.role(rolePath, roleNames.readOnly);
+    const readWriteRoleArn = arns.role(rolePath, roleNames.readWrite);
     this.allowedRoleArns = [
       ...new Set([readOnlyRoleArn, readWriteRoleArn, ...(props.additionalRoleArns ?? [])]),
     ];
@@ -168,50 +246,61 @@ export class HealthImagingAuthorizer extends Construct {
       );
     }
 
-    // The SSM value is the file minified; CloudFormation cannot write SecureString, and the config holds
-    // no secret (issuer URLs, audiences, claim values, role ARNs).
+    // The config minified: it holds no secret (issuer URLs, audiences, claim values, role ARNs).
     const configValue = JSON.stringify(JSON.parse(props.configJson));
-    const configBytes = Buffer.byteLength(configValue);
-    if (configBytes > 8192) {
-      throw new Error(
-        `the authorizer config is ${configBytes} bytes minified; SSM parameters hold at most 8192`,
-      );
-    }
+    const configDelivery = props.configDelivery ?? 'bundled';
     const parameterName = props.parameterName ?? `${namePrefix}/config`;
-    this.configParameter = new StringParameter(this, 'Config', {
-      parameterName,
-      stringValue: configValue,
-      description: 'HealthImaging OIDC authorizer configuration (written by cdk deploy from the config file)',
-      tier: configBytes > 4096 ? ParameterTier.ADVANCED : ParameterTier.STANDARD,
-    });
+    if (configDelivery === 'parameter') {
+      // CloudFormation cannot write SecureString; the config holds no secret.
+      const configBytes = Buffer.byteLength(configValue);
+      if (configBytes > 8192) {
+        throw new Error(
+          `the authorizer config is ${configBytes} bytes minified; SSM parameters hold at most 8192`,
+        );
+      }
+      this.configParameter = new StringParameter(this, 'Config', {
+        parameterName,
+        stringValue: configValue,
+        description:
+          'HealthImaging OIDC authorizer configuration (written by cdk deploy from the config file)',
+        tier: configBytes > 4096 ? ParameterTier.ADVANCED : ParameterTier.STANDARD,
+      });
+    }
 
     const logRetention = props.logRetention ?? RetentionDays.SIX_YEARS;
-    const logGroupName = `${namePrefix}/audit`;
+    const logGroupName = `${namePrefix}/audit-${logSuffix}`;
     this.logEncryptionKey = props.logEncryptionKey ?? this.createLogKey(namePrefix);
     this.logGroup = new LogGroup(this, 'AuditLog', {
       logGroupName,
       retention: logRetention,
       encryptionKey: this.logEncryptionKey,
-      // The HIPAA audit trail outlives the stack.
-      removalPolicy: RemovalPolicy.RETAIN,
+      // The HIPAA audit trail outlives the stack, but not a first create that rolled back (it holds
+      // nothing then), so the same deploy can simply be run again: CloudFormation's
+      // RetainExceptOnCreate, https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
 
     // Customer-managed, resource-scoped permissions only: its own log group and the one parameter.
     // No sts:*, no medical-imaging:* (HealthImaging assumes the roles, not this function).
     const executionPolicy = new ManagedPolicy(this, 'ExecutionPolicy', {
-      description: 'HealthImaging OIDC authorizer: write its audit log, read its configuration parameter',
+      description:
+        'HealthImaging OIDC authorizer: write its audit log (and read its configuration parameter)',
       statements: [
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           resources: [this.logGroup.logGroupArn],
         }),
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: ['ssm:GetParameter'],
-          // Exactly this parameter (no path wildcard); the value is a plain String, so no kms:Decrypt.
-          resources: [arns.parameter(parameterName)],
-        }),
+        ...(configDelivery === 'parameter'
+          ? [
+              new PolicyStatement({
+                effect: Effect.ALLOW,
+                actions: ['ssm:GetParameter'],
+                // Exactly this parameter (no path wildcard); a plain String, so no kms:Decrypt.
+                resources: [arns.parameter(parameterName)],
+              }),
+            ]
+          : []),
       ],
     });
     const executionRole = new Role(this, 'ExecutionRole', {
@@ -222,24 +311,32 @@ export class HealthImagingAuthorizer extends Construct {
 
     this.function = new LambdaFunction(this, 'Function', {
       description: 'HealthImaging OIDC authorizer: verifies bearer JWTs and returns the DICOMweb role',
-      code: Code.fromAsset(distDirectory, { exclude: AUTHORIZER_ASSET_EXCLUDE }),
+      code:
+        configDelivery === 'bundled'
+          ? bundledCode(distDirectory, configValue)
+          : Code.fromAsset(distDirectory, { exclude: AUTHORIZER_ASSET_EXCLUDE }),
       handler: 'handler.handler',
       runtime,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.seconds(3),
-      reservedConcurrentExecutions: reservedConcurrency,
+      ...(reservedConcurrency !== undefined && { reservedConcurrentExecutions: reservedConcurrency }),
       role: executionRole,
       logGroup: this.logGroup,
+      // Superseded versions are kept, so rolling the alias back to one works (with its config, when
+      // bundled): `aws lambda update-alias --function-version N`.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
       environment: {
-        AUTHORIZER_CONFIG_PARAMETER: this.configParameter.parameterName,
+        ...(this.configParameter
+          ? { AUTHORIZER_CONFIG_PARAMETER: this.configParameter.parameterName }
+          : { AUTHORIZER_CONFIG_FILE: BUNDLED_CONFIG_FILE }),
         AUTHORIZER_ALLOWED_ROLE_ARNS: this.allowedRoleArns.join(','),
         ...timingEnvironment(props),
         ...this.auditSubjectEnvironment(props.auditSubject ?? 'hash'),
       },
     });
     this.function.node.addDependency(executionPolicy);
-    this.acknowledgeFunctionFindings();
+    this.acknowledgeFunctionFindings(reservedConcurrency === undefined);
 
     this.alias = new Alias(this, 'Alias', {
       aliasName: 'live',
@@ -256,17 +353,20 @@ export class HealthImagingAuthorizer extends Construct {
         lambdaAuthorizerArn: this.lambdaAuthorizerArn,
         codeDirectory: join(distDirectory, 'custom-resources'),
         runtime,
-        logGroupName: `${namePrefix}/datastore-provisioning`,
+        logGroupName: `${namePrefix}/datastore-provisioning-${logSuffix}`,
         logRetention,
         logEncryptionKey: this.logEncryptionKey,
       });
     }
 
     const datastoreArns = [
-      ...(props.datastoreIds ?? []).map((datastoreId) => arns.datastore(datastoreId)),
+      ...(props.datastores === '*' ? [] : (props.datastores ?? [])).map((datastoreId) =>
+        arns.datastore(datastoreId),
+      ),
       ...(this.datastore ? [this.datastore.datastoreArn] : []),
     ];
-    const datastoreScope = datastoreArns.length > 0 ? datastoreArns : [arns.anyDatastore()];
+    const datastoreScope =
+      props.datastores === '*' || datastoreArns.length === 0 ? [arns.anyDatastore()] : datastoreArns;
 
     // Only HealthImaging, only for this account's datastores, only on the alias: a direct invoke would
     // make the function an oracle for token validity. No function URL.
@@ -291,8 +391,18 @@ export class HealthImagingAuthorizer extends Construct {
 
     this.roles = new DicomWebRoles(this, 'Roles', {
       path: rolePath,
+      names: roleNames,
       datastoreArns: datastoreScope,
       trustConditions: props.roleTrustConditions ?? false,
+    });
+
+    this.changeWatch = new OutOfBandChangeWatch(this, 'ChangeWatch', {
+      function: this.function,
+      ...(this.configParameter && { parameterName }),
+      logGroupName: `${namePrefix}/changes-${logSuffix}`,
+      logRetention,
+      logEncryptionKey: this.logEncryptionKey,
+      ...(props.alarmTopic && { alarmTopic: props.alarmTopic }),
     });
 
     this.alarms = new AuthorizerAlarms(this, 'Alarms', {
@@ -310,8 +420,9 @@ export class HealthImagingAuthorizer extends Construct {
     const key = new Key(this, 'LogKey', {
       description: 'Encrypts the HealthImaging OIDC authorizer audit log',
       enableKeyRotation: true,
-      // Deleting the key would make the retained audit log unreadable.
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Deleting the key would make the retained audit log unreadable; after a first create that
+      // rolled back there is no log to read, and a retained key would only linger (RetainExceptOnCreate).
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     key.addToResourcePolicy(
       new PolicyStatement({
@@ -360,8 +471,15 @@ export class HealthImagingAuthorizer extends Construct {
     };
   }
 
-  private acknowledgeFunctionFindings(): void {
+  private acknowledgeFunctionFindings(noReservedConcurrency: boolean): void {
     const fn = this.function;
+    if (noReservedConcurrency) {
+      const reason =
+        'Reserved concurrency is a deployment setting (reservedConcurrency): an account with a low concurrency ' +
+        'limit cannot reserve any, and the deploy would fail. The Throttles alarm watches the account limit.';
+      Validations.of(fn).acknowledge({ id: 'HIPAA.Security-LambdaConcurrency', reason });
+      Validations.of(fn).acknowledge({ id: 'NIST.800.53.R5-LambdaConcurrency', reason });
+    }
     Validations.of(fn).acknowledge({
       id: 'HIPAA.Security-LambdaInsideVPC',
       reason:
@@ -387,6 +505,14 @@ export class HealthImagingAuthorizer extends Construct {
         'in the execution role and adds per-request cost.',
     });
   }
+}
+
+/**
+ * The first 8 hex digits of the stack's UUID (`arn:…:stack/<name>/<uuid>`): the same for every update
+ * of one stack, new when a stack of the same name is created again after a deletion.
+ */
+function stackIncarnation(stack: Stack): string {
+  return Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', stack.stackId))));
 }
 
 /** Matches a stack-created role ARN by path and name when the account is a deploy-time token. */

@@ -69,7 +69,7 @@ const objectType = <T>(accept: (input: unknown) => boolean) =>
  * A strict object that rejects an array, like zod's, and names every unknown key: valibot's
  * strictObject stops at the first one, and an operator should see all their typos at once.
  */
-function strictObject<const TEntries extends v.ObjectEntries>(entries: TEntries) {
+export function strictObject<const TEntries extends v.ObjectEntries>(entries: TEntries) {
   const object = v.strictObject(entries);
   return v.pipe(
     objectType<v.InferInput<typeof object>>((input) => !Array.isArray(input)),
@@ -96,7 +96,7 @@ function strictObject<const TEntries extends v.ObjectEntries>(entries: TEntries)
  * not after a value of the wrong type or an invalid claim path (valibot's own `check` would also
  * stop at an unknown key).
  */
-function refinable<T>(
+export function refinable<T>(
   dataset: v.OutputDataset<T, v.BaseIssue<unknown>>,
 ): dataset is v.OutputDataset<T, v.BaseIssue<unknown>> & { value: T } {
   return (dataset.issues ?? []).every(
@@ -384,11 +384,24 @@ function findProtoKeys(value: unknown, path: PropertyKey[], out: ConfigIssue[], 
 
 /** Validates an already-parsed JSON value. Never throws. */
 export function parseConfig(value: unknown): ConfigParseResult {
+  const result = parseWithSchema(AuthorizerConfigSchema, value);
+  return result.ok ? { ok: true, config: result.output } : result;
+}
+
+/**
+ * Validates a JSON value with one of this project's valibot schemas, reporting every issue by JSON
+ * path (unknown keys named as such), after refusing `__proto__` keys the schema would silently drop.
+ * Shared by the authorizer config and the deployment settings (infra/deploy-settings.ts).
+ */
+export function parseWithSchema<TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  value: unknown,
+): { ok: true; output: v.InferOutput<TSchema> } | { ok: false; issues: ConfigIssue[] } {
   const protoIssues: ConfigIssue[] = [];
   findProtoKeys(value, [], protoIssues);
   if (protoIssues.length > 0) return { ok: false, issues: protoIssues };
-  const result = v.safeParse(AuthorizerConfigSchema, value);
-  if (result.success) return { ok: true, config: result.output };
+  const result = v.safeParse(schema, value);
+  if (result.success) return { ok: true, output: result.output };
   return {
     ok: false,
     issues: result.issues.map((issue) => ({

@@ -1,5 +1,5 @@
 /**
- * The authorizer's Lambda asset holds the handler bundle and nothing else, whatever else dist/ grows:
+ * The authorizer's Lambda asset holds the handler bundle (and, by default, the config) and nothing else, whatever else dist/ grows:
  * not the CLI, not the custom-resource code (which bundles a second AWS SDK), not the esbuild metafile.
  * Uses a fake dist/ so the test does not depend on which other outputs exist today.
  */
@@ -10,16 +10,22 @@ import { join, relative } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, expect, it } from 'vitest';
 import { HealthImagingAuthorizer } from '../../infra/healthimaging-authorizer.ts';
-import { ACCOUNT, deployConfig, REGION, SYNTH_TIMEOUT_MS } from './synth-stack.ts';
+import { ACCOUNT, deployConfig, REGION, STACK_NAME, SYNTH_TIMEOUT_MS } from './synth-stack.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'ahi-asset-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-it(
-  'contains only handler.mjs and chunks/, never the CLI, the test factory, custom resources or metadata',
-  () => {
+it.each([
+  [
+    'bundled',
+    ['authorizer-config.json', 'chunks/bowser-BBBB.mjs.LEGAL.txt', 'chunks/chunk-AAAA.mjs', 'handler.mjs'],
+  ],
+  ['parameter', ['chunks/bowser-BBBB.mjs.LEGAL.txt', 'chunks/chunk-AAAA.mjs', 'handler.mjs']],
+] as const)(
+  'with the config %s, contains only handler.mjs, chunks/ (and the config), never the CLI, the test factory, custom resources or metadata',
+  (configDelivery, expected) => {
     // Arrange
-    const dist = join(work, 'dist');
+    const dist = join(work, `dist.${configDelivery}`);
     const files = [
       'handler.mjs',
       'handler.meta.json',
@@ -34,10 +40,12 @@ it(
       mkdirSync(join(dist, file, '..'), { recursive: true });
       writeFileSync(join(dist, file), `// ${file}\n`);
     }
-    const app = new App({ outdir: join(work, 'cdk.out') });
-    const stack = new Stack(app, 'Asset', { env: { account: ACCOUNT, region: REGION } });
+    const app = new App({ outdir: join(work, `cdk.out.${configDelivery}`) });
+    const stack = new Stack(app, STACK_NAME, { env: { account: ACCOUNT, region: REGION } });
     new HealthImagingAuthorizer(stack, 'Authorizer', {
       configJson: JSON.stringify(deployConfig()),
+      datastores: '*',
+      configDelivery,
       distDirectory: dist,
     });
 
@@ -52,7 +60,7 @@ it(
     );
 
     // Assert
-    expect(staged).toEqual([['chunks/bowser-BBBB.mjs.LEGAL.txt', 'chunks/chunk-AAAA.mjs', 'handler.mjs']]);
+    expect(staged).toEqual([expected]);
   },
   SYNTH_TIMEOUT_MS,
 );

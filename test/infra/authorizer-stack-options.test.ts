@@ -1,6 +1,6 @@
 /**
  * The deployment with its options set: known datastore ids (everything scoped to their exact ARNs,
- * no wildcard left), provisioned concurrency on the alias, source conditions on the roles' trust, an
+ * no wildcard left), the config in an SSM parameter, provisioned concurrency on the alias, source conditions on the roles' trust, an
  * alarm topic, an existing KMS key, an extra allowed role and a single invoke principal. Also checks
  * that the nag harness itself reports an unacknowledged wildcard, so "no findings" means something.
  */
@@ -15,12 +15,16 @@ import {
   allPolicyStatements,
   asArray,
   deployConfig,
+  logicalIdsOf,
   READ_ONLY_ROLE,
   READ_WRITE_ROLE,
   REGION,
+  STACK_NAME,
   type SynthResult,
   SYNTH_TIMEOUT_MS,
   synthStack,
+  READ_ONLY_ROLE_NAME,
+  READ_WRITE_ROLE_NAME,
 } from './synth-stack.ts';
 
 const DATASTORES = ['0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210'];
@@ -28,6 +32,7 @@ const DATASTORE_ARNS = DATASTORES.map((id) => `arn:aws:medical-imaging:${REGION}
 const EXTRA_ROLE = `arn:aws:iam::${ACCOUNT}:role/imaging/ExistingPacsRole`;
 const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ahi-alarms`;
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+const PARAMETER_NAME = `/healthimaging-authorizer/${STACK_NAME}/Authorizer/config`;
 
 let result: SynthResult;
 
@@ -35,7 +40,8 @@ beforeAll(() => {
   result = synthStack(
     {
       configJson: JSON.stringify(deployConfig({ roleArns: [READ_WRITE_ROLE, EXTRA_ROLE] })),
-      datastoreIds: DATASTORES,
+      datastores: DATASTORES,
+      configDelivery: 'parameter',
       provisionedConcurrency: 5,
       reservedConcurrency: 50,
       memorySize: 512,
@@ -78,6 +84,56 @@ describe('with datastore ids', () => {
     // Assert
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) expect(statement['Resource']).toEqual(DATASTORE_ARNS);
+  });
+});
+
+describe('with the config in an SSM parameter', () => {
+  it('holds the validated config, minified, under a name of this stack', () => {
+    result.template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: PARAMETER_NAME,
+      Type: 'String',
+      Value: JSON.stringify(deployConfig({ roleArns: [READ_WRITE_ROLE, EXTRA_ROLE] })),
+      Tier: 'Standard',
+    });
+  });
+
+  it('lets the function read exactly that parameter, and ships no config in the code', () => {
+    // Arrange
+    const [fnId] = logicalIdsOf(result, 'AWS::Lambda::Function').filter((id) => id.startsWith('Authorizer'));
+
+    // Act
+    const statements = allPolicyStatements(result).filter((statement) =>
+      asArray(statement['Action']).some((action) => String(action).startsWith('ssm:')),
+    );
+
+    // Assert
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${PARAMETER_NAME}`,
+      },
+    ]);
+    result.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ AUTHORIZER_CONFIG_PARAMETER: { Ref: Match.anyValue() } }),
+      },
+    });
+    expect(result.assetFiles(fnId!)).not.toContain('authorizer-config.json');
+  });
+
+  it('records and alarms on a write to the parameter that CloudFormation did not make', () => {
+    result.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.ssm'],
+        detail: Match.objectLike({
+          $or: [
+            { requestParameters: { name: [{ suffix: PARAMETER_NAME.slice(1) }] } },
+            { requestParameters: { names: [{ suffix: PARAMETER_NAME.slice(1) }] } },
+          ],
+        }),
+      }),
+    });
   });
 });
 
@@ -133,7 +189,7 @@ describe('with options', () => {
   });
 
   it('requires SourceAccount and SourceArn on the roles’ trust when asked', () => {
-    for (const roleName of ['AhiReadOnly', 'AhiReadWrite']) {
+    for (const roleName of [READ_ONLY_ROLE_NAME, READ_WRITE_ROLE_NAME]) {
       result.template.hasResourceProperties('AWS::IAM::Role', {
         RoleName: roleName,
         AssumeRolePolicyDocument: {

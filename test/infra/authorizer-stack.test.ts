@@ -20,11 +20,26 @@ import {
   type SynthResult,
   SYNTH_TIMEOUT_MS,
   synthStack,
+  READ_ONLY_ROLE_NAME,
+  READ_WRITE_ROLE_NAME,
 } from './synth-stack.ts';
 
 const ANY_DATASTORE = `arn:aws:medical-imaging:${REGION}:${ACCOUNT}:datastore/*`;
-const PARAMETER_NAME = '/healthimaging-authorizer/TestStack/Authorizer/config';
-const LOG_GROUP_NAME = '/healthimaging-authorizer/TestStack/Authorizer/audit';
+/** `/healthimaging-authorizer/<stack>/<construct>/audit-<first 8 hex digits of the stack's UUID>`. */
+const LOG_GROUP_NAME = {
+  'Fn::Join': [
+    '',
+    [
+      '/healthimaging-authorizer/TestStack/Authorizer/audit-',
+      {
+        'Fn::Select': [
+          0,
+          { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] },
+        ],
+      },
+    ],
+  ],
+};
 
 let result: SynthResult;
 
@@ -69,23 +84,27 @@ describe('the authorizer function', () => {
     expect(fn['Handler']).toBe('handler.handler');
   });
 
-  it('sets memory, a timeout a little above the 800 ms budget, and reserved concurrency explicitly', () => {
+  it('sets memory and a timeout a little above the 800 ms budget, and reserves no concurrency unless asked', () => {
+    // Reserving any concurrency fails the deploy in an account whose limit leaves no room for it:
+    // https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
     result.template.hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: 1024,
       Timeout: 3,
-      ReservedConcurrentExecutions: 100,
+      ReservedConcurrentExecutions: Match.absent(),
     });
   });
 
-  it('reads its config from the SSM parameter and gets the role allowlist from the stack', () => {
+  it('reads the config shipped in its own code, and gets the role allowlist from the stack', () => {
     result.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: {
-          AUTHORIZER_CONFIG_PARAMETER: { Ref: Match.stringLikeRegexp('^AuthorizerConfig') },
+          AUTHORIZER_CONFIG_FILE: '/var/task/authorizer-config.json',
+          AUTHORIZER_CONFIG_PARAMETER: Match.absent(),
           AUTHORIZER_ALLOWED_ROLE_ARNS: `${READ_ONLY_ROLE},${READ_WRITE_ROLE}`,
         },
       },
     });
+    result.template.resourceCountIs('AWS::SSM::Parameter', 0);
   });
 
   it('gets the audit hash key as a Secrets Manager dynamic reference, never as a value in the template', () => {
@@ -114,13 +133,28 @@ describe('the authorizer function', () => {
     expect(secret).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
   });
 
-  it('ships only handler.mjs and its chunks in its asset', () => {
+  it('ships handler.mjs, its chunks and the validated config, minified, in its asset', () => {
     // Act
     const files = result.assetFiles(functionLogicalId());
+    const config = result.assetFile(functionLogicalId(), 'authorizer-config.json');
 
     // Assert
     expect(files).toContain('handler.mjs');
-    expect(files.filter((file) => file !== 'handler.mjs' && !file.startsWith('chunks/'))).toEqual([]);
+    expect(
+      files.filter(
+        (file) => !['handler.mjs', 'authorizer-config.json'].includes(file) && !file.startsWith('chunks/'),
+      ),
+    ).toEqual([]);
+    expect(config).toBe(JSON.stringify(deployConfig()));
+  });
+
+  it('keeps superseded versions, so the alias can be moved back to one', () => {
+    // Rolling back is `aws lambda update-alias --function-version N`; CDK deletes a replaced
+    // AWS::Lambda::Version unless it is retained.
+    result.template.hasResource('AWS::Lambda::Version', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
   });
 
   it('sits behind the alias `live`, whose ARN is the LambdaAuthorizerArn output', () => {
@@ -167,8 +201,8 @@ describe('the invoke permission', () => {
 
 describe('the DICOMweb roles', () => {
   it.each([
-    ['AhiReadOnly', READ_ACTIONS],
-    ['AhiReadWrite', READ_WRITE_ACTIONS],
+    [READ_ONLY_ROLE_NAME, READ_ACTIONS],
+    [READ_WRITE_ROLE_NAME, READ_WRITE_ACTIONS],
   ])('%s may run exactly its DICOMweb actions, on datastore ARNs only', (roleName, actions) => {
     // Arrange
     const role = roleByName(roleName);
@@ -181,7 +215,7 @@ describe('the DICOMweb roles', () => {
     expect(role['Policies']).toBeUndefined();
   });
 
-  it.each(['AhiReadOnly', 'AhiReadWrite'])(
+  it.each([READ_ONLY_ROLE_NAME, READ_WRITE_ROLE_NAME])(
     '%s is trusted by medical-imaging.amazonaws.com only, without source conditions by default',
     (roleName) => {
       expect(roleByName(roleName)['AssumeRolePolicyDocument']).toEqual({
@@ -197,7 +231,7 @@ describe('the DICOMweb roles', () => {
     },
   );
 
-  it.each(['AhiReadOnly', 'AhiReadWrite'])(
+  it.each([READ_ONLY_ROLE_NAME, READ_WRITE_ROLE_NAME])(
     '%s has a deterministic name under /healthimaging/, a one-hour session and a DICOMweb boundary',
     (roleName) => {
       // Arrange
@@ -248,7 +282,7 @@ describe('IAM across the stack', () => {
     expect(managed.every((arn) => typeof arn === 'object' && 'Ref' in (arn as object))).toBe(true);
   });
 
-  it('lets the function read exactly one parameter and write its own log group, nothing else', () => {
+  it('lets the function write its own log group, nothing else', () => {
     // Arrange
     const fn = result.json.Resources[functionLogicalId()]!.Properties!;
     const roleId = (fn['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
@@ -265,23 +299,7 @@ describe('IAM across the stack', () => {
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
       },
-      {
-        Effect: 'Allow',
-        Action: 'ssm:GetParameter',
-        Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${PARAMETER_NAME}`,
-      },
     ]);
-  });
-});
-
-describe('the config parameter', () => {
-  it('holds the validated config, minified, under a deterministic name', () => {
-    result.template.hasResourceProperties('AWS::SSM::Parameter', {
-      Name: PARAMETER_NAME,
-      Type: 'String',
-      Value: JSON.stringify(deployConfig()),
-      Tier: 'Standard',
-    });
   });
 });
 
@@ -290,19 +308,39 @@ describe('the audit log', () => {
     // Arrange
     const [keyId] = logicalIdsOf(result, 'AWS::KMS::Key');
 
-    // Assert
+    // Assert: RetainExceptOnCreate keeps them on deletion and replacement, but a first create that
+    // rolls back removes them, so running the same deploy again does not fail with "already exists":
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html
     result.template.hasResource('AWS::Logs::LogGroup', {
       Properties: {
         LogGroupName: LOG_GROUP_NAME,
         RetentionInDays: 2192,
         KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
       },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
     });
     result.template.hasResource('AWS::KMS::Key', {
       Properties: { EnableKeyRotation: true },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
     });
+  });
+
+  it('retains nothing whose name a later stack of the same name would need', () => {
+    // Every log group name ends with the stack's own UUID prefix; no other retained resource has a name.
+    for (const [id, resource] of Object.entries(result.json.Resources)) {
+      if (resource['DeletionPolicy'] === undefined || resource['DeletionPolicy'] === 'Delete') continue;
+      const props = resource.Properties ?? {};
+      // A { Ref } names another resource (a version's FunctionName), not this one.
+      const names = ['LogGroupName', 'Name', 'RoleName', 'SecretName', 'FunctionName', 'AliasName']
+        .map((key) => props[key])
+        .filter(
+          (name) => name !== undefined && !(typeof name === 'object' && name !== null && 'Ref' in name),
+        );
+      const stackScoped = names.every((name) => JSON.stringify(name).includes('AWS::StackId'));
+      expect({ id, stackScoped }).toEqual({ id, stackScoped: true });
+    }
   });
 
   it('is where the function logs', () => {
@@ -382,6 +420,61 @@ describe('the alarms', () => {
       expect(alarm['Properties']).toMatchObject({ TreatMissingData: 'notBreaching' });
       expect((alarm['Properties'] as Record<string, unknown>)['AlarmActions']).toBeUndefined();
     }
+  });
+});
+
+describe('changes made outside a deploy', () => {
+  it('are matched from CloudTrail for the function, its aliases and permissions, unless CloudFormation made them', () => {
+    result.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.lambda'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['lambda.amazonaws.com'],
+          eventName: Match.arrayWith([
+            { prefix: 'UpdateFunctionCode' },
+            { prefix: 'UpdateAlias' },
+            { prefix: 'AddPermission' },
+          ]),
+          requestParameters: {
+            functionName: [{ wildcard: { 'Fn::Join': ['', ['*', { Ref: functionLogicalId() }, '*']] } }],
+          },
+          userIdentity: {
+            invokedBy: [{ exists: false }, { 'anything-but': ['cloudformation.amazonaws.com'] }],
+          },
+        },
+      },
+      Targets: [Match.objectLike({ Arn: Match.anyValue() })],
+    });
+  });
+
+  it('are written to their own retained log group, which EventBridge may write to', () => {
+    // Arrange
+    const changes = Object.entries(result.template.findResources('AWS::Logs::LogGroup')).filter(([, group]) =>
+      JSON.stringify(group).includes('/changes-'),
+    );
+
+    // Assert
+    expect(changes).toHaveLength(1);
+    expect(changes[0]![1]).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate' });
+    const [policy] = Object.values(result.template.findResources('AWS::Logs::ResourcePolicy'));
+    expect(JSON.stringify(policy)).toContain('events.amazonaws.com');
+  });
+
+  it('raise an alarm on the first one', () => {
+    result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ Namespace: 'AWS/Events', MetricName: 'TriggeredRules' }),
+          }),
+        }),
+      ]),
+    });
   });
 });
 

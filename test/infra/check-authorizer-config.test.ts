@@ -18,7 +18,9 @@ import {
   deployConfig,
   READ_ONLY_ROLE,
   READ_WRITE_ROLE,
+  READ_WRITE_ROLE_NAME,
   REGION,
+  STACK_NAME,
   SYNTH_TIMEOUT_MS,
 } from './synth-stack.ts';
 
@@ -47,8 +49,12 @@ function repeatedKeyConfigText(): string {
 const REPEATED_KEY_ISSUE = '$.rules[1].operations: duplicate key "operations" (JSON keeps only the last one)';
 
 function buildAuthorizer(configJson: string, env?: { account: string; region: string }) {
-  const stack = new Stack(new App(), 'Check', env ? { env } : {});
-  return new HealthImagingAuthorizer(stack, 'Authorizer', { configJson, configSource: 'config.json' });
+  const stack = new Stack(new App(), STACK_NAME, env ? { env } : {});
+  return new HealthImagingAuthorizer(stack, 'Authorizer', {
+    configJson,
+    configSource: 'config.json',
+    datastores: '*',
+  });
 }
 
 describe('checkAuthorizerConfig', () => {
@@ -127,7 +133,7 @@ describe('the construct', () => {
 
   it('checks role paths and names when the account is only known at deploy time', () => {
     // Arrange
-    const wrongPath = deployConfig({ roleArns: [`arn:aws:iam::${ACCOUNT}:role/AhiReadWrite`] });
+    const wrongPath = deployConfig({ roleArns: [`arn:aws:iam::${ACCOUNT}:role/${READ_WRITE_ROLE_NAME}`] });
 
     // Act
     const good = () => buildAuthorizer(JSON.stringify(deployConfig()));
@@ -136,6 +142,20 @@ describe('the construct', () => {
     // Assert
     expect(good).not.toThrow();
     expect(bad).toThrow('$.rules[0].roleArn: rule "radiologists"');
+  });
+});
+
+describe('the construct', () => {
+  it('refuses to pick a datastore scope when none is given', () => {
+    // Arrange
+    const stack = new Stack(new App(), STACK_NAME, { env: { account: ACCOUNT, region: REGION } });
+
+    // Act
+    const build = () =>
+      new HealthImagingAuthorizer(stack, 'Authorizer', { configJson: JSON.stringify(deployConfig()) });
+
+    // Assert
+    expect(build).toThrow('datastores is required: list the datastore ids the authorizer serves, or "*"');
   });
 });
 
@@ -193,7 +213,7 @@ describe('cdk synth (infra/app.ts)', () => {
   );
 
   it(
-    'fails on a bad deployment prop with the key named',
+    'fails on a bad deployment setting given with -c, naming the key',
     () => {
       // Act
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
@@ -208,7 +228,35 @@ describe('cdk synth (infra/app.ts)', () => {
 
       // Assert
       expect(run.status).toBe(1);
-      expect(run.stderr).toContain('memoryMb: expected an integer from 128 to 10240, got "lots"');
+      expect(run.stderr).toContain('-c memoryMb: expected an integer from 128 to 10240, got "lots"');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'fails when the settings neither list datastores nor say "*", naming the setting',
+    () => {
+      // Arrange: account-wide scope must be written down, never reached by leaving the key out.
+      const settingsPath = join(work, 'no-datastores.settings.json');
+      writeFileSync(join(work, 'config.json'), JSON.stringify(deployConfig()));
+      writeFileSync(settingsPath, JSON.stringify({ config: 'config.json' }));
+
+      // Act
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({ settings: settingsPath, account: ACCOUNT }),
+          CDK_OUTDIR: join(work, 'cdk.out'),
+        },
+      });
+
+      // Assert
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('$.datastores: required');
+      expect(run.stderr).toContain('"*" for every datastore of the account and region');
+      expect(run.stderr).not.toContain('    at ');
     },
     SYNTH_TIMEOUT_MS,
   );

@@ -5,7 +5,7 @@
  * takes seconds, and CI has two cores.
  */
 
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -18,8 +18,12 @@ export const SYNTH_TIMEOUT_MS = 90_000;
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
-export const READ_ONLY_ROLE = `arn:aws:iam::${ACCOUNT}:role/healthimaging/AhiReadOnly`;
-export const READ_WRITE_ROLE = `arn:aws:iam::${ACCOUNT}:role/healthimaging/AhiReadWrite`;
+/** The test stack's name, which prefixes its role names. */
+export const STACK_NAME = 'TestStack';
+export const READ_ONLY_ROLE_NAME = `${STACK_NAME}-AhiReadOnly`;
+export const READ_WRITE_ROLE_NAME = `${STACK_NAME}-AhiReadWrite`;
+export const READ_ONLY_ROLE = `arn:aws:iam::${ACCOUNT}:role/healthimaging/${READ_ONLY_ROLE_NAME}`;
+export const READ_WRITE_ROLE = `arn:aws:iam::${ACCOUNT}:role/healthimaging/${READ_WRITE_ROLE_NAME}`;
 
 /** A valid config whose rules name the two stack-created roles. */
 export function deployConfig(overrides: { roleArns?: string[] } = {}): Record<string, unknown> {
@@ -53,6 +57,8 @@ export interface SynthResult {
   nagFindings: NagFinding[];
   /** Relative file paths inside the staged code asset of a Lambda function. */
   assetFiles(logicalId: string): string[];
+  /** The text of one file of that asset. */
+  assetFile(logicalId: string, path: string): string;
   cleanup(): void;
 }
 
@@ -62,10 +68,15 @@ export function synthStack(
 ): SynthResult {
   const outdir = mkdtempSync(join(tmpdir(), 'ahi-infra-'));
   const app = new App({ outdir });
-  const stack = new AuthorizerStack(app, 'TestStack', {
+  const stack = new AuthorizerStack(app, STACK_NAME, {
     env: { account: ACCOUNT, region: REGION },
     ...extra,
-    authorizer: { configJson: JSON.stringify(deployConfig()), ...authorizer },
+    // Account-wide unless a test narrows it (the deploy settings make this an explicit choice).
+    authorizer: {
+      configJson: JSON.stringify(deployConfig()),
+      ...(authorizer.createDatastore === undefined && { datastores: '*' as const }),
+      ...authorizer,
+    },
   });
   // As in infra/app.ts: an unacknowledged nag error would already make this synth throw.
   const packs = addNagChecks(app);
@@ -85,18 +96,23 @@ export function synthStack(
     json,
     nagFindings,
     assetFiles(logicalId) {
-      // The function's S3 key is the asset hash; the staged copy sits in the assembly as asset.<hash>.
-      const code = json.Resources[logicalId]?.Properties?.['Code'] as { S3Key?: string } | undefined;
-      const hash = code?.S3Key?.replace(/\.zip$/, '');
-      if (hash === undefined) throw new Error(`${logicalId} has no asset code`);
-      const root = join(assembly.directory, `asset.${hash}`);
+      const root = assetRoot(logicalId);
       return readdirSync(root, { recursive: true, withFileTypes: true })
         .filter((entry) => entry.isFile())
         .map((entry) => relative(root, join(entry.parentPath, entry.name)))
         .sort();
     },
+    assetFile: (logicalId, path) => readFileSync(join(assetRoot(logicalId), path), 'utf8'),
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
+
+  function assetRoot(logicalId: string): string {
+    // The function's S3 key is the asset hash; the staged copy sits in the assembly as asset.<hash>.
+    const code = json.Resources[logicalId]?.Properties?.['Code'] as { S3Key?: string } | undefined;
+    const hash = code?.S3Key?.replace(/\.zip$/, '');
+    if (hash === undefined) throw new Error(`${logicalId} has no asset code`);
+    return join(assembly.directory, `asset.${hash}`);
+  }
 }
 
 /** The logical ids of every resource of a type. */

@@ -1,0 +1,323 @@
+/**
+ * The deployment's settings: a committed JSON file (`-c settings=deploy/production.settings.json`,
+ * default from cdk.json), validated with the same machinery as the authorizer configuration
+ * (valibot, every problem by JSON path, unknown and repeated keys refused), so a deploy means the
+ * same thing every time it runs. `-c key=value` may override a key for one run. Account-wide scope
+ * is never a default: `datastores` must list the datastores or say "*" (unless the stack creates
+ * the datastore). Only the app calls this: constructs get the typed result and never read context,
+ * files or the environment.
+ */
+
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as v from 'valibot';
+import {
+  type ConfigIssue,
+  duplicateKeyIssues,
+  parseWithSchema,
+  refinable,
+  strictObject,
+} from '../src/config/schema.ts';
+import { DATASTORE_ID_PATTERN } from '../src/contract/healthimaging.ts';
+import { runtimeSettingProblems, SETTING_NAMES } from '../src/lambda/runtime-settings.ts';
+
+/** Offline `cdk synth` (no credentials) needs some account and region; deploys always use real ones. */
+export const PLACEHOLDER_ACCOUNT = '111122223333';
+export const PLACEHOLDER_REGION = 'us-east-1';
+/** cdk.json's default, an example whose datastore does not exist: copy it for a real deployment. */
+export const DEFAULT_SETTINGS_PATH = 'deploy/example.settings.json';
+/** IAM role names are at most 64 characters; the prefix leaves room for `-AhiReadWrite`. */
+export const MAX_ROLE_NAME_PREFIX_LENGTH = 50;
+
+const RETENTION_VALUES = Object.values(RetentionDays).filter(
+  (value): value is number => typeof value === 'number',
+);
+
+const pattern = (regex: RegExp, message: string) => v.pipe(v.string(), v.regex(regex, message));
+const integer = (min: number, max: number) => {
+  const message = (issue: v.BaseIssue<unknown>) =>
+    `expected an integer from ${min} to ${max}, got ${issue.received}`;
+  return v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message));
+};
+const described = <T extends v.GenericSchema>(schema: T, text: string) => v.pipe(schema, v.description(text));
+
+const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const datastoreId = pattern(DATASTORE_ID_PATTERN, 'datastore ids are 32 characters of [0-9a-z]');
+
+/** Every key with its one-line meaning (shown in errors and in docs/deployment.md). */
+export const DeploySettingsSchema = v.pipe(
+  strictObject({
+    $comment: v.optional(v.string()),
+    stackName: described(
+      v.optional(
+        pattern(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
+        'HealthImagingAuthorizer',
+      ),
+      'the CloudFormation stack; keep it: renaming replaces the function, and a datastore cannot follow',
+    ),
+    config: described(
+      v.pipe(v.string(), v.minLength(1)),
+      'the authorizer configuration file, relative to this settings file',
+    ),
+    datastores: described(
+      v.optional(v.union([v.literal('*'), v.pipe(v.array(datastoreId), v.minLength(1))])),
+      'the datastore ids the invoke permission and the roles are scoped to, or "*" for every datastore of the account and region',
+    ),
+    account: v.optional(pattern(/^\d{12}$/, 'a 12-digit account id')),
+    region: v.optional(pattern(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region such as us-east-1')),
+    memoryMb: described(v.optional(integer(128, 10_240), 1024), 'function memory in MB'),
+    reservedConcurrency: described(
+      v.optional(integer(1, 100_000)),
+      'reserved concurrency, a cost and blast-radius cap (default none: an account with a low concurrency limit cannot reserve any)',
+    ),
+    provisionedConcurrency: described(
+      v.optional(integer(0, 100_000), 0),
+      'provisioned concurrency on the alias, against cold starts',
+    ),
+    logRetentionDays: described(
+      v.optional(v.picklist(RETENTION_VALUES, 'a CloudWatch Logs retention value'), RetentionDays.SIX_YEARS),
+      'audit log retention in days',
+    ),
+    kmsKeyArn: v.optional(
+      pattern(
+        /^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/,
+        'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+      ),
+    ),
+    alarmTopicArn: v.optional(
+      pattern(/^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'an SNS topic ARN'),
+    ),
+    denyAlarmThreshold: v.optional(integer(1, 1_000_000), 100),
+    createDatastore: v.optional(v.boolean(), false),
+    datastoreName: v.optional(pattern(/^[A-Za-z0-9._/#-]{1,256}$/, '1-256 characters of [A-Za-z0-9._/#-]')),
+    extraRoleArns: v.optional(v.array(pattern(ROLE_ARN, 'an IAM role ARN')), () => [] as string[]),
+    rolePath: v.optional(
+      pattern(/^\/([\w+=,.@-]+\/)*$/, 'an IAM path such as /healthimaging/'),
+      '/healthimaging/',
+    ),
+    roleNamePrefix: v.optional(
+      pattern(
+        new RegExp(`^[\\w+=,.@-]{1,${MAX_ROLE_NAME_PREFIX_LENGTH}}$`),
+        `1-${MAX_ROLE_NAME_PREFIX_LENGTH} characters of [A-Za-z0-9+=,.@_-]`,
+      ),
+    ),
+    roleTrustConditions: v.optional(v.boolean(), false),
+    invokePrincipals: v.optional(
+      v.pipe(v.array(v.picklist(['regional', 'global'] as const)), v.minLength(1)),
+      () => ['regional', 'global'] as ('regional' | 'global')[],
+    ),
+    configDelivery: described(
+      v.optional(v.picklist(['bundled', 'parameter'] as const), 'bundled'),
+      'bundled: the config ships with each function version (a change is a deploy); parameter: an SSM parameter read at run time',
+    ),
+    auditSubject: v.optional(v.picklist(['hash', 'plain', 'omit'] as const), 'hash'),
+    budgetMs: v.optional(v.number()),
+    initBudgetMs: v.optional(v.number()),
+    provisionedInitBudgetMs: v.optional(v.number()),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!refinable(dataset)) return;
+    const settings = dataset.value;
+    const at = (key: string) =>
+      [
+        {
+          type: 'object' as const,
+          origin: 'value' as const,
+          input: settings,
+          key,
+          value: settings[key as keyof typeof settings],
+        },
+      ] as [v.IssuePathItem];
+    if (settings.datastores === undefined && !settings.createDatastore) {
+      addIssue({
+        message:
+          'required: list the datastore ids the stack serves, or "*" for every datastore of the account and ' +
+          'region (an explicit choice), or set createDatastore',
+        path: at('datastores'),
+      });
+    }
+    if (settings.datastoreName !== undefined && !settings.createDatastore) {
+      addIssue({ message: 'only used with createDatastore: true', path: at('datastoreName') });
+    }
+    if (
+      settings.reservedConcurrency !== undefined &&
+      settings.provisionedConcurrency > settings.reservedConcurrency
+    ) {
+      addIssue({
+        message: `cannot exceed reservedConcurrency (${settings.reservedConcurrency})`,
+        path: at('provisionedConcurrency'),
+      });
+    }
+    if (settings.roleNamePrefix === undefined && settings.stackName.length > MAX_ROLE_NAME_PREFIX_LENGTH) {
+      addIssue({
+        message: `the stack name is over ${MAX_ROLE_NAME_PREFIX_LENGTH} characters: set roleNamePrefix (role names are at most 64)`,
+        path: at('stackName'),
+      });
+    }
+    const timing: Record<string, string> = {};
+    for (const key of ['budgetMs', 'initBudgetMs', 'provisionedInitBudgetMs'] as const) {
+      if (settings[key] !== undefined) timing[SETTING_NAMES[key]] = String(settings[key]);
+    }
+    for (const problem of runtimeSettingProblems(timing)) addIssue({ message: problem.message });
+  }),
+);
+
+export type DeploySettingsFile = v.InferOutput<typeof DeploySettingsSchema>;
+export type DeploySettingKey = Exclude<keyof DeploySettingsFile, '$comment'>;
+
+export interface DeploySettings extends Omit<
+  DeploySettingsFile,
+  '$comment' | 'config' | 'account' | 'region'
+> {
+  /** Absolute path of the authorizer configuration file. */
+  configPath: string;
+  /** The settings file these came from (for messages). */
+  settingsPath: string;
+  account: string;
+  region: string;
+  /** True when no account was given or found: fine for synth, never for a deploy. */
+  accountIsPlaceholder: boolean;
+  roleNamePrefix: string;
+}
+
+export interface DeployInputs {
+  /** `-c settings=…` (else cdk.json's default) and any `-c key=value` overrides, as CDK returns them. */
+  context: Readonly<Record<string, unknown>>;
+  readFile: (path: string) => string;
+  /** Relative paths given in context resolve against this directory. */
+  cwd: string;
+  /** The CLI's account and region from its credentials (CDK_DEFAULT_*), when it has any. */
+  defaultEnv: { account?: string | undefined; region?: string | undefined };
+}
+
+export class DeploySettingsError extends Error {
+  override name = 'DeploySettingsError';
+}
+
+/** How a `-c key=value` string becomes the JSON value the file would hold. */
+const CONTEXT_KINDS: Readonly<
+  Record<DeploySettingKey, 'string' | 'integer' | 'boolean' | 'list' | 'datastores'>
+> = {
+  stackName: 'string',
+  config: 'string',
+  datastores: 'datastores',
+  account: 'string',
+  region: 'string',
+  memoryMb: 'integer',
+  reservedConcurrency: 'integer',
+  provisionedConcurrency: 'integer',
+  logRetentionDays: 'integer',
+  kmsKeyArn: 'string',
+  alarmTopicArn: 'string',
+  denyAlarmThreshold: 'integer',
+  createDatastore: 'boolean',
+  datastoreName: 'string',
+  extraRoleArns: 'list',
+  rolePath: 'string',
+  roleNamePrefix: 'string',
+  roleTrustConditions: 'boolean',
+  invokePrincipals: 'list',
+  configDelivery: 'string',
+  auditSubject: 'string',
+  budgetMs: 'integer',
+  initBudgetMs: 'integer',
+  provisionedInitBudgetMs: 'integer',
+};
+
+export const DEPLOY_SETTING_KEYS = Object.keys(CONTEXT_KINDS) as DeploySettingKey[];
+
+function fromContext(key: DeploySettingKey, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  switch (CONTEXT_KINDS[key]) {
+    case 'integer':
+      return /^-?\d+$/.test(value) ? Number(value) : value;
+    case 'boolean':
+      return value === 'true' ? true : value === 'false' ? false : value;
+    case 'list':
+      return value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
+    case 'datastores':
+      return value.trim() === '*'
+        ? '*'
+        : value
+            .split(',')
+            .map((item) => item.trim())
+            .filter(Boolean);
+    default:
+      return value;
+  }
+}
+
+/** Reads, validates and resolves the settings; throws one DeploySettingsError naming every problem. */
+export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
+  const given = inputs.context['settings'];
+  const relative = typeof given === 'string' && given !== '' ? given : DEFAULT_SETTINGS_PATH;
+  const settingsPath = isAbsolute(relative) ? relative : resolve(inputs.cwd, relative);
+  const overridden = new Set<string>();
+  const fail = (issues: readonly ConfigIssue[] | readonly string[]): never => {
+    const lines = issues.map((issue) =>
+      typeof issue === 'string' ? issue : `${issue.path}: ${issue.message}`,
+    );
+    const what = overridden.size > 0 ? `${settingsPath} with the -c overrides` : settingsPath;
+    throw new DeploySettingsError(`${what} is invalid:\n${lines.map((line) => `  ${line}`).join('\n')}`);
+  };
+
+  let text: string;
+  try {
+    text = inputs.readFile(settingsPath);
+  } catch {
+    throw new DeploySettingsError(
+      `deployment settings not found: ${settingsPath} (pass -c settings=path/to/settings.json)`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    fail([`$: not valid JSON: ${error instanceof Error ? error.message : 'unknown error'}`]);
+  }
+  const duplicates = duplicateKeyIssues(text);
+  if (duplicates.length > 0) fail(duplicates);
+
+  // Context overrides one run's values; the file stays what a later deploy reads.
+  const merged: Record<string, unknown> =
+    typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(value as object) } : {};
+  for (const key of DEPLOY_SETTING_KEYS) {
+    const override = inputs.context[key];
+    if (override === undefined || override === '') continue;
+    merged[key] = fromContext(key, override);
+    overridden.add(key);
+  }
+  const parsed = parseWithSchema(
+    DeploySettingsSchema,
+    typeof value === 'object' && value !== null && !Array.isArray(value) ? merged : value,
+  );
+  if (!parsed.ok) {
+    fail(
+      parsed.issues.map((issue) => {
+        const key = /^\$\.(\w+)/.exec(issue.path)?.[1];
+        return key !== undefined && overridden.has(key)
+          ? `-c ${key}: ${issue.message}`
+          : `${issue.path}: ${issue.message}`;
+      }),
+    );
+  }
+  const settings = (parsed as { ok: true; output: DeploySettingsFile }).output;
+
+  // A config path from the file is relative to the file; one from -c to the working directory.
+  const configBase = overridden.has('config') ? inputs.cwd : dirname(settingsPath);
+  const cliAccount = inputs.defaultEnv.account;
+  const account = settings.account ?? (cliAccount && /^\d{12}$/.test(cliAccount) ? cliAccount : undefined);
+  const { $comment: _comment, config, account: _account, region, ...rest } = settings;
+  return {
+    ...rest,
+    configPath: resolve(configBase, config),
+    settingsPath,
+    account: account ?? PLACEHOLDER_ACCOUNT,
+    region: region ?? inputs.defaultEnv.region ?? PLACEHOLDER_REGION,
+    accountIsPlaceholder: account === undefined,
+    roleNamePrefix: settings.roleNamePrefix ?? settings.stackName,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Turns validated deployment settings (infra/deploy-settings.ts) and the config text into the
+ * stack's typed props: the one mapping from the settings file's keys to construct options, shared
+ * by the CDK app and the tests that synthesize the documented settings files.
+ */
+
+import type { AuthorizerStackProps } from './authorizer-stack.ts';
+import type { DeploySettings } from './deploy-settings.ts';
+
+export function stackPropsFromSettings(
+  settings: DeploySettings,
+  configJson: string,
+  configSource: string,
+): AuthorizerStackProps {
+  return {
+    env: { account: settings.account, region: settings.region },
+    ...(settings.kmsKeyArn && { kmsKeyArn: settings.kmsKeyArn }),
+    ...(settings.alarmTopicArn && { alarmTopicArn: settings.alarmTopicArn }),
+    authorizer: {
+      configJson,
+      configSource,
+      configDelivery: settings.configDelivery,
+      ...(settings.datastores !== undefined && { datastores: settings.datastores }),
+      ...(settings.createDatastore && {
+        createDatastore: { datastoreName: settings.datastoreName ?? `${settings.stackName}-datastore` },
+      }),
+      memorySize: settings.memoryMb,
+      ...(settings.reservedConcurrency !== undefined && {
+        reservedConcurrency: settings.reservedConcurrency,
+      }),
+      provisionedConcurrency: settings.provisionedConcurrency,
+      logRetention: settings.logRetentionDays,
+      denyAlarmThreshold: settings.denyAlarmThreshold,
+      additionalRoleArns: settings.extraRoleArns,
+      rolePath: settings.rolePath,
+      roleNamePrefix: settings.roleNamePrefix,
+      roleTrustConditions: settings.roleTrustConditions,
+      invokePrincipals: settings.invokePrincipals,
+      auditSubject: settings.auditSubject,
+      ...(settings.budgetMs !== undefined && { budgetMs: settings.budgetMs }),
+      ...(settings.initBudgetMs !== undefined && { initBudgetMs: settings.initBudgetMs }),
+      ...(settings.provisionedInitBudgetMs !== undefined && {
+        provisionedInitBudgetMs: settings.provisionedInitBudgetMs,
+      }),
+    },
+  };
+}
