@@ -4,9 +4,10 @@
  * with explicit memory, timeout and reserved concurrency, behind an alias (`live`) whose ARN is the one
  * to give the datastore, because a datastore's `lambdaAuthorizerArn` can never be changed. It also
  * writes the config to SSM (validated at synth with the handler's own schema), the invoke permission
- * for HealthImaging only (scoped by account and datastore ARN), the DICOMweb roles, the role allowlist
- * the function enforces, the audit log group (long retention, KMS) and the alarms. Optionally it
- * creates the OIDC datastore itself. Props are typed; the construct reads no context, file or env.
+ * for HealthImaging only (scoped by account, and by datastore ARN when ids are given), the DICOMweb
+ * roles, the role allowlist the function enforces, the audit log group (long retention, KMS) and the
+ * alarms. Optionally it creates the OIDC datastore itself, after HealthImaging's invoke permission.
+ * Props are typed; the construct reads no context, file or env.
  */
 
 import { existsSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import {
   Alias,
   Architecture,
+  CfnPermission,
   Code,
   Function as LambdaFunction,
   type IVersion,
@@ -250,6 +252,26 @@ export class HealthImagingAuthorizer extends Construct {
     });
     this.lambdaAuthorizerArn = this.alias.functionArn;
 
+    // Only HealthImaging, only for this account's datastores, only on the alias: a direct invoke would
+    // make the function an oracle for token validity. No function URL. AHI asks for this resource-based
+    // policy, "optionally" restricted to the datastore ARN, and keeps aws:SourceAccount:
+    // https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html
+    //
+    // With createDatastore the permission names every datastore of this account and region, not the new
+    // one: it must exist before CreateDatastore runs (the datastore depends on it, below), and the new
+    // datastore's ARN only exists after. The alternative, an account-wide permission for the creation
+    // plus an exact-ARN one after it, grants exactly the same (a policy allows the union of its
+    // statements) with two more resources. What the account-wide scope concedes: another datastore of
+    // this account created with this alias as its authorizer could invoke it (as without datastoreIds);
+    // the roles the function returns still act on this stack's datastore only.
+    const invokeScope = props.createDatastore
+      ? [arns.anyDatastore()]
+      : (props.datastoreIds ?? []).map((datastoreId) => arns.datastore(datastoreId));
+    const invokePermissions = this.grantInvokeToHealthImaging(
+      props.invokePrincipals ?? ['regional', 'global'],
+      invokeScope.length > 0 ? invokeScope : [arns.anyDatastore()],
+    );
+
     if (props.createDatastore) {
       this.datastore = new HealthImagingDatastore(this, 'Datastore', {
         datastoreName: props.createDatastore.datastoreName,
@@ -259,6 +281,7 @@ export class HealthImagingAuthorizer extends Construct {
         logGroupName: `${namePrefix}/datastore-provisioning`,
         logRetention,
         logEncryptionKey: this.logEncryptionKey,
+        dependsOn: invokePermissions,
       });
     }
 
@@ -267,27 +290,6 @@ export class HealthImagingAuthorizer extends Construct {
       ...(this.datastore ? [this.datastore.datastoreArn] : []),
     ];
     const datastoreScope = datastoreArns.length > 0 ? datastoreArns : [arns.anyDatastore()];
-
-    // Only HealthImaging, only for this account's datastores, only on the alias: a direct invoke would
-    // make the function an oracle for token validity. No function URL.
-    const principals = props.invokePrincipals ?? ['regional', 'global'];
-    for (const kind of principals) {
-      const principal =
-        kind === 'regional'
-          ? `medical-imaging.${arns.region}.amazonaws.com`
-          : 'medical-imaging.amazonaws.com';
-      datastoreScope.forEach((sourceArn, index) => {
-        this.alias.addPermission(
-          `InvokeByHealthImaging${kind === 'regional' ? 'Regional' : 'Global'}${index}`,
-          {
-            principal: new ServicePrincipal(principal),
-            action: 'lambda:InvokeFunction',
-            sourceAccount: arns.account,
-            sourceArn,
-          },
-        );
-      });
-    }
 
     this.roles = new DicomWebRoles(this, 'Roles', {
       path: rolePath,
@@ -302,6 +304,34 @@ export class HealthImagingAuthorizer extends Construct {
       denyThreshold: props.denyAlarmThreshold ?? 100,
       provisionedConcurrency,
     });
+  }
+
+  /** HealthImaging's invoke permissions on the alias: one per principal and source ARN. */
+  private grantInvokeToHealthImaging(
+    principals: readonly ('regional' | 'global')[],
+    sourceArns: readonly string[],
+  ): CfnPermission[] {
+    const arns = healthImagingArns(this);
+    const permissions: CfnPermission[] = [];
+    for (const kind of principals) {
+      const principal =
+        kind === 'regional'
+          ? `medical-imaging.${arns.region}.amazonaws.com`
+          : 'medical-imaging.amazonaws.com';
+      sourceArns.forEach((sourceArn, index) => {
+        const id = `InvokeByHealthImaging${kind === 'regional' ? 'Regional' : 'Global'}${index}`;
+        this.alias.addPermission(id, {
+          principal: new ServicePrincipal(principal),
+          action: 'lambda:InvokeFunction',
+          sourceAccount: arns.account,
+          sourceArn,
+        });
+        // addPermission creates the CfnPermission under the alias (none when the environment is unclear).
+        const permission = this.alias.node.tryFindChild(id);
+        if (permission instanceof CfnPermission) permissions.push(permission);
+      });
+    }
+    return permissions;
   }
 
   /** A key only CloudWatch Logs may use, and only for this construct's log groups. */

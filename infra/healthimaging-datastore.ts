@@ -4,7 +4,9 @@
  * runs `dist/custom-resources/create-datastore.mjs` (src/custom-resources/create-datastore.ts):
  * CreateDatastore, then isComplete polling until ACTIVE, with failures reported as failures. The
  * datastore is never deleted with the stack (DeletionPolicy Retain, and the handler ignores Delete):
- * it holds medical images, and its authorizer ARN can never be changed.
+ * it holds medical images, and its authorizer ARN can never be changed. The role calling
+ * CreateDatastore may invoke the authorizer alias and nothing else, and the datastore waits for the
+ * resources its owner names (HealthImaging's invoke permission on that alias).
  */
 
 import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -14,7 +16,7 @@ import { Architecture, Code, Function as LambdaFunction, type Runtime } from 'aw
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard-resource.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
 
@@ -29,11 +31,18 @@ export interface HealthImagingDatastoreProps {
   readonly logGroupName: string;
   readonly logRetention: RetentionDays;
   readonly logEncryptionKey: IKey;
+  /**
+   * Created before CreateDatastore runs: HealthImaging's invoke permissions on the authorizer, so the
+   * datastore never exists without them.
+   */
+  readonly dependsOn?: readonly IDependable[];
 }
 
 export class HealthImagingDatastore extends Construct {
   readonly datastoreId: string;
   readonly datastoreArn: string;
+  /** The `Custom::HealthImagingDatastore` resource. */
+  readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: HealthImagingDatastoreProps) {
     super(scope, id);
@@ -59,6 +68,20 @@ export class HealthImagingDatastore extends Construct {
           effect: Effect.ALLOW,
           actions: ['medical-imaging:GetDatastore'],
           resources: [arns.anyDatastore()],
+        }),
+        // HealthImaging invokes the authorizer with forward access sessions (FAS) (Lambda authorizer
+        // page, "Request Processing"), and a FAS request is authorized with the permissions of the
+        // principal that called HealthImaging (IAM, forward access sessions). When CreateDatastore checks
+        // lambdaAuthorizerArn, that principal is this role; AWS's own CDK sample gives its CreateDatastore
+        // caller lambda:InvokeFunction (on "*" there). Here exactly the alias ARN passed as
+        // lambdaAuthorizerArn: not the function, no version wildcard.
+        // https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-lambda.html
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_forward_access_sessions.html
+        // https://github.com/aws-samples/aws-healthimaging-samples/blob/main/AHI-OIDC-OHIF-installer/CDK/lib/ohif-oidc-stack.ts
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['lambda:InvokeFunction'],
+          resources: [props.lambdaAuthorizerArn],
         }),
         new PolicyStatement({
           effect: Effect.ALLOW,
@@ -116,7 +139,7 @@ export class HealthImagingDatastore extends Construct {
     });
     acknowledgeProviderFramework(provider, [onEventHandler, isCompleteHandler]);
 
-    const resource = new CustomResource(this, 'Resource', {
+    const resource = (this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::HealthImagingDatastore',
       properties: {
@@ -125,7 +148,9 @@ export class HealthImagingDatastore extends Construct {
       },
       // Medical data: deleting the stack never deletes the datastore.
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
+    // Only the custom resource waits: the role, functions and Provider can be created alongside.
+    if (props.dependsOn && props.dependsOn.length > 0) resource.node.addDependency(...props.dependsOn);
     this.datastoreId = resource.getAttString('DatastoreId');
     this.datastoreArn = resource.getAttString('DatastoreArn');
   }

@@ -1,7 +1,9 @@
 /**
  * `createDatastore`: the custom resource that creates the OIDC-enabled datastore with the alias ARN,
  * never deletes it, polls until ACTIVE through the Provider, runs bundled code from
- * dist/custom-resources, and then scopes the invoke permission and the roles to the new datastore.
+ * dist/custom-resources, and then scopes the roles to the new datastore. Because HealthImaging checks
+ * the authorizer when the datastore is created, the role calling CreateDatastore may invoke exactly the
+ * alias, and HealthImaging's invoke permission exists before the datastore (account-wide source ARN).
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +32,28 @@ function datastoreLogicalId(): string {
 function aliasLogicalId(): string {
   const [id] = logicalIdsOf(result, 'AWS::Lambda::Alias');
   return id!;
+}
+
+/** Every statement of the role the two provisioning functions run as (not the CDK framework's roles). */
+function customResourceRoleStatements(): Record<string, unknown>[] {
+  const onEvent = Object.values(result.json.Resources).find(
+    (resource) => resource.Properties?.['Handler'] === 'create-datastore.onEvent',
+  );
+  const [roleId] = (onEvent?.Properties?.['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+  const role = result.json.Resources[roleId]!;
+  const managed = asArray(role.Properties?.['ManagedPolicyArns'] as { Ref?: string }[]).map(
+    (arn) => result.json.Resources[arn.Ref ?? '']!,
+  );
+  const inline = Object.values(result.json.Resources).filter(
+    (resource) =>
+      resource.Type === 'AWS::IAM::Policy' &&
+      asArray(resource.Properties?.['Roles'] as unknown[]).some(
+        (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId }),
+      ),
+  );
+  return [...managed, ...inline].flatMap(
+    (policy) => (policy.Properties?.['PolicyDocument'] as { Statement: Record<string, unknown>[] }).Statement,
+  );
 }
 
 describe('the created datastore', () => {
@@ -84,7 +108,11 @@ describe('the created datastore', () => {
     );
   });
 
-  it('becomes the only SourceArn of the invoke permission and the only resource of the roles', () => {
+  it('lets HealthImaging invoke for any datastore of the account, and scopes the roles to the new one', () => {
+    // The datastore ARN only exists after CreateDatastore, and the permission must exist before it, so the
+    // permission names every datastore of this account and region (aws:SourceAccount kept). AHI lets the
+    // permission "optionally" restrict calls to a datastore ARN:
+    // https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html
     // Arrange
     const arn = { 'Fn::GetAtt': [datastoreLogicalId(), 'DatastoreArn'] };
     const grants = Object.values(result.template.findResources('AWS::Lambda::Permission')).map(
@@ -96,9 +124,47 @@ describe('the created datastore', () => {
 
     // Assert
     expect(grants).toHaveLength(2);
-    for (const grant of grants) expect(grant['SourceArn']).toEqual(arn);
+    for (const grant of grants) {
+      expect(grant['SourceArn']).toBe(`arn:aws:medical-imaging:eu-west-1:${ACCOUNT}:datastore/*`);
+      expect(grant['SourceAccount']).toBe(ACCOUNT);
+      expect(grant['FunctionName']).toEqual({ Ref: aliasLogicalId() });
+    }
     expect(dicomweb.length).toBe(3);
     for (const statement of dicomweb) expect(statement['Resource']).toEqual(arn);
+  });
+
+  it('is created only once HealthImaging may invoke the alias', () => {
+    // The resource-based policy for HealthImaging is part of the authorizer setup that precedes the
+    // datastore: https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html
+    // Arrange
+    const permissions = logicalIdsOf(result, 'AWS::Lambda::Permission');
+
+    // Act
+    const dependsOn = asArray(result.json.Resources[datastoreLogicalId()]!['DependsOn'] as string[]);
+
+    // Assert
+    expect(permissions).toHaveLength(2);
+    expect(dependsOn).toEqual(expect.arrayContaining(permissions));
+  });
+
+  it('lets the role that calls CreateDatastore invoke exactly the alias it names, nothing wider', () => {
+    // HealthImaging invokes the authorizer with forward access sessions (FAS), which carry the permissions
+    // of the principal that called it, here the role calling CreateDatastore:
+    // https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-lambda.html
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_forward_access_sessions.html
+    // Arrange
+    const authorizerArn = result.json.Resources[datastoreLogicalId()]!.Properties?.['LambdaAuthorizerArn'];
+
+    // Act
+    const lambdaStatements = customResourceRoleStatements().filter((statement) =>
+      asArray(statement['Action']).some((action) => String(action).startsWith('lambda:')),
+    );
+
+    // Assert
+    expect(authorizerArn).toEqual({ Ref: aliasLogicalId() });
+    expect(lambdaStatements).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: authorizerArn },
+    ]);
   });
 
   it('outputs the datastore id', () => {
