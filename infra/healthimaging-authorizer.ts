@@ -33,6 +33,7 @@ import { Construct } from 'constructs';
 import type { AuthorizerConfig } from '../src/config/schema.ts';
 import { AuthorizerAlarms } from './authorizer-alarms.ts';
 import { type AllowedRole, checkAuthorizerConfig } from './check-authorizer-config.ts';
+import type { DatastoreOptions } from './datastore-options.ts';
 import { DICOMWEB_ROLE_NAMES, DicomWebRoles } from './dicomweb-roles.ts';
 import { HealthImagingDatastore } from './healthimaging-datastore.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
@@ -54,8 +55,12 @@ export interface HealthImagingAuthorizerProps {
    * in this account and region (the id is only known after CreateDatastore).
    */
   readonly datastoreIds?: readonly string[];
-  /** Create the OIDC-enabled datastore with the alias ARN. Default: none (create it with the CLI). */
-  readonly createDatastore?: { readonly datastoreName: string };
+  /**
+   * Create the OIDC-enabled datastore with the alias ARN, and optionally a customer-managed KMS key,
+   * the lossless storage format and tags (infra/datastore-options.ts). None of them can change after
+   * creation. Default: none (create it with the CLI).
+   */
+  readonly createDatastore?: { readonly datastoreName: string } & DatastoreOptions;
   /** Default 1024 MB: faster RSA verification and init. */
   readonly memorySize?: number;
   /** Default 3 s: a little above the handler's 800 ms budget, which answers long before. */
@@ -274,7 +279,7 @@ export class HealthImagingAuthorizer extends Construct {
 
     if (props.createDatastore) {
       this.datastore = new HealthImagingDatastore(this, 'Datastore', {
-        datastoreName: props.createDatastore.datastoreName,
+        ...props.createDatastore,
         lambdaAuthorizerArn: this.lambdaAuthorizerArn,
         codeDirectory: join(distDirectory, 'custom-resources'),
         runtime,

@@ -177,3 +177,111 @@ describe('the created datastore', () => {
     expect(result.nagFindings).toEqual([]);
   });
 });
+
+describe('a created datastore with a customer-managed key, a lossless storage format and tags', () => {
+  const KEY_ARN = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+  let options: SynthResult;
+
+  beforeAll(() => {
+    options = synthStack({
+      createDatastore: {
+        datastoreName: 'radiology-oidc',
+        kmsKeyArn: KEY_ARN,
+        losslessStorageFormat: 'JPEG_2000_LOSSLESS',
+        tags: { CostCenter: 'radiology', 'hospital:site': 'north' },
+      },
+    });
+  }, SYNTH_TIMEOUT_MS);
+  afterAll(() => options.cleanup());
+
+  it('passes them to CreateDatastore through the custom resource', () => {
+    // The optional CreateDatastore parameters:
+    // https://docs.aws.amazon.com/healthimaging/latest/APIReference/API_CreateDatastore.html
+    options.template.hasResourceProperties('Custom::HealthImagingDatastore', {
+      DatastoreName: 'radiology-oidc',
+      KmsKeyArn: KEY_ARN,
+      LosslessStorageFormat: 'JPEG_2000_LOSSLESS',
+      Tags: { CostCenter: 'radiology', 'hospital:site': 'north' },
+    });
+  });
+
+  it('lets the creating role use exactly that key, with the actions HealthImaging documents', () => {
+    // "Required IAM permissions for using a customer managed KMS key" (kms:CreateGrant, GenerateDataKey,
+    // RetireGrant, Decrypt, ReEncrypt* on the key ARN) and kms:DescribeKey, "required for all operations":
+    // https://docs.aws.amazon.com/healthimaging/latest/devguide/data-encryption.html
+    // Act
+    const kms = allPolicyStatements(options).filter((statement) =>
+      asArray(statement['Action']).some((action) => String(action).startsWith('kms:')),
+    );
+    const onKey = kms.filter((statement) => statement['Resource'] === KEY_ARN);
+
+    // Assert
+    expect(onKey).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'kms:CreateGrant',
+          'kms:DescribeKey',
+          'kms:GenerateDataKey',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:RetireGrant',
+        ],
+        Resource: KEY_ARN,
+      },
+    ]);
+  });
+
+  it('lets the creating role tag the datastore it creates, which CreateDatastore with tags requires', () => {
+    // The CreateDatastore operation authorizes medical-imaging:CreateDatastore and medical-imaging:TagResource:
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_medical-imaging.html
+    // Act
+    const tagging = allPolicyStatements(options).filter((statement) =>
+      asArray(statement['Action']).includes('medical-imaging:TagResource'),
+    );
+
+    // Assert
+    expect(tagging).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'medical-imaging:TagResource',
+        Resource: `arn:aws:medical-imaging:eu-west-1:${ACCOUNT}:datastore/*`,
+      },
+    ]);
+  });
+
+  it('stays cdk-nag clean', () => {
+    expect(options.nagFindings).toEqual([]);
+  });
+});
+
+describe('datastore options CreateDatastore would refuse', () => {
+  it.each([
+    [
+      'an alias instead of a key ARN',
+      { kmsKeyArn: `arn:aws:kms:eu-west-1:${ACCOUNT}:alias/pacs` },
+      /kmsKeyArn: expected a KMS key ARN/,
+    ],
+    [
+      'an unknown lossless format',
+      { losslessStorageFormat: 'JPEG' },
+      /losslessStorageFormat: expected one of HTJ2K, JPEG_2000_LOSSLESS/,
+    ],
+    ['a tag key in the aws: namespace', { tags: { 'aws:owner': 'pacs' } }, /tags: key "aws:owner" must be/],
+    [
+      'a tag value over 256 characters',
+      { tags: { Owner: 'x'.repeat(257) } },
+      /tags: the value of "Owner" must be a string of at most 256/,
+    ],
+  ])('fail the synth: %s', (_name, given, message) => {
+    // Limits of the CreateDatastore API:
+    // https://docs.aws.amazon.com/healthimaging/latest/APIReference/API_CreateDatastore.html
+    // Act
+    const synth = () =>
+      synthStack({ createDatastore: { datastoreName: 'radiology-oidc', ...(given as object) } });
+
+    // Assert
+    expect(synth).toThrow(message);
+  });
+});
