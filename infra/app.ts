@@ -13,6 +13,7 @@ import { AuthorizerStack } from './authorizer-stack.ts';
 import { AuthorizerConfigError } from './check-authorizer-config.ts';
 import { DEPLOY_KEYS, type DeployKey, DeployPropsError, parseDeployProps } from './deploy-props.ts';
 import { AuthorizerSettingsError, DEFAULT_DIST_DIRECTORY } from './healthimaging-authorizer.ts';
+import { DatastoreOptionsError } from './healthimaging-datastore.ts';
 
 class UsageError extends Error {}
 
@@ -55,7 +56,16 @@ function main(): void {
       configSource,
       datastoreIds: props.datastoreIds,
       ...(props.createDatastore &&
-        props.datastoreName && { createDatastore: { datastoreName: props.datastoreName } }),
+        props.datastoreName && {
+          createDatastore: {
+            datastoreName: props.datastoreName,
+            ...(props.datastoreKmsKeyArn && { kmsKeyArn: props.datastoreKmsKeyArn }),
+            ...(props.datastoreLosslessStorageFormat && {
+              losslessStorageFormat: props.datastoreLosslessStorageFormat,
+            }),
+            ...(props.datastoreTags && { tags: props.datastoreTags }),
+          },
+        }),
       memorySize: props.memoryMb,
       reservedConcurrency: props.reservedConcurrency,
       provisionedConcurrency: props.provisionedConcurrency,
@@ -90,7 +100,8 @@ try {
     error instanceof UsageError ||
     error instanceof DeployPropsError ||
     error instanceof AuthorizerConfigError ||
-    error instanceof AuthorizerSettingsError
+    error instanceof AuthorizerSettingsError ||
+    error instanceof DatastoreOptionsError
   ) {
     console.error(`error: ${error.message}`);
     process.exit(1);

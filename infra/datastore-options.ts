@@ -101,7 +101,7 @@ export function readTags(value: unknown): { tags: Record<string, unknown> } | { 
     return { problem: `expected a JSON object or key=value,key=value, got ${JSON.stringify(value)}` };
   }
   const text = value.trim();
-  if (text.startsWith('{')) {
+  if (text.startsWith('{') || text.startsWith('[')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -7,6 +7,7 @@
 
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LosslessStorageFormat } from '@aws-sdk/client-medical-imaging';
 import { duplicateKeyIssues } from '../src/config/schema.ts';
 import { DATASTORE_ID_PATTERN } from '../src/contract/healthimaging.ts';
 import {
@@ -15,6 +16,7 @@ import {
   runtimeSettingProblems,
   SETTING_NAMES,
 } from '../src/lambda/runtime-settings.ts';
+import { datastoreOptionProblems, LOSSLESS_STORAGE_FORMATS, readTags } from './datastore-options.ts';
 
 /** Offline `cdk synth` (no credentials) needs some account and region; deploys always use real ones. */
 export const PLACEHOLDER_ACCOUNT = '111122223333';
@@ -38,6 +40,11 @@ export const DEPLOY_KEYS = {
   alarmTopicArn: 'SNS topic for alarm notifications (default: alarms without actions)',
   createDatastore: 'true to create the OIDC datastore with the alias ARN (default false)',
   datastoreName: 'name of the created datastore (default <stackName>-datastore)',
+  datastoreKmsKeyArn:
+    'customer-managed KMS key ARN (key/<id>, not an alias) that encrypts the created datastore (default: an AWS owned key)',
+  datastoreLosslessStorageFormat: `lossless storage format of the created datastore: ${LOSSLESS_STORAGE_FORMATS.join(' or ')} (default: HealthImaging's)`,
+  datastoreTags:
+    'tags of the created datastore: a JSON object or key=value,key=value (keys 1-128 characters, not aws:; values up to 256)',
   extraRoleArns: 'comma-separated role ARNs the function may also return, beyond the stack-created roles',
   rolePath: 'IAM path of the stack-created roles (default /healthimaging/)',
   roleTrustConditions:
@@ -71,6 +78,9 @@ export interface DeployProps {
   alarmTopicArn?: string;
   createDatastore: boolean;
   datastoreName?: string;
+  datastoreKmsKeyArn?: string;
+  datastoreLosslessStorageFormat?: LosslessStorageFormat;
+  datastoreTags?: Record<string, string>;
   extraRoleArns: string[];
   rolePath: string;
   roleTrustConditions: boolean;
@@ -236,6 +246,7 @@ export function parseDeployProps(inputs: DeployInputs): DeployProps {
     ...(alarmTopicArn !== undefined && { alarmTopicArn }),
     createDatastore,
     ...(createDatastore && { datastoreName: datastoreName ?? `${stackName}-datastore` }),
+    ...readDatastoreOptions(raw, createDatastore, issues),
     extraRoleArns: read.list('extraRoleArns', ROLE_ARN, 'IAM role ARNs'),
     rolePath: read.string('rolePath', ROLE_PATH, 'an IAM path such as /healthimaging/') ?? '/healthimaging/',
     roleTrustConditions: read.boolean('roleTrustConditions'),
@@ -276,6 +287,65 @@ function readTimingSettings(
   const problems = runtimeSettingProblems(environment);
   for (const problem of problems) issues.push(problem.message);
   return problems.length > 0 ? {} : given;
+}
+
+type DatastoreOptionKey = 'datastoreKmsKeyArn' | 'datastoreLosslessStorageFormat' | 'datastoreTags';
+
+/**
+ * The created datastore's KMS key, lossless storage format and tags, checked with the CreateDatastore
+ * rules in infra/datastore-options.ts. Like datastoreName, they need createDatastore=true.
+ */
+function readDatastoreOptions(
+  raw: (key: DeployKey) => unknown,
+  createDatastore: boolean,
+  issues: string[],
+): Pick<DeployProps, DatastoreOptionKey> {
+  const keys: DatastoreOptionKey[] = [
+    'datastoreKmsKeyArn',
+    'datastoreLosslessStorageFormat',
+    'datastoreTags',
+  ];
+  const given = keys.filter((key) => raw(key) !== undefined && raw(key) !== '');
+  if (!createDatastore) {
+    for (const key of given) issues.push(`${key}: only used with createDatastore=true`);
+    return {};
+  }
+  const problems: string[] = [];
+  const text = (key: DatastoreOptionKey): string | undefined => {
+    const value = raw(key);
+    if (value === undefined || value === '') return undefined;
+    if (typeof value === 'string') return value;
+    problems.push(`${key}: expected a string, got ${JSON.stringify(value)}`);
+    return undefined;
+  };
+  const kmsKeyArn = text('datastoreKmsKeyArn');
+  const losslessStorageFormat = text('datastoreLosslessStorageFormat');
+  let tags: Record<string, unknown> | undefined;
+  if (given.includes('datastoreTags')) {
+    const read = readTags(raw('datastoreTags'));
+    if ('problem' in read) problems.push(`datastoreTags: ${read.problem}`);
+    else tags = read.tags;
+  }
+  problems.push(
+    ...datastoreOptionProblems(
+      { kmsKeyArn, losslessStorageFormat, tags },
+      {
+        kmsKeyArn: 'datastoreKmsKeyArn',
+        losslessStorageFormat: 'datastoreLosslessStorageFormat',
+        tags: 'datastoreTags',
+      },
+    ),
+  );
+  issues.push(...problems);
+  if (problems.length > 0) return {};
+  return {
+    ...(kmsKeyArn !== undefined && { datastoreKmsKeyArn: kmsKeyArn }),
+    ...(losslessStorageFormat !== undefined && {
+      datastoreLosslessStorageFormat: losslessStorageFormat as LosslessStorageFormat,
+    }),
+    ...(tags !== undefined &&
+      Object.keys(tags).length > 0 && { datastoreTags: tags as Record<string, string> }),
+  };
 }
 
 function readPropsFile(

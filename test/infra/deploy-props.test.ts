@@ -12,6 +12,8 @@ import {
   parseDeployProps,
 } from '../../infra/deploy-props.ts';
 
+const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555';
+
 function inputs(context: DeployInputs['context'], files: Record<string, string> = {}): DeployInputs {
   return {
     context,
@@ -179,6 +181,90 @@ describe('parseDeployProps', () => {
     );
     expect(parse).toThrow('createDatastore: expected true or false, got "yes"');
     expect(parse).toThrow('kmsKeyArn: expected a KMS key ARN');
+  });
+
+  it('passes the created datastore its KMS key, lossless storage format and key=value tags', () => {
+    // The optional CreateDatastore parameters:
+    // https://docs.aws.amazon.com/healthimaging/latest/APIReference/API_CreateDatastore.html
+    // Act
+    const props = parseDeployProps(
+      inputs({
+        createDatastore: 'true',
+        datastoreKmsKeyArn: KEY_ARN,
+        datastoreLosslessStorageFormat: 'HTJ2K',
+        datastoreTags: 'CostCenter=radiology, Owner=pacs team,Empty=',
+      }),
+    );
+
+    // Assert
+    expect(props).toMatchObject({
+      createDatastore: true,
+      datastoreKmsKeyArn: KEY_ARN,
+      datastoreLosslessStorageFormat: 'HTJ2K',
+      datastoreTags: { CostCenter: 'radiology', Owner: 'pacs team', Empty: '' },
+    });
+  });
+
+  it('reads datastore tags as JSON text from -c and as an object from the props file', () => {
+    // Arrange
+    const file = JSON.stringify({ createDatastore: true, datastoreTags: { 'hospital:site': 'north' } });
+
+    // Act
+    const fromContext = parseDeployProps(
+      inputs({ createDatastore: 'true', datastoreTags: '{"CostCenter": "radiology, imaging"}' }),
+    );
+    const fromFile = parseDeployProps(inputs({ props: '/p.json' }, { '/p.json': file }));
+
+    // Assert
+    expect(fromContext.datastoreTags).toEqual({ CostCenter: 'radiology, imaging' });
+    expect(fromFile.datastoreTags).toEqual({ 'hospital:site': 'north' });
+  });
+
+  it('names every datastore option CreateDatastore would refuse', () => {
+    // Limits of the CreateDatastore API (tag keys 1-128 characters, not "aws:", values up to 256):
+    // https://docs.aws.amazon.com/healthimaging/latest/APIReference/API_CreateDatastore.html
+    // Act
+    const parse = () =>
+      parseDeployProps(
+        inputs({
+          createDatastore: 'true',
+          datastoreKmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:alias/pacs',
+          datastoreLosslessStorageFormat: 'JPEG',
+          datastoreTags: JSON.stringify({
+            'aws:owner': 'pacs',
+            ['k'.repeat(129)]: 'v',
+            Note: 'x'.repeat(257),
+          }),
+        }),
+      );
+
+    // Assert
+    expect(parse).toThrow('datastoreKmsKeyArn: expected a KMS key ARN');
+    expect(parse).toThrow(
+      'datastoreLosslessStorageFormat: expected one of HTJ2K, JPEG_2000_LOSSLESS, got "JPEG"',
+    );
+    expect(parse).toThrow('datastoreTags: key "aws:owner" must be 1-128 characters');
+    expect(parse).toThrow(`datastoreTags: key "${'k'.repeat(129)}" must be 1-128 characters`);
+    expect(parse).toThrow('datastoreTags: the value of "Note" must be a string of at most 256 characters');
+  });
+
+  it.each([
+    ['a pair without "="', 'CostCenter', /datastoreTags: expected key=value, got "CostCenter"/],
+    ['a key given twice', 'a=1,a=2', /datastoreTags: the key "a" is given twice/],
+    ['JSON with a repeated key', '{"a": "1", "a": "2"}', /datastoreTags: duplicate key "a"/],
+    ['a JSON array', '["a"]', /datastoreTags: expected a JSON object or key=value/],
+  ])('refuses datastore tags with %s', (_name, datastoreTags, message) => {
+    expect(() => parseDeployProps(inputs({ createDatastore: 'true', datastoreTags }))).toThrow(message);
+  });
+
+  it('refuses datastore options without createDatastore, as it does the name', () => {
+    // Act
+    const parse = () =>
+      parseDeployProps(inputs({ datastoreKmsKeyArn: KEY_ARN, datastoreTags: 'CostCenter=radiology' }));
+
+    // Assert
+    expect(parse).toThrow('datastoreKmsKeyArn: only used with createDatastore=true');
+    expect(parse).toThrow('datastoreTags: only used with createDatastore=true');
   });
 
   it('refuses provisioned concurrency above the reserved cap', () => {
