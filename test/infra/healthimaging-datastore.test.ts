@@ -1,9 +1,11 @@
 /**
  * `createDatastore`: the custom resource that creates the OIDC-enabled datastore with the alias ARN,
  * never deletes it, polls until ACTIVE through the Provider, runs bundled code from
- * dist/custom-resources, and then scopes the roles to the new datastore. Because HealthImaging checks
- * the authorizer when the datastore is created, the role calling CreateDatastore may invoke exactly the
- * alias, and HealthImaging's invoke permission exists before the datastore (account-wide source ARN).
+ * dist/custom-resources, and then scopes the roles to the new datastore. HealthImaging invokes the
+ * authorizer with the caller's forward access session, so the role calling CreateDatastore may invoke
+ * exactly the alias; HealthImaging's invoke permission exists before the datastore (account-wide source
+ * ARN). A customer-managed key, the lossless storage format and tags reach CreateDatastore, with the
+ * KMS and tagging rights they need and nothing wider; values CreateDatastore would refuse fail the synth.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
