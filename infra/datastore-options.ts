@@ -41,7 +41,7 @@ export const KMS_KEY_ARN =
 
 /**
  * The API's tag key pattern `(?!aws:)[a-zA-Z+-=._:/]+`, as written: `+-=` is a range, so it also
- * admits digits and `, / : ; <`. Keys starting with `aws:` in any case are reserved by AWS.
+ * admits digits and `, / : ; <`. `AWS:` in any case is refused too, stricter than the pattern.
  */
 const TAG_KEY = /^(?!aws:)[a-zA-Z+-=._:/]+$/;
 const TAG_KEY_MAX = 128;
