@@ -13,6 +13,7 @@ import { AuthorizerStack } from './authorizer-stack.ts';
 import { AuthorizerConfigError } from './check-authorizer-config.ts';
 import { DEPLOY_SETTING_KEYS, DeploySettingsError, parseDeploySettings } from './deploy-settings.ts';
 import { AuthorizerSettingsError, DEFAULT_DIST_DIRECTORY } from './healthimaging-authorizer.ts';
+import { DatastoreOptionsError } from './healthimaging-datastore.ts';
 import { stackPropsFromSettings } from './stack-from-settings.ts';
 
 class UsageError extends Error {}
@@ -70,7 +71,8 @@ try {
     error instanceof UsageError ||
     error instanceof DeploySettingsError ||
     error instanceof AuthorizerConfigError ||
-    error instanceof AuthorizerSettingsError
+    error instanceof AuthorizerSettingsError ||
+    error instanceof DatastoreOptionsError
   ) {
     console.error(`error: ${error.message}`);
     process.exit(1);

@@ -20,6 +20,14 @@ import {
 } from '../src/config/schema.ts';
 import { DATASTORE_ID_PATTERN } from '../src/contract/healthimaging.ts';
 import { runtimeSettingProblems, SETTING_NAMES } from '../src/lambda/runtime-settings.ts';
+import { datastoreOptionProblems, LOSSLESS_STORAGE_FORMATS, readTags } from './datastore-options.ts';
+
+const DATASTORE_OPTION_KEYS = [
+  'datastoreName',
+  'datastoreKmsKeyArn',
+  'datastoreLosslessStorageFormat',
+  'datastoreTags',
+] as const;
 
 /** Offline `cdk synth` (no credentials) needs some account and region; deploys always use real ones. */
 export const PLACEHOLDER_ACCOUNT = '111122223333';
@@ -90,6 +98,19 @@ export const DeploySettingsSchema = v.pipe(
     denyAlarmThreshold: v.optional(integer(1, 1_000_000), 100),
     createDatastore: v.optional(v.boolean(), false),
     datastoreName: v.optional(pattern(/^[A-Za-z0-9._/#-]{1,256}$/, '1-256 characters of [A-Za-z0-9._/#-]')),
+    // Checked below with the CreateDatastore rules of infra/datastore-options.ts.
+    datastoreKmsKeyArn: described(
+      v.optional(v.string()),
+      'customer-managed KMS key ARN (key/<id>, not an alias) that encrypts the created datastore',
+    ),
+    datastoreLosslessStorageFormat: described(
+      v.optional(v.string()),
+      `lossless storage format of the created datastore: ${LOSSLESS_STORAGE_FORMATS.join(' or ')}`,
+    ),
+    datastoreTags: described(
+      v.optional(v.record(v.string(), v.unknown())),
+      'tags of the created datastore: a JSON object (-c: JSON or key=value,key=value)',
+    ),
     extraRoleArns: v.optional(v.array(pattern(ROLE_ARN, 'an IAM role ARN')), () => [] as string[]),
     rolePath: v.optional(
       pattern(/^\/([\w+=,.@-]+\/)*$/, 'an IAM path such as /healthimaging/'),
@@ -136,8 +157,29 @@ export const DeploySettingsSchema = v.pipe(
         path: at('datastores'),
       });
     }
-    if (settings.datastoreName !== undefined && !settings.createDatastore) {
-      addIssue({ message: 'only used with createDatastore: true', path: at('datastoreName') });
+    for (const key of DATASTORE_OPTION_KEYS) {
+      if (settings[key] !== undefined && !settings.createDatastore) {
+        addIssue({ message: 'only used with createDatastore: true', path: at(key) });
+      }
+    }
+    if (settings.createDatastore) {
+      const names = {
+        kmsKeyArn: 'datastoreKmsKeyArn',
+        losslessStorageFormat: 'datastoreLosslessStorageFormat',
+        tags: 'datastoreTags',
+      } as const;
+      const problems = datastoreOptionProblems(
+        {
+          kmsKeyArn: settings.datastoreKmsKeyArn,
+          losslessStorageFormat: settings.datastoreLosslessStorageFormat,
+          tags: settings.datastoreTags,
+        },
+        names,
+      );
+      for (const problem of problems) {
+        const key = Object.values(names).find((name) => problem.startsWith(`${name}: `)) ?? 'datastoreTags';
+        addIssue({ message: problem.slice(key.length + 2), path: at(key) });
+      }
     }
     if (
       settings.reservedConcurrency !== undefined &&
@@ -194,9 +236,11 @@ export class DeploySettingsError extends Error {
   override name = 'DeploySettingsError';
 }
 
+class ContextValueError extends Error {}
+
 /** How a `-c key=value` string becomes the JSON value the file would hold. */
 const CONTEXT_KINDS: Readonly<
-  Record<DeploySettingKey, 'string' | 'integer' | 'boolean' | 'list' | 'datastores'>
+  Record<DeploySettingKey, 'string' | 'integer' | 'boolean' | 'list' | 'datastores' | 'tags'>
 > = {
   stackName: 'string',
   config: 'string',
@@ -212,6 +256,9 @@ const CONTEXT_KINDS: Readonly<
   denyAlarmThreshold: 'integer',
   createDatastore: 'boolean',
   datastoreName: 'string',
+  datastoreKmsKeyArn: 'string',
+  datastoreLosslessStorageFormat: 'string',
+  datastoreTags: 'tags',
   extraRoleArns: 'list',
   rolePath: 'string',
   roleNamePrefix: 'string',
@@ -245,6 +292,11 @@ function fromContext(key: DeploySettingKey, value: unknown): unknown {
             .split(',')
             .map((item) => item.trim())
             .filter(Boolean);
+    case 'tags': {
+      const read = readTags(value);
+      if ('problem' in read) throw new ContextValueError(read.problem);
+      return read.tags;
+    }
     default:
       return value;
   }
@@ -256,6 +308,7 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
   const relative = typeof given === 'string' && given !== '' ? given : DEFAULT_SETTINGS_PATH;
   const settingsPath = isAbsolute(relative) ? relative : resolve(inputs.cwd, relative);
   const overridden = new Set<string>();
+  const contextProblems: string[] = [];
   const fail = (issues: readonly ConfigIssue[] | readonly string[]): never => {
     const lines = issues.map((issue) =>
       typeof issue === 'string' ? issue : `${issue.path}: ${issue.message}`,
@@ -287,9 +340,15 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
   for (const key of DEPLOY_SETTING_KEYS) {
     const override = inputs.context[key];
     if (override === undefined || override === '') continue;
-    merged[key] = fromContext(key, override);
     overridden.add(key);
+    try {
+      merged[key] = fromContext(key, override);
+    } catch (error) {
+      if (!(error instanceof ContextValueError)) throw error;
+      contextProblems.push(`-c ${key}: ${error.message}`);
+    }
   }
+  if (contextProblems.length > 0) fail(contextProblems);
   const parsed = parseWithSchema(
     DeploySettingsSchema,
     typeof value === 'object' && value !== null && !Array.isArray(value) ? merged : value,

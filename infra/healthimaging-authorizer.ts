@@ -7,7 +7,7 @@
  * declares the invoke permission for HealthImaging only (scoped by account and datastore ARN), the
  * DICOMweb roles named after the stack, the role allowlist the function enforces, the audit log
  * (long retention, KMS), a watch on changes made outside a deploy, and the alarms. Optionally it
- * creates the OIDC datastore itself. Props are typed; the construct reads no context, file or env.
+ * creates the OIDC datastore itself, after HealthImaging's invoke permission. Props are typed; the construct reads no context, file or env.
  */
 
 import { cpSync, existsSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,7 @@ import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import {
   Alias,
   Architecture,
+  CfnPermission,
   Code,
   Function as LambdaFunction,
   type IVersion,
@@ -42,6 +43,7 @@ import { Construct } from 'constructs';
 import type { AuthorizerConfig } from '../src/config/schema.ts';
 import { AuthorizerAlarms } from './authorizer-alarms.ts';
 import { type AllowedRole, checkAuthorizerConfig } from './check-authorizer-config.ts';
+import type { DatastoreOptions } from './datastore-options.ts';
 import { DicomWebRoles, dicomWebRoleNames } from './dicomweb-roles.ts';
 import { HealthImagingDatastore } from './healthimaging-datastore.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
@@ -113,8 +115,12 @@ export interface HealthImagingAuthorizerProps {
   readonly configDelivery?: 'bundled' | 'parameter';
   /** Prefix of the two role names (`<prefix>-AhiReadOnly`, `<prefix>-AhiReadWrite`). Default the stack name. */
   readonly roleNamePrefix?: string;
-  /** Create the OIDC-enabled datastore with the alias ARN. Default: none (create it with the CLI). */
-  readonly createDatastore?: { readonly datastoreName: string };
+  /**
+   * Create the OIDC-enabled datastore with the alias ARN, and optionally a customer-managed KMS key,
+   * the lossless storage format and tags (infra/datastore-options.ts). None of them can change after
+   * creation. Default: none (create it with the CLI).
+   */
+  readonly createDatastore?: { readonly datastoreName: string } & DatastoreOptions;
   /** Default 1024 MB: faster RSA verification and init. */
   readonly memorySize?: number;
   /** Default 3 s: a little above the handler's 800 ms budget, which answers long before. */
@@ -347,47 +353,47 @@ export class HealthImagingAuthorizer extends Construct {
     });
     this.lambdaAuthorizerArn = this.alias.functionArn;
 
+    // Only HealthImaging, only for this account's datastores, only on the alias: a direct invoke would
+    // make the function an oracle for token validity. No function URL. AHI asks for this resource-based
+    // policy, "optionally" restricted to the datastore ARN, and keeps aws:SourceAccount:
+    // https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html
+    //
+    // With createDatastore the permission names every datastore of this account and region, not the new
+    // one: it must exist before CreateDatastore runs (the datastore depends on it, below), and the new
+    // datastore's ARN only exists after. The alternative, an account-wide permission for the creation
+    // plus an exact-ARN one after it, grants exactly the same (a policy allows the union of its
+    // statements) with two more resources. What the account-wide scope concedes: another datastore of
+    // this account created with this alias as its authorizer could invoke it (as with "datastores": "*");
+    // the roles the function returns still act on this stack's datastore only.
+    const listed = props.datastores === '*' ? [] : (props.datastores ?? []);
+    const invokeScope =
+      props.createDatastore || props.datastores === '*'
+        ? [arns.anyDatastore()]
+        : listed.map((datastoreId) => arns.datastore(datastoreId));
+    const invokePermissions = this.grantInvokeToHealthImaging(
+      props.invokePrincipals ?? ['regional', 'global'],
+      invokeScope,
+    );
+
     if (props.createDatastore) {
       this.datastore = new HealthImagingDatastore(this, 'Datastore', {
-        datastoreName: props.createDatastore.datastoreName,
+        ...props.createDatastore,
         lambdaAuthorizerArn: this.lambdaAuthorizerArn,
         codeDirectory: join(distDirectory, 'custom-resources'),
         runtime,
         logGroupName: `${namePrefix}/datastore-provisioning-${logSuffix}`,
         logRetention,
         logEncryptionKey: this.logEncryptionKey,
+        dependsOn: invokePermissions,
       });
     }
 
     const datastoreArns = [
-      ...(props.datastores === '*' ? [] : (props.datastores ?? [])).map((datastoreId) =>
-        arns.datastore(datastoreId),
-      ),
+      ...listed.map((datastoreId) => arns.datastore(datastoreId)),
       ...(this.datastore ? [this.datastore.datastoreArn] : []),
     ];
     const datastoreScope =
       props.datastores === '*' || datastoreArns.length === 0 ? [arns.anyDatastore()] : datastoreArns;
-
-    // Only HealthImaging, only for this account's datastores, only on the alias: a direct invoke would
-    // make the function an oracle for token validity. No function URL.
-    const principals = props.invokePrincipals ?? ['regional', 'global'];
-    for (const kind of principals) {
-      const principal =
-        kind === 'regional'
-          ? `medical-imaging.${arns.region}.amazonaws.com`
-          : 'medical-imaging.amazonaws.com';
-      datastoreScope.forEach((sourceArn, index) => {
-        this.alias.addPermission(
-          `InvokeByHealthImaging${kind === 'regional' ? 'Regional' : 'Global'}${index}`,
-          {
-            principal: new ServicePrincipal(principal),
-            action: 'lambda:InvokeFunction',
-            sourceAccount: arns.account,
-            sourceArn,
-          },
-        );
-      });
-    }
 
     this.roles = new DicomWebRoles(this, 'Roles', {
       path: rolePath,
@@ -412,6 +418,34 @@ export class HealthImagingAuthorizer extends Construct {
       denyThreshold: props.denyAlarmThreshold ?? 100,
       provisionedConcurrency,
     });
+  }
+
+  /** HealthImaging's invoke permissions on the alias: one per principal and source ARN. */
+  private grantInvokeToHealthImaging(
+    principals: readonly ('regional' | 'global')[],
+    sourceArns: readonly string[],
+  ): CfnPermission[] {
+    const arns = healthImagingArns(this);
+    const permissions: CfnPermission[] = [];
+    for (const kind of principals) {
+      const principal =
+        kind === 'regional'
+          ? `medical-imaging.${arns.region}.amazonaws.com`
+          : 'medical-imaging.amazonaws.com';
+      sourceArns.forEach((sourceArn, index) => {
+        const id = `InvokeByHealthImaging${kind === 'regional' ? 'Regional' : 'Global'}${index}`;
+        this.alias.addPermission(id, {
+          principal: new ServicePrincipal(principal),
+          action: 'lambda:InvokeFunction',
+          sourceAccount: arns.account,
+          sourceArn,
+        });
+        // addPermission creates the CfnPermission under the alias (none when the environment is unclear).
+        const permission = this.alias.node.tryFindChild(id);
+        if (permission instanceof CfnPermission) permissions.push(permission);
+      });
+    }
+    return permissions;
   }
 
   /** A key only CloudWatch Logs may use, and only for this construct's log groups. */

@@ -4,21 +4,26 @@
  * runs `dist/custom-resources/create-datastore.mjs` (src/custom-resources/create-datastore.ts):
  * CreateDatastore, then isComplete polling until ACTIVE, with failures reported as failures. The
  * datastore is never deleted with the stack (DeletionPolicy Retain, and the handler ignores Delete):
- * it holds medical images, and its authorizer ARN can never be changed.
+ * it holds medical images, and its authorizer ARN can never be changed. The role calling
+ * CreateDatastore may invoke the authorizer alias and nothing else, and the datastore waits for the
+ * resources its owner names (HealthImaging's invoke permission on that alias). A customer-managed KMS
+ * key, the lossless storage format and tags are passed through (infra/datastore-options.ts checks
+ * them at synth); like the name, they can never change afterwards.
  */
 
-import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Code, Function as LambdaFunction, type Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard-resource.ts';
+import { type DatastoreOptions, datastoreOptionProblems } from './datastore-options.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
 
-export interface HealthImagingDatastoreProps {
+export interface HealthImagingDatastoreProps extends DatastoreOptions {
   readonly datastoreName: string;
   /** The stable ARN HealthImaging will invoke: the authorizer's alias, never a version. */
   readonly lambdaAuthorizerArn: string;
@@ -29,15 +34,34 @@ export interface HealthImagingDatastoreProps {
   readonly logGroupName: string;
   readonly logRetention: RetentionDays;
   readonly logEncryptionKey: IKey;
+  /**
+   * Created before CreateDatastore runs: HealthImaging's invoke permissions on the authorizer, so the
+   * datastore never exists without them.
+   */
+  readonly dependsOn?: readonly IDependable[];
+}
+
+/** A CreateDatastore option CreateDatastore would refuse. */
+export class DatastoreOptionsError extends Error {
+  override name = 'DatastoreOptionsError';
 }
 
 export class HealthImagingDatastore extends Construct {
   readonly datastoreId: string;
   readonly datastoreArn: string;
+  /** The `Custom::HealthImagingDatastore` resource. */
+  readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: HealthImagingDatastoreProps) {
     super(scope, id);
     const arns = healthImagingArns(this);
+    const problems = datastoreOptionProblems(props, undefined, (value) => Token.isUnresolved(value));
+    if (problems.length > 0) {
+      throw new DatastoreOptionsError(
+        `invalid datastore options:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
+      );
+    }
+    const tags = props.tags && Object.keys(props.tags).length > 0 ? props.tags : undefined;
 
     const logGroup = new LogGroup(this, 'Logs', {
       logGroupName: props.logGroupName,
@@ -60,11 +84,38 @@ export class HealthImagingDatastore extends Construct {
           actions: ['medical-imaging:GetDatastore'],
           resources: [arns.anyDatastore()],
         }),
+        // HealthImaging invokes the authorizer with forward access sessions (FAS) (Lambda authorizer
+        // page, "Request Processing"), and a FAS request is authorized with the permissions of the
+        // principal that called HealthImaging (IAM, forward access sessions). When CreateDatastore checks
+        // lambdaAuthorizerArn, that principal is this role; AWS's own CDK sample gives its CreateDatastore
+        // caller lambda:InvokeFunction (on "*" there). Here exactly the alias ARN passed as
+        // lambdaAuthorizerArn: not the function, no version wildcard.
+        // https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-lambda.html
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_forward_access_sessions.html
+        // https://github.com/aws-samples/aws-healthimaging-samples/blob/main/AHI-OIDC-OHIF-installer/CDK/lib/ohif-oidc-stack.ts
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['lambda:InvokeFunction'],
+          resources: [props.lambdaAuthorizerArn],
+        }),
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           resources: [logGroup.logGroupArn],
         }),
+        ...(props.kmsKeyArn ? [customerManagedKeyStatement(props.kmsKeyArn)] : []),
+        ...(tags
+          ? [
+              // CreateDatastore with tags also authorizes medical-imaging:TagResource on the new
+              // datastore (Service Authorization Reference, "API operations"); its id is unknown here.
+              // https://docs.aws.amazon.com/service-authorization/latest/reference/list_medical-imaging.html
+              new PolicyStatement({
+                effect: Effect.ALLOW,
+                actions: ['medical-imaging:TagResource'],
+                resources: [arns.anyDatastore()],
+              }),
+            ]
+          : []),
       ],
     });
     Validations.of(policy).acknowledge({
@@ -77,8 +128,12 @@ export class HealthImagingDatastore extends Construct {
       policy,
       [arns.anyDatastore()],
       arns.anyDatastore(),
-      'GetDatastore polls a datastore whose id HealthImaging assigns during this same deployment; the ' +
-        'statement is limited to read-only GetDatastore in this account and region.',
+      tags
+        ? 'GetDatastore polls, and TagResource (which CreateDatastore with tags authorizes) tags, a datastore ' +
+            'whose id HealthImaging assigns during this same deployment; limited to those two actions in this ' +
+            'account and region.'
+        : 'GetDatastore polls a datastore whose id HealthImaging assigns during this same deployment; the ' +
+            'statement is limited to read-only GetDatastore in this account and region.',
     );
     const role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -116,19 +171,51 @@ export class HealthImagingDatastore extends Construct {
     });
     acknowledgeProviderFramework(provider, [onEventHandler, isCompleteHandler]);
 
-    const resource = new CustomResource(this, 'Resource', {
+    const resource = (this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::HealthImagingDatastore',
       properties: {
         DatastoreName: props.datastoreName,
         LambdaAuthorizerArn: props.lambdaAuthorizerArn,
+        // Only when given: a stack that sets none keeps its properties, so no Update is sent.
+        ...(props.kmsKeyArn && { KmsKeyArn: props.kmsKeyArn }),
+        ...(props.losslessStorageFormat && { LosslessStorageFormat: props.losslessStorageFormat }),
+        ...(tags && { Tags: tags }),
       },
       // Medical data: deleting the stack never deletes the datastore.
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
+    // Only the custom resource waits: the role, functions and Provider can be created alongside.
+    if (props.dependsOn && props.dependsOn.length > 0) resource.node.addDependency(...props.dependsOn);
     this.datastoreId = resource.getAttString('DatastoreId');
     this.datastoreArn = resource.getAttString('DatastoreArn');
   }
+}
+
+/**
+ * What the role calling CreateDatastore needs on a customer-managed key. HealthImaging's data
+ * encryption page ("Required IAM permissions for using a customer managed KMS key") lists
+ * kms:CreateGrant, kms:GenerateDataKey, kms:RetireGrant, kms:Decrypt and kms:ReEncrypt* on the key
+ * ARN for the IAM user or role creating the datastore, and kms:DescribeKey as "required for all
+ * operations" (HealthImaging calls it with the caller's identity). kms:ReEncrypt* is written out as
+ * the two actions it matches. The key's own policy must also let this role use it (directly, or by
+ * leaving the decision to IAM policies; same page); this stack cannot change a key it does not own.
+ * https://docs.aws.amazon.com/healthimaging/latest/devguide/data-encryption.html
+ */
+function customerManagedKeyStatement(kmsKeyArn: string): PolicyStatement {
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    actions: [
+      'kms:CreateGrant',
+      'kms:DescribeKey',
+      'kms:GenerateDataKey',
+      'kms:Decrypt',
+      'kms:ReEncryptFrom',
+      'kms:ReEncryptTo',
+      'kms:RetireGrant',
+    ],
+    resources: [kmsKeyArn],
+  });
 }
 
 /** The two provisioning functions run a handful of times per stack lifetime, from CloudFormation only. */

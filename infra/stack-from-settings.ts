@@ -4,6 +4,7 @@
  * by the CDK app and the tests that synthesize the documented settings files.
  */
 
+import type { LosslessStorageFormat } from '@aws-sdk/client-medical-imaging';
 import type { AuthorizerStackProps } from './authorizer-stack.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 
@@ -22,7 +23,18 @@ export function stackPropsFromSettings(
       configDelivery: settings.configDelivery,
       ...(settings.datastores !== undefined && { datastores: settings.datastores }),
       ...(settings.createDatastore && {
-        createDatastore: { datastoreName: settings.datastoreName ?? `${settings.stackName}-datastore` },
+        createDatastore: {
+          datastoreName: settings.datastoreName ?? `${settings.stackName}-datastore`,
+          ...(settings.datastoreKmsKeyArn !== undefined && { kmsKeyArn: settings.datastoreKmsKeyArn }),
+          // The settings schema checked both against the CreateDatastore rules (infra/datastore-options.ts).
+          ...(settings.datastoreLosslessStorageFormat !== undefined && {
+            losslessStorageFormat: settings.datastoreLosslessStorageFormat as LosslessStorageFormat,
+          }),
+          ...(settings.datastoreTags !== undefined &&
+            Object.keys(settings.datastoreTags).length > 0 && {
+              tags: settings.datastoreTags as Record<string, string>,
+            }),
+        },
       }),
       memorySize: settings.memoryMb,
       ...(settings.reservedConcurrency !== undefined && {

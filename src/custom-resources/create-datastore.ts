@@ -2,14 +2,18 @@
  * The custom-resource handlers that create an OIDC-enabled HealthImaging datastore. CloudFormation's
  * `AWS::HealthImaging::Datastore` has no authorizer property, so the CDK custom-resources Provider
  * runs these: `onEvent` calls CreateDatastore with `lambdaAuthorizerArn`, `isComplete` polls
- * GetDatastore until the store is ACTIVE and fails on CREATE_FAILED. Nothing here ever deletes a
- * datastore (it holds medical images), and because HealthImaging has no UpdateDatastore, a changed
- * name or authorizer fails the update instead of silently leaving the old store in place.
+ * GetDatastore until the store is ACTIVE and fails on CREATE_FAILED. A customer-managed KMS key, the
+ * lossless storage format and tags are passed on when the stack gives them. Nothing here ever deletes
+ * a datastore (it holds medical images), and because HealthImaging has no UpdateDatastore, a changed
+ * name, authorizer, key, format or tag set fails the update instead of silently leaving the old store
+ * in place.
  */
 
 import {
   CreateDatastoreCommand,
+  type CreateDatastoreCommandInput,
   GetDatastoreCommand,
+  LosslessStorageFormat,
   MedicalImagingClient,
 } from '@aws-sdk/client-medical-imaging';
 
@@ -17,6 +21,10 @@ import {
 export interface DatastoreResourceProperties {
   DatastoreName: string;
   LambdaAuthorizerArn: string;
+  /** Present only when the stack sets them (infra/healthimaging-datastore.ts). */
+  KmsKeyArn?: string;
+  LosslessStorageFormat?: string;
+  Tags?: Record<string, string>;
 }
 
 /** The subset of the Provider framework's event these handlers read. */
@@ -41,12 +49,56 @@ export interface IsCompleteResult {
 export type MedicalImagingSender = Pick<MedicalImagingClient, 'send'>;
 
 /** Properties a datastore can never change after creation (there is no UpdateDatastore). */
-const IMMUTABLE_PROPERTIES = ['DatastoreName', 'LambdaAuthorizerArn'] as const;
+const IMMUTABLE_PROPERTIES = [
+  'DatastoreName',
+  'LambdaAuthorizerArn',
+  'KmsKeyArn',
+  'LosslessStorageFormat',
+  'Tags',
+] as const;
 
-function requiredProperty(event: DatastoreEvent, name: keyof DatastoreResourceProperties): string {
+function requiredProperty(event: DatastoreEvent, name: 'DatastoreName' | 'LambdaAuthorizerArn'): string {
   const value = event.ResourceProperties[name];
   if (typeof value !== 'string' || value === '') throw new Error(`${name} is required`);
   return value;
+}
+
+/** The optional CreateDatastore parameters, each only when the stack set it. */
+function optionalParameters(
+  properties: DatastoreEvent['ResourceProperties'],
+): Pick<CreateDatastoreCommandInput, 'kmsKeyArn' | 'losslessStorageFormat' | 'tags'> {
+  const { KmsKeyArn: kmsKeyArn, LosslessStorageFormat: format, Tags: tags } = properties;
+  if (kmsKeyArn !== undefined && (typeof kmsKeyArn !== 'string' || kmsKeyArn === '')) {
+    throw new Error('KmsKeyArn must be a non-empty string');
+  }
+  const formats: readonly string[] = Object.values(LosslessStorageFormat);
+  if (format !== undefined && (typeof format !== 'string' || !formats.includes(format))) {
+    throw new Error(`LosslessStorageFormat must be one of ${formats.join(', ')}`);
+  }
+  if (
+    tags !== undefined &&
+    (typeof tags !== 'object' ||
+      tags === null ||
+      Array.isArray(tags) ||
+      Object.values(tags).some((value) => typeof value !== 'string'))
+  ) {
+    throw new Error('Tags must map keys to string values');
+  }
+  return {
+    ...(kmsKeyArn !== undefined && { kmsKeyArn }),
+    ...(format !== undefined && { losslessStorageFormat: format as LosslessStorageFormat }),
+    ...(tags !== undefined && Object.keys(tags).length > 0 && { tags }),
+  };
+}
+
+/** A property's value for comparison: object keys sorted, so tags given in another order are equal. */
+function comparable(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return entries.length === 0 ? undefined : JSON.stringify(entries);
+  }
+  return JSON.stringify(value);
 }
 
 export function createDatastoreHandlers(client: MedicalImagingSender) {
@@ -57,6 +109,7 @@ export function createDatastoreHandlers(client: MedicalImagingSender) {
           datastoreName: requiredProperty(event, 'DatastoreName'),
           // Known to @aws-sdk/client-medical-imaging >= 3.958 (checked in its CreateDatastoreRequest type).
           lambdaAuthorizerArn: requiredProperty(event, 'LambdaAuthorizerArn'),
+          ...optionalParameters(event.ResourceProperties),
           // CloudFormation's request id is unique per request and stable across the framework's
           // retries, so a retried Create returns the same datastore instead of a second one.
           clientToken: event.RequestId.replace(/[^A-Za-z0-9._-]/g, '').slice(0, 64),
@@ -71,11 +124,14 @@ export function createDatastoreHandlers(client: MedicalImagingSender) {
 
     if (event.RequestType === 'Update') {
       const changed = IMMUTABLE_PROPERTIES.filter(
-        (name) => event.ResourceProperties[name] !== event.OldResourceProperties?.[name],
+        (name) =>
+          comparable(event.ResourceProperties[name]) !== comparable(event.OldResourceProperties?.[name]),
       );
       if (changed.length > 0) {
+        const names =
+          changed.length === 1 ? changed[0] : `${changed.slice(0, -1).join(', ')} and ${changed.at(-1)}`;
         throw new Error(
-          `datastore ${datastoreId}: ${changed.join(' and ')} cannot change after creation ` +
+          `datastore ${datastoreId}: ${names} cannot change after creation ` +
             '(HealthImaging has no UpdateDatastore; changing the authorizer needs AWS Support). ' +
             'Revert the change, or create a new datastore under a new construct id.',
         );

@@ -17,6 +17,7 @@ import {
 
 const DATASTORE = '0123456789abcdef0123456789abcdef';
 const OTHER_DATASTORE = 'fedcba9876543210fedcba9876543210';
+const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555';
 
 function inputs(
   settings: string | Record<string, unknown>,
@@ -311,5 +312,91 @@ describe('parseDeploySettings', () => {
     expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: '*', ...timing }))).toThrow(
       message,
     );
+  });
+
+  it('passes the created datastore its KMS key, lossless storage format and tags', () => {
+    // The optional CreateDatastore parameters:
+    // https://docs.aws.amazon.com/healthimaging/latest/APIReference/API_CreateDatastore.html
+    // Act
+    const settings = parseDeploySettings(
+      inputs({
+        config: 'c.json',
+        createDatastore: true,
+        datastoreKmsKeyArn: KEY_ARN,
+        datastoreLosslessStorageFormat: 'HTJ2K',
+        datastoreTags: { CostCenter: 'radiology', 'hospital:site': 'north' },
+      }),
+    );
+
+    // Assert
+    expect(settings).toMatchObject({
+      createDatastore: true,
+      datastoreKmsKeyArn: KEY_ARN,
+      datastoreLosslessStorageFormat: 'HTJ2K',
+      datastoreTags: { CostCenter: 'radiology', 'hospital:site': 'north' },
+    });
+  });
+
+  it('reads datastore tags from -c as key=value pairs or as JSON text', () => {
+    // Arrange
+    const file = { config: 'c.json', createDatastore: true };
+
+    // Act
+    const pairs = parseDeploySettings(
+      inputs(file, { datastoreTags: 'CostCenter=radiology, Owner=pacs team,Empty=' }),
+    );
+    const json = parseDeploySettings(inputs(file, { datastoreTags: '{"CostCenter": "radiology, imaging"}' }));
+
+    // Assert
+    expect(pairs.datastoreTags).toEqual({ CostCenter: 'radiology', Owner: 'pacs team', Empty: '' });
+    expect(json.datastoreTags).toEqual({ CostCenter: 'radiology, imaging' });
+  });
+
+  it('names every datastore option CreateDatastore would refuse', () => {
+    // Limits of the CreateDatastore API (tag keys 1-128 characters, not "aws:", values up to 256):
+    // https://docs.aws.amazon.com/healthimaging/latest/APIReference/API_CreateDatastore.html
+    // Act
+    const parse = () =>
+      parseDeploySettings(
+        inputs({
+          config: 'c.json',
+          createDatastore: true,
+          datastoreKmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:alias/pacs',
+          datastoreLosslessStorageFormat: 'JPEG',
+          datastoreTags: { 'aws:owner': 'pacs', ['k'.repeat(129)]: 'v', Note: 'x'.repeat(257) },
+        }),
+      );
+
+    // Assert
+    expect(parse).toThrow('$.datastoreKmsKeyArn: expected a KMS key ARN');
+    expect(parse).toThrow(
+      '$.datastoreLosslessStorageFormat: expected one of HTJ2K, JPEG_2000_LOSSLESS, got "JPEG"',
+    );
+    expect(parse).toThrow('$.datastoreTags: key "aws:owner" must be 1-128 characters');
+    expect(parse).toThrow(`$.datastoreTags: key "${'k'.repeat(129)}" must be 1-128 characters`);
+    expect(parse).toThrow('$.datastoreTags: the value of "Note" must be a string of at most 256 characters');
+  });
+
+  it.each([
+    ['a pair without "="', 'CostCenter', /-c datastoreTags: expected key=value, got "CostCenter"/],
+    ['a key given twice', 'a=1,a=2', /-c datastoreTags: the key "a" is given twice/],
+    ['JSON with a repeated key', '{"a": "1", "a": "2"}', /-c datastoreTags: duplicate key "a"/],
+    ['a JSON array', '["a"]', /-c datastoreTags: expected a JSON object or key=value/],
+  ])('refuses -c datastore tags with %s', (_name, datastoreTags, message) => {
+    expect(() =>
+      parseDeploySettings(inputs({ config: 'c.json', createDatastore: true }, { datastoreTags })),
+    ).toThrow(message);
+  });
+
+  it('refuses datastore options without createDatastore, as it does the name', () => {
+    // Act
+    const parse = () =>
+      parseDeploySettings(
+        inputs({ config: 'c.json', datastores: '*', datastoreKmsKeyArn: KEY_ARN, datastoreTags: { a: 'b' } }),
+      );
+
+    // Assert
+    expect(parse).toThrow('$.datastoreKmsKeyArn: only used with createDatastore: true');
+    expect(parse).toThrow('$.datastoreTags: only used with createDatastore: true');
   });
 });

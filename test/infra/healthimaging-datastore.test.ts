@@ -1,7 +1,11 @@
 /**
  * `createDatastore`: the custom resource that creates the OIDC-enabled datastore with the alias ARN,
  * never deletes it, polls until ACTIVE through the Provider, runs bundled code from
- * dist/custom-resources, and then scopes the invoke permission and the roles to the new datastore.
+ * dist/custom-resources, and then scopes the roles to the new datastore. HealthImaging invokes the
+ * authorizer with the caller's forward access session, so the role calling CreateDatastore may invoke
+ * exactly the alias; HealthImaging's invoke permission exists before the datastore (account-wide source
+ * ARN). A customer-managed key, the lossless storage format and tags reach CreateDatastore, with the
+ * KMS and tagging rights they need and nothing wider; values CreateDatastore would refuse fail the synth.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +34,28 @@ function datastoreLogicalId(): string {
 function aliasLogicalId(): string {
   const [id] = logicalIdsOf(result, 'AWS::Lambda::Alias');
   return id!;
+}
+
+/** Every statement of the role the two provisioning functions run as (not the CDK framework's roles). */
+function customResourceRoleStatements(): Record<string, unknown>[] {
+  const onEvent = Object.values(result.json.Resources).find(
+    (resource) => resource.Properties?.['Handler'] === 'create-datastore.onEvent',
+  );
+  const [roleId] = (onEvent?.Properties?.['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+  const role = result.json.Resources[roleId]!;
+  const managed = asArray(role.Properties?.['ManagedPolicyArns'] as { Ref?: string }[]).map(
+    (arn) => result.json.Resources[arn.Ref ?? '']!,
+  );
+  const inline = Object.values(result.json.Resources).filter(
+    (resource) =>
+      resource.Type === 'AWS::IAM::Policy' &&
+      asArray(resource.Properties?.['Roles'] as unknown[]).some(
+        (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId }),
+      ),
+  );
+  return [...managed, ...inline].flatMap(
+    (policy) => (policy.Properties?.['PolicyDocument'] as { Statement: Record<string, unknown>[] }).Statement,
+  );
 }
 
 describe('the created datastore', () => {
@@ -84,7 +110,11 @@ describe('the created datastore', () => {
     );
   });
 
-  it('becomes the only SourceArn of the invoke permission and the only resource of the roles', () => {
+  it('lets HealthImaging invoke for any datastore of the account, and scopes the roles to the new one', () => {
+    // The datastore ARN only exists after CreateDatastore, and the permission must exist before it, so the
+    // permission names every datastore of this account and region (aws:SourceAccount kept). AHI lets the
+    // permission "optionally" restrict calls to a datastore ARN:
+    // https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html
     // Arrange
     const arn = { 'Fn::GetAtt': [datastoreLogicalId(), 'DatastoreArn'] };
     const grants = Object.values(result.template.findResources('AWS::Lambda::Permission')).map(
@@ -96,9 +126,47 @@ describe('the created datastore', () => {
 
     // Assert
     expect(grants).toHaveLength(2);
-    for (const grant of grants) expect(grant['SourceArn']).toEqual(arn);
+    for (const grant of grants) {
+      expect(grant['SourceArn']).toBe(`arn:aws:medical-imaging:eu-west-1:${ACCOUNT}:datastore/*`);
+      expect(grant['SourceAccount']).toBe(ACCOUNT);
+      expect(grant['FunctionName']).toEqual({ Ref: aliasLogicalId() });
+    }
     expect(dicomweb.length).toBe(3);
     for (const statement of dicomweb) expect(statement['Resource']).toEqual(arn);
+  });
+
+  it('is created only once HealthImaging may invoke the alias', () => {
+    // The resource-based policy for HealthImaging is part of the authorizer setup that precedes the
+    // datastore: https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html
+    // Arrange
+    const permissions = logicalIdsOf(result, 'AWS::Lambda::Permission');
+
+    // Act
+    const dependsOn = asArray(result.json.Resources[datastoreLogicalId()]!['DependsOn'] as string[]);
+
+    // Assert
+    expect(permissions).toHaveLength(2);
+    expect(dependsOn).toEqual(expect.arrayContaining(permissions));
+  });
+
+  it('lets the role that calls CreateDatastore invoke exactly the alias it names, nothing wider', () => {
+    // HealthImaging invokes the authorizer with forward access sessions (FAS), which carry the permissions
+    // of the principal that called it, here the role calling CreateDatastore:
+    // https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-lambda.html
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_forward_access_sessions.html
+    // Arrange
+    const authorizerArn = result.json.Resources[datastoreLogicalId()]!.Properties?.['LambdaAuthorizerArn'];
+
+    // Act
+    const lambdaStatements = customResourceRoleStatements().filter((statement) =>
+      asArray(statement['Action']).some((action) => String(action).startsWith('lambda:')),
+    );
+
+    // Assert
+    expect(authorizerArn).toEqual({ Ref: aliasLogicalId() });
+    expect(lambdaStatements).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: authorizerArn },
+    ]);
   });
 
   it('outputs the datastore id', () => {
@@ -109,5 +177,113 @@ describe('the created datastore', () => {
 
   it('stays cdk-nag clean, the CDK framework included', () => {
     expect(result.nagFindings).toEqual([]);
+  });
+});
+
+describe('a created datastore with a customer-managed key, a lossless storage format and tags', () => {
+  const KEY_ARN = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+  let options: SynthResult;
+
+  beforeAll(() => {
+    options = synthStack({
+      createDatastore: {
+        datastoreName: 'radiology-oidc',
+        kmsKeyArn: KEY_ARN,
+        losslessStorageFormat: 'JPEG_2000_LOSSLESS',
+        tags: { CostCenter: 'radiology', 'hospital:site': 'north' },
+      },
+    });
+  }, SYNTH_TIMEOUT_MS);
+  afterAll(() => options.cleanup());
+
+  it('passes them to CreateDatastore through the custom resource', () => {
+    // The optional CreateDatastore parameters:
+    // https://docs.aws.amazon.com/healthimaging/latest/APIReference/API_CreateDatastore.html
+    options.template.hasResourceProperties('Custom::HealthImagingDatastore', {
+      DatastoreName: 'radiology-oidc',
+      KmsKeyArn: KEY_ARN,
+      LosslessStorageFormat: 'JPEG_2000_LOSSLESS',
+      Tags: { CostCenter: 'radiology', 'hospital:site': 'north' },
+    });
+  });
+
+  it('lets the creating role use exactly that key, with the actions HealthImaging documents', () => {
+    // "Required IAM permissions for using a customer managed KMS key" (kms:CreateGrant, GenerateDataKey,
+    // RetireGrant, Decrypt, ReEncrypt* on the key ARN) and kms:DescribeKey, "required for all operations":
+    // https://docs.aws.amazon.com/healthimaging/latest/devguide/data-encryption.html
+    // Act
+    const kms = allPolicyStatements(options).filter((statement) =>
+      asArray(statement['Action']).some((action) => String(action).startsWith('kms:')),
+    );
+    const onKey = kms.filter((statement) => statement['Resource'] === KEY_ARN);
+
+    // Assert
+    expect(onKey).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'kms:CreateGrant',
+          'kms:DescribeKey',
+          'kms:GenerateDataKey',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:RetireGrant',
+        ],
+        Resource: KEY_ARN,
+      },
+    ]);
+  });
+
+  it('lets the creating role tag the datastore it creates, which CreateDatastore with tags requires', () => {
+    // The CreateDatastore operation authorizes medical-imaging:CreateDatastore and medical-imaging:TagResource:
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_medical-imaging.html
+    // Act
+    const tagging = allPolicyStatements(options).filter((statement) =>
+      asArray(statement['Action']).includes('medical-imaging:TagResource'),
+    );
+
+    // Assert
+    expect(tagging).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'medical-imaging:TagResource',
+        Resource: `arn:aws:medical-imaging:eu-west-1:${ACCOUNT}:datastore/*`,
+      },
+    ]);
+  });
+
+  it('stays cdk-nag clean', () => {
+    expect(options.nagFindings).toEqual([]);
+  });
+});
+
+describe('datastore options CreateDatastore would refuse', () => {
+  it.each([
+    [
+      'an alias instead of a key ARN',
+      { kmsKeyArn: `arn:aws:kms:eu-west-1:${ACCOUNT}:alias/pacs` },
+      /kmsKeyArn: expected a KMS key ARN/,
+    ],
+    [
+      'an unknown lossless format',
+      { losslessStorageFormat: 'JPEG' },
+      /losslessStorageFormat: expected one of HTJ2K, JPEG_2000_LOSSLESS/,
+    ],
+    ['a tag key in the aws: namespace', { tags: { 'aws:owner': 'pacs' } }, /tags: key "aws:owner" must be/],
+    [
+      'a tag value over 256 characters',
+      { tags: { Owner: 'x'.repeat(257) } },
+      /tags: the value of "Owner" must be a string of at most 256/,
+    ],
+  ])('fail the synth: %s', (_name, given, message) => {
+    // Limits of the CreateDatastore API:
+    // https://docs.aws.amazon.com/healthimaging/latest/APIReference/API_CreateDatastore.html
+    // Act
+    const synth = () =>
+      synthStack({ createDatastore: { datastoreName: 'radiology-oidc', ...(given as object) } });
+
+    // Assert
+    expect(synth).toThrow(message);
   });
 });
