@@ -2,7 +2,7 @@
  * The CreateDatastore options a hospital sets besides the name and the authorizer: a customer-managed
  * KMS key, the lossless storage format and tags. One set of rules, taken from the CreateDatastore API
  * (https://docs.aws.amazon.com/healthimaging/latest/APIReference/API_CreateDatastore.html), checked
- * both when the deployment props are parsed (infra/deploy-props.ts) and when the construct is declared
+ * both when the deployment settings are parsed (infra/deploy-settings.ts) and when the construct is declared
  * (infra/healthimaging-datastore.ts), so a bad value fails `cdk synth` instead of a deployment that
  * has already created the authorizer. Plain TypeScript: no CDK, no SDK at run time.
  */

@@ -109,7 +109,8 @@ describe('the built handler with its configuration in SSM Parameter Store', () =
     // budget so a loaded CI machine cannot turn the first, cold SDK call into config_unavailable.
     const h = await loadHandler({
       AUTHORIZER_CONFIG_PARAMETER: '/healthimaging/authorizer/config',
-      AUTHORIZER_INIT_BUDGET_MS: '5000',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency',
+      AUTHORIZER_PROVISIONED_INIT_BUDGET_MS: '5000',
     });
     const token = await rs.getToken('dicom-reader');
     const result = await h.invoke({ datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: token });
