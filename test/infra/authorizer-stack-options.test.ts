@@ -173,7 +173,10 @@ describe('with options', () => {
       expect((alarm['Properties'] as Record<string, unknown>)['AlarmActions']).toEqual([TOPIC_ARN]);
     }
     result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Dimensions: [{ Name: 'decision', Value: 'deny' }],
+      Dimensions: [
+        { Name: 'decision', Value: 'deny' },
+        { Name: 'function', Value: { Ref: Match.stringLikeRegexp('^AuthorizerFunction') } },
+      ],
       Threshold: 25,
     });
   });
