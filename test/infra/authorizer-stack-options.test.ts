@@ -5,7 +5,7 @@
  * that the nag harness itself reports an unacknowledged wildcard, so "no findings" means something.
  */
 
-import { Stack } from 'aws-cdk-lib';
+import { Fn, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { PolicyStatement, Role, ServicePrincipal, ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   allPolicyStatements,
   asArray,
   deployConfig,
+  dicomWebOutputs,
   READ_ONLY_ROLE,
   READ_WRITE_ROLE,
   REGION,
@@ -78,6 +79,51 @@ describe('with datastore ids', () => {
     // Assert
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) expect(statement['Resource']).toEqual(DATASTORE_ARNS);
+  });
+});
+
+describe('the DICOMweb endpoint outputs', () => {
+  // The developer guide's form: https://dicom-medical-imaging.<region>.amazonaws.com/datastore/<id>/studies
+  // (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-search-studies.html).
+  it('publish one base URL per given datastore id, in an output named after the id', () => {
+    // Arrange
+    const outputs = dicomWebOutputs(result);
+
+    // Assert
+    expect(Object.keys(outputs).sort()).toEqual(DATASTORES.map((id) => `DicomWebEndpoint${id}`).sort());
+    for (const id of DATASTORES) {
+      expect(outputs[`DicomWebEndpoint${id}`]).toEqual({
+        Value: `https://dicom-medical-imaging.${REGION}.amazonaws.com/datastore/${id}`,
+        Description: expect.stringContaining(`DICOMweb base URL of datastore ${id}`),
+      });
+    }
+  });
+
+  it('number an id known only at deploy time by its position, and keep the URL a template expression', () => {
+    // Arrange
+    const imported = synthStack({ datastoreIds: [Fn.importValue('ImagingDatastoreId')] });
+    try {
+      // Act
+      const outputs = dicomWebOutputs(imported);
+
+      // Assert
+      expect(outputs).toEqual({
+        DicomWebEndpoint0: {
+          Value: {
+            'Fn::Join': [
+              '',
+              [
+                `https://dicom-medical-imaging.${REGION}.amazonaws.com/datastore/`,
+                { 'Fn::ImportValue': 'ImagingDatastoreId' },
+              ],
+            ],
+          },
+          Description: expect.stringContaining('DICOMweb base URL of datastore number 1 of datastoreIds'),
+        },
+      });
+    } finally {
+      imported.cleanup();
+    }
   });
 });
 

@@ -4,12 +4,15 @@
  * dist/custom-resources, and then scopes the invoke permission and the roles to the new datastore.
  */
 
+import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ACCOUNT,
   allPolicyStatements,
   asArray,
+  dicomWebOutputs,
   logicalIdsOf,
+  REGION,
   type SynthResult,
   SYNTH_TIMEOUT_MS,
   synthStack,
@@ -105,6 +108,24 @@ describe('the created datastore', () => {
     result.template.hasOutput('DatastoreId', {
       Value: { 'Fn::GetAtt': [datastoreLogicalId(), 'DatastoreId'] },
     });
+  });
+
+  it('outputs its DICOMweb base URL, the developer guide form with the id CloudFormation returns', () => {
+    // The form: https://dicom-medical-imaging.<region>.amazonaws.com/datastore/<id>/studies
+    // (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-search-studies.html).
+    result.template.hasOutput('DicomWebEndpointCreatedDatastore', {
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            `https://dicom-medical-imaging.${REGION}.amazonaws.com/datastore/`,
+            { 'Fn::GetAtt': [datastoreLogicalId(), 'DatastoreId'] },
+          ],
+        ],
+      },
+      Description: Match.stringLikeRegexp('^DICOMweb base URL of the datastore this stack created'),
+    });
+    expect(Object.keys(dicomWebOutputs(result))).toEqual(['DicomWebEndpointCreatedDatastore']);
   });
 
   it('stays cdk-nag clean, the CDK framework included', () => {
