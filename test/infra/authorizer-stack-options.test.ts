@@ -1,6 +1,6 @@
 /**
  * The deployment with its options set: known datastore ids (everything scoped to their exact ARNs,
- * no wildcard left), provisioned concurrency on the alias, source conditions on the roles' trust, an
+ * no wildcard left, one DICOMweb endpoint output each), provisioned concurrency on the alias, source conditions on the roles' trust, an
  * alarm topic, an existing KMS key, an extra allowed role and a single invoke principal. Also checks
  * that the nag harness itself reports an unacknowledged wildcard, so "no findings" means something.
  */
