@@ -1,7 +1,8 @@
 /**
  * `createDatastore`: the custom resource that creates the OIDC-enabled datastore with the alias ARN,
  * never deletes it, polls until ACTIVE through the Provider, runs bundled code from
- * dist/custom-resources, and then scopes the invoke permission and the roles to the new datastore.
+ * dist/custom-resources, and then scopes the invoke permission (HealthImaging only, with SourceAccount
+ * and SourceArn) and the roles to the new datastore, and outputs its id and DICOMweb endpoint.
  */
 
 import { Match } from 'aws-cdk-lib/assertions';
@@ -102,6 +103,31 @@ describe('the created datastore', () => {
     for (const grant of grants) expect(grant['SourceArn']).toEqual(arn);
     expect(dicomweb.length).toBe(3);
     for (const statement of dicomweb) expect(statement['Resource']).toEqual(arn);
+  });
+
+  it('is granted to the HealthImaging principals only, on the alias, each grant with SourceAccount and its ARN as SourceArn', () => {
+    // Arrange
+    const arn = { 'Fn::GetAtt': [datastoreLogicalId(), 'DatastoreArn'] };
+
+    // Act
+    const grants = Object.values(result.template.findResources('AWS::Lambda::Permission')).map(
+      (permission) => permission['Properties'] as Record<string, unknown>,
+    );
+
+    // Assert
+    expect(grants.map((grant) => grant['Principal']).sort()).toEqual([
+      'medical-imaging.amazonaws.com',
+      `medical-imaging.${REGION}.amazonaws.com`,
+    ]);
+    for (const grant of grants) {
+      expect(grant).toEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { Ref: aliasLogicalId() },
+        Principal: grant['Principal'],
+        SourceAccount: ACCOUNT,
+        SourceArn: arn,
+      });
+    }
   });
 
   it('outputs the datastore id', () => {
