@@ -81,7 +81,7 @@ export class AuthorizerStack extends Stack {
       const plain = !Token.isUnresolved(datastoreId) && DATASTORE_ID_PATTERN.test(datastoreId);
       new CfnOutput(this, `${DICOMWEB_ENDPOINT_OUTPUT}${plain ? datastoreId : index}`, {
         value: dicomWebEndpoint(this.region, datastoreId),
-        description: `DICOMweb base URL of datastore ${plain ? datastoreId : `number ${index + 1} of datastoreIds`} (${how})`,
+        description: `DICOMweb base URL of datastore ${plain ? datastoreId : `datastoreIds[${index}]`} (${how})`,
       });
     });
     if (this.authorizer.datastore) {

@@ -118,7 +118,7 @@ describe('the DICOMweb endpoint outputs', () => {
               ],
             ],
           },
-          Description: expect.stringContaining('DICOMweb base URL of datastore number 1 of datastoreIds'),
+          Description: expect.stringContaining('DICOMweb base URL of datastore datastoreIds[0]'),
         },
       });
     } finally {
