@@ -1,11 +1,14 @@
 /**
  * The authorizer's alarms. Decision alarms read the EMF metrics the handler writes with every audit
- * line (namespace `HealthImagingAuthorizer`, metric `decisions`, one dimension `decision` or `reason`);
- * platform alarms read Lambda's own metrics. Each one answers "are users being turned away, and why":
- * a deny spike, the identity provider unreachable, the 1-second budget running out, a failure the
- * handler turned into `internal_error` (including a role outside the allowlist: a tampered config),
- * an unusable config, Lambda errors, throttling at the reserved-concurrency cap, and p99 duration
- * approaching HealthImaging's 1 s limit. Missing data is normal (no traffic) and never alarms.
+ * line (namespace `HealthImagingAuthorizer`, metric `decisions`, dimensions `function` and `decision`
+ * or `reason`), always for this stack's function: a staging stack in the same account and region
+ * writes under its own function name, so its deny flood cannot page production. Platform alarms read
+ * Lambda's own metrics, which are per function already. Each one answers "are users being turned
+ * away, and why": a deny spike, the identity provider unreachable, the 1-second budget running out, a
+ * failure the handler turned into `internal_error` (including a role outside the allowlist: a
+ * tampered config), an unusable config, Lambda errors, throttling at the reserved-concurrency cap,
+ * and p99 duration approaching HealthImaging's 1 s limit. Missing data is normal (no traffic) and
+ * never alarms.
  */
 
 import { Duration, Validations } from 'aws-cdk-lib';
@@ -22,7 +25,7 @@ import type { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { Reason } from '../src/decision/reason-codes.ts';
-import { METRIC_NAMESPACE } from '../src/observability/audit-line.ts';
+import { FUNCTION_DIMENSION, METRIC_NAMESPACE } from '../src/observability/audit-line.ts';
 
 export interface AuthorizerAlarmsProps {
   readonly function: IFunction;
@@ -45,11 +48,12 @@ export class AuthorizerAlarms extends Construct {
   constructor(scope: Construct, id: string, props: AuthorizerAlarmsProps) {
     super(scope, id);
 
-    const decisions = (dimensionsMap: Record<string, string>) =>
+    // The handler's `function` field is AWS_LAMBDA_FUNCTION_NAME, which is this function's name.
+    const decisions = (dimensions: Record<string, string>) =>
       new Metric({
         namespace: METRIC_NAMESPACE,
         metricName: 'decisions',
-        dimensionsMap,
+        dimensionsMap: { [FUNCTION_DIMENSION]: props.function.functionName, ...dimensions },
         statistic: 'Sum',
         period: PERIOD,
       });

@@ -1,15 +1,34 @@
 /**
  * The ready-to-deploy stack around the HealthImagingAuthorizer construct: it turns ARNs from the
- * deployment settings into constructs (the optional KMS key and alarm topic) and publishes the outputs an
- * operator needs, above all `LambdaAuthorizerArn`, the alias ARN to give the datastore. It declares;
+ * deployment settings into constructs (the optional KMS key and alarm topic) and publishes the
+ * outputs an operator needs, above all `LambdaAuthorizerArn`, the alias ARN to give the datastore,
+ * the role ARNs a config names, and the DICOMweb endpoint of each datastore the stack knows (the ids
+ * it was given and the one it created), so a client or a smoke test reads its URL. It declares;
  * it reads nothing (infra/app.ts parses context and files).
  */
 
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { DATASTORE_ID_PATTERN } from '../src/contract/healthimaging.ts';
 import { HealthImagingAuthorizer, type HealthImagingAuthorizerProps } from './healthimaging-authorizer.ts';
+
+/**
+ * A datastore's DICOMweb base URL: what precedes `/studies` in every DICOMweb request, whose form the
+ * HealthImaging developer guide gives as
+ * `https://dicom-medical-imaging.<region>.amazonaws.com/datastore/<datastoreId>/studies[?query]`
+ * (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-search-studies.html). Requests
+ * with a bearer token use the same paths
+ * (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html).
+ * Region and id may be deploy-time tokens.
+ */
+export function dicomWebEndpoint(region: string, datastoreId: string): string {
+  return `https://dicom-medical-imaging.${region}.amazonaws.com/datastore/${datastoreId}`;
+}
+
+/** Output ids of the DICOMweb endpoints start with this; the created datastore's ends in `CreatedDatastore`. */
+export const DICOMWEB_ENDPOINT_OUTPUT = 'DicomWebEndpoint';
 
 export interface AuthorizerStackProps extends StackProps {
   readonly authorizer: Omit<HealthImagingAuthorizerProps, 'logEncryptionKey' | 'alarmTopic'>;
@@ -53,6 +72,30 @@ export class AuthorizerStack extends Stack {
     new CfnOutput(this, 'ReadWriteRoleArn', { value: this.authorizer.roles.readWriteRoleArn });
     if (this.authorizer.datastore) {
       new CfnOutput(this, 'DatastoreId', { value: this.authorizer.datastore.datastoreId });
+    }
+    const { datastores } = props.authorizer;
+    this.addDicomWebEndpoints(datastores === '*' || datastores === undefined ? [] : datastores);
+  }
+
+  /**
+   * One output per known datastore. A given id names its output (`DicomWebEndpoint<id>`: stable when
+   * the list is reordered or grows); an id that is a deploy-time token cannot, and takes its position
+   * instead. CloudFormation takes no token in a description, so only a plain id is named there.
+   */
+  private addDicomWebEndpoints(datastoreIds: readonly string[]): void {
+    const how = 'append /studies for QIDO-RS and STOW-RS, /studies/<uid>/... for WADO-RS';
+    [...new Set(datastoreIds)].forEach((datastoreId, index) => {
+      const plain = !Token.isUnresolved(datastoreId) && DATASTORE_ID_PATTERN.test(datastoreId);
+      new CfnOutput(this, `${DICOMWEB_ENDPOINT_OUTPUT}${plain ? datastoreId : index}`, {
+        value: dicomWebEndpoint(this.region, datastoreId),
+        description: `DICOMweb base URL of datastore ${plain ? datastoreId : `datastores[${index}]`} (${how})`,
+      });
+    });
+    if (this.authorizer.datastore) {
+      new CfnOutput(this, `${DICOMWEB_ENDPOINT_OUTPUT}CreatedDatastore`, {
+        value: dicomWebEndpoint(this.region, this.authorizer.datastore.datastoreId),
+        description: `DICOMweb base URL of the datastore this stack created, with this authorizer (${how})`,
+      });
     }
   }
 }

@@ -42,7 +42,7 @@ const LAMBDA_TIMEOUT_RESERVE_MS = 100;
 const QUEUED_DURING_INIT_GAP_MS = 50;
 
 export interface AuthorizerOptions {
-  /** The function's environment (AUTHORIZER_* and AWS_LAMBDA_INITIALIZATION_TYPE are read). */
+  /** The function's environment (AUTHORIZER_*, AWS_LAMBDA_INITIALIZATION_TYPE and AWS_LAMBDA_FUNCTION_NAME are read). */
   env: Readonly<Record<string, string | undefined>>;
   /** Where the audit and event lines go; default stdout (CloudWatch Logs in Lambda). */
   write?: LineWriter;
@@ -113,7 +113,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
       maxStaleMs: settings.keysMaxStaleSeconds * 1000,
       onFetch: (event) => {
         try {
-          write(JSON.stringify(buildIdpFetchRecord(event, now())));
+          write(JSON.stringify(buildIdpFetchRecord(event, now(), settings.functionName)));
         } catch {
           // Metrics must never break key lookup.
         }
@@ -172,6 +172,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     now,
     monotonicNow,
     authorizerVersion: AUTHORIZER_VERSION,
+    functionName: settings.functionName,
     subject: settings.auditSubject,
   };
   const composed = middy<unknown, AuthResult, Error, AuthorizerContext>({ timeoutEarlyInMillis: 0 })

@@ -14,12 +14,19 @@ import {
   hashedSubject,
   MIN_AUDIT_HASH_KEY_LENGTH,
 } from '../observability/audit-subject.ts';
+import { LOCAL_FUNCTION_NAME } from '../observability/audit-line.ts';
+import { sanitize } from '../observability/sanitize.ts';
 
 export interface RuntimeSettings {
   /** Internal deadline per invocation. */
   budgetMs: number;
   /** Lambda's AWS_LAMBDA_INITIALIZATION_TYPE: provisioned-concurrency inits run before any request. */
   initType: string;
+  /**
+   * Lambda's AWS_LAMBDA_FUNCTION_NAME, the `function` dimension of every metric (so two stacks in one
+   * account and region never share metrics); `local` outside Lambda.
+   */
+  functionName: string;
   /** How long this instance's init waits for the config and key prefetch (fetches go on after). */
   initBudgetMs: number;
   /** While the IdP fails, the last good keys keep serving up to this age. */
@@ -144,11 +151,16 @@ function readSettings(env: Readonly<Record<string, string | undefined>>): {
   };
   const budgetMs = int(SETTING_NAMES.budgetMs, BUDGET_MS);
   const initType = env['AWS_LAMBDA_INITIALIZATION_TYPE'] ?? 'on-demand';
+  // One of Lambda's defined runtime variables
+  // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html); a metric dimension's
+  // value cannot be empty, so an empty one counts as unset.
+  const functionName = sanitize(env['AWS_LAMBDA_FUNCTION_NAME'], 256) || LOCAL_FUNCTION_NAME;
   const onDemandInit = int(SETTING_NAMES.initBudgetMs, onDemandInitBudgetMs(budgetMs));
   const provisionedInit = int(SETTING_NAMES.provisionedInitBudgetMs, PROVISIONED_INIT_BUDGET_MS);
   const settings: RuntimeSettings = {
     budgetMs,
     initType,
+    functionName,
     initBudgetMs: initType === 'provisioned-concurrency' ? provisionedInit : onDemandInit,
     keysMaxStaleSeconds: int(SETTING_NAMES.keysMaxStaleSeconds, KEYS_MAX_STALE_SECONDS),
     tokenCacheSize: int(SETTING_NAMES.tokenCacheSize, TOKEN_CACHE_SIZE),

@@ -1,9 +1,11 @@
 /**
- * The one structured JSON line per decision (PRODUCT.md §5, the HIPAA audit trail), which is also a
- * CloudWatch Embedded Metric Format record: the `decision` and `reason` fields double as metric
+ * The one structured JSON line per decision (the HIPAA audit trail), which is also a CloudWatch
+ * Embedded Metric Format record: the `decision` and `reason` fields double as metric
  * dimensions, so one line carries both the audit evidence and the metrics (no second log line per
- * request). Fields are an allowlist: never the token, the raw event, a jose error or personal claims;
- * the subject only as audit-subject.ts decides.
+ * request). Every dimension set also holds `function`, the Lambda function's name, so two stacks in
+ * one account and region (staging beside production) write separate metrics and each stack's alarms
+ * watch only its own. Fields are an allowlist: never the token, the raw event, a jose error or
+ * personal claims; the subject only as audit-subject.ts decides.
  */
 
 import { writeSync } from 'node:fs';
@@ -14,6 +16,19 @@ import { sanitize } from './sanitize.ts';
 const OMIT: AuditSubject = { mode: 'omit' };
 
 export const METRIC_NAMESPACE = 'HealthImagingAuthorizer';
+/**
+ * The dimension in every EMF dimension set that names the function; its value is the record's
+ * `function` field (EMF takes a dimension's value from the record:
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
+ */
+export const FUNCTION_DIMENSION = 'function';
+/** The `function` value outside Lambda (tests, the local sandbox, the CLI), where no function name is set. */
+export const LOCAL_FUNCTION_NAME = 'local';
+/** The decision line's dimension sets: decisions by outcome and by reason, each per function. */
+const DECISION_DIMENSIONS: readonly (readonly string[])[] = [
+  [FUNCTION_DIMENSION, 'decision'],
+  [FUNCTION_DIMENSION, 'reason'],
+];
 
 export interface InvocationFacts {
   timestampMs: number;
@@ -23,6 +38,8 @@ export interface InvocationFacts {
   coldStart: boolean;
   latencyMs: number;
   authorizerVersion: string;
+  /** The Lambda function's name (the `function` dimension), read once per instance. */
+  functionName: string;
 }
 
 export interface AuditRecord {
@@ -54,6 +71,8 @@ export interface AuditRecord {
   coldStart: boolean;
   latencyMs: number;
   authorizerVersion: string;
+  /** The Lambda function's name: the `function` dimension of every metric. */
+  function: string;
   decisions: 1;
   /** 1 when the key came from the warm cache without waiting for a fetch (fresh or stale). */
   keyCacheHit?: 0 | 1;
@@ -127,19 +146,39 @@ export function buildAuditRecord(decision: Decision, facts: InvocationFacts): Au
   record.coldStart = facts.coldStart;
   record.latencyMs = Math.round(facts.latencyMs * 100) / 100;
   record.authorizerVersion = facts.authorizerVersion;
+  record.function = facts.functionName;
   record.decisions = 1;
   record._aws = {
     Timestamp: facts.timestampMs,
     CloudWatchMetrics: [
-      { Namespace: METRIC_NAMESPACE, Dimensions: [['decision'], ['reason']], Metrics: metrics },
+      {
+        Namespace: METRIC_NAMESPACE,
+        Dimensions: DECISION_DIMENSIONS.map((set) => [...set]),
+        Metrics: metrics,
+      },
     ],
   };
   return record as AuditRecord;
 }
 
 const METRICS_BASE = '{"Name":"decisions","Unit":"Count"},{"Name":"latencyMs","Unit":"Milliseconds"}';
-const EMF_HEAD = `,"_aws":{"Timestamp":`;
-const EMF_MIDDLE = `,"CloudWatchMetrics":[{"Namespace":${JSON.stringify(METRIC_NAMESPACE)},"Dimensions":[["decision"],["reason"]],"Metrics":[${METRICS_BASE}`;
+const EMF_MIDDLE = `,"CloudWatchMetrics":[{"Namespace":${JSON.stringify(METRIC_NAMESPACE)},"Dimensions":${JSON.stringify(DECISION_DIMENSIONS)},"Metrics":[${METRICS_BASE}`;
+
+let tailVersion: string | undefined;
+let tailFunction: string | undefined;
+let tail = '';
+/**
+ * `,"authorizerVersion":…,"function":…,"decisions":1,"_aws":{"Timestamp":`: the same for every line
+ * of an instance, so it is built once and rebuilt only if a caller passes other values.
+ */
+function instanceTail(authorizerVersion: string, functionName: string): string {
+  if (authorizerVersion !== tailVersion || functionName !== tailFunction) {
+    tail = `,"authorizerVersion":${str(authorizerVersion)},"function":${str(functionName)},"decisions":1,"_aws":{"Timestamp":`;
+    tailVersion = authorizerVersion;
+    tailFunction = functionName;
+  }
+  return tail;
+}
 
 /**
  * The audit line as the handler writes it: the same JSON as `JSON.stringify(buildAuditRecord(...))`
@@ -177,8 +216,8 @@ export function formatAuditLine(decision: Decision, facts: InvocationFacts): str
   if (tokenCache !== undefined) {
     line += `,"tokenCache":${str(tokenCache)},"tokenCacheHit":${tokenCache === 'hit' ? 1 : 0}`;
   }
-  line += `,"coldStart":${facts.coldStart},"latencyMs":${num(Math.round(facts.latencyMs * 100) / 100)},"authorizerVersion":${str(facts.authorizerVersion)},"decisions":1`;
-  line += `${EMF_HEAD}${num(facts.timestampMs)}${EMF_MIDDLE}`;
+  line += `,"coldStart":${facts.coldStart},"latencyMs":${num(Math.round(facts.latencyMs * 100) / 100)}`;
+  line += `${instanceTail(facts.authorizerVersion, facts.functionName)}${num(facts.timestampMs)}${EMF_MIDDLE}`;
   if (keys) line += ',{"Name":"keyCacheHit","Unit":"Count"}';
   if (tokenCache !== undefined) line += ',{"Name":"tokenCacheHit","Unit":"Count"}';
   return `${line}]}]}}`;
@@ -245,9 +284,13 @@ export interface IdpFetchFacts {
 /**
  * One line per discovery/JWKS fetch (rare: refreshes and cold starts), also an EMF record so fetch
  * outcomes by cause can be graphed and alarmed on: metrics `idpFetches` and `idpFetchMs`,
- * dimensions `kind` + `outcome`. Never the response body.
+ * dimensions `function` + `kind` + `outcome`. Never the response body.
  */
-export function buildIdpFetchRecord(fetch: IdpFetchFacts, timestampMs: number): Record<string, unknown> {
+export function buildIdpFetchRecord(
+  fetch: IdpFetchFacts,
+  timestampMs: number,
+  functionName: string,
+): Record<string, unknown> {
   return {
     ts: new Date(timestampMs).toISOString(),
     level: fetch.outcome === 'ok' ? 'INFO' : 'WARN',
@@ -256,6 +299,7 @@ export function buildIdpFetchRecord(fetch: IdpFetchFacts, timestampMs: number): 
     kind: fetch.kind,
     url: sanitize(fetch.url, 512),
     outcome: fetch.outcome,
+    function: functionName,
     idpFetches: 1,
     idpFetchMs: Math.round(fetch.ms * 100) / 100,
     _aws: {
@@ -263,7 +307,7 @@ export function buildIdpFetchRecord(fetch: IdpFetchFacts, timestampMs: number): 
       CloudWatchMetrics: [
         {
           Namespace: METRIC_NAMESPACE,
-          Dimensions: [['kind', 'outcome']],
+          Dimensions: [[FUNCTION_DIMENSION, 'kind', 'outcome']],
           Metrics: [
             { Name: 'idpFetches', Unit: 'Count' },
             { Name: 'idpFetchMs', Unit: 'Milliseconds' },

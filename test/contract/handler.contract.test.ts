@@ -490,9 +490,22 @@ describe('the last error layer of the built handler', () => {
     const decisions = handler.decisions();
     expect(decisions.length).toBe(before + 1);
     const record = decisions.at(-1)!;
-    expect(record).toMatchObject({ decision: 'deny', reason: 'internal_error', decisions: 1 });
+    expect(record).toMatchObject({
+      decision: 'deny',
+      reason: 'internal_error',
+      decisions: 1,
+      function: expect.any(String),
+    });
     expect(record['_aws']).toMatchObject({
-      CloudWatchMetrics: [{ Namespace: 'HealthImagingAuthorizer', Dimensions: [['decision'], ['reason']] }],
+      CloudWatchMetrics: [
+        {
+          Namespace: 'HealthImagingAuthorizer',
+          Dimensions: [
+            ['function', 'decision'],
+            ['function', 'reason'],
+          ],
+        },
+      ],
     });
   });
 });

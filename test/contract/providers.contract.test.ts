@@ -107,6 +107,7 @@ describe('the built handler with its configuration in SSM Parameter Store', () =
     process.env['AWS_ENDPOINT_URL_SSM'] = ssm.endpoint;
     // Timing is not the point here (the hanging case below is): give init the provisioned-concurrency
     // budget so a loaded CI machine cannot turn the first, cold SDK call into config_unavailable.
+    // (An on-demand init may wait at most the budget less 50 ms, so that takes a provisioned init.)
     const h = await loadHandler({
       AUTHORIZER_CONFIG_PARAMETER: '/healthimaging/authorizer/config',
       AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency',

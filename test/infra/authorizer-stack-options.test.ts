@@ -1,11 +1,12 @@
 /**
  * The deployment with its options set: known datastore ids (everything scoped to their exact ARNs,
- * no wildcard left), the config in an SSM parameter, provisioned concurrency on the alias, source conditions on the roles' trust, an
+ * no wildcard left, one DICOMweb endpoint output each), the config in an SSM parameter, provisioned
+ * concurrency on the alias, source conditions on the roles' trust, an
  * alarm topic, an existing KMS key, an extra allowed role and a single invoke principal. Also checks
  * that the nag harness itself reports an unacknowledged wildcard, so "no findings" means something.
  */
 
-import { Stack } from 'aws-cdk-lib';
+import { Fn, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { PolicyStatement, Role, ServicePrincipal, ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import {
   asArray,
   deployConfig,
   logicalIdsOf,
+  dicomWebOutputs,
   READ_ONLY_ROLE,
   READ_WRITE_ROLE,
   REGION,
@@ -137,6 +139,51 @@ describe('with the config in an SSM parameter', () => {
   });
 });
 
+describe('the DICOMweb endpoint outputs', () => {
+  // The developer guide's form: https://dicom-medical-imaging.<region>.amazonaws.com/datastore/<id>/studies
+  // (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-search-studies.html).
+  it('publish one base URL per given datastore id, in an output named after the id', () => {
+    // Arrange
+    const outputs = dicomWebOutputs(result);
+
+    // Assert
+    expect(Object.keys(outputs).sort()).toEqual(DATASTORES.map((id) => `DicomWebEndpoint${id}`).sort());
+    for (const id of DATASTORES) {
+      expect(outputs[`DicomWebEndpoint${id}`]).toEqual({
+        Value: `https://dicom-medical-imaging.${REGION}.amazonaws.com/datastore/${id}`,
+        Description: expect.stringContaining(`DICOMweb base URL of datastore ${id}`),
+      });
+    }
+  });
+
+  it('number an id known only at deploy time by its position, and keep the URL a template expression', () => {
+    // Arrange
+    const imported = synthStack({ datastores: [Fn.importValue('ImagingDatastoreId')] });
+    try {
+      // Act
+      const outputs = dicomWebOutputs(imported);
+
+      // Assert
+      expect(outputs).toEqual({
+        DicomWebEndpoint0: {
+          Value: {
+            'Fn::Join': [
+              '',
+              [
+                `https://dicom-medical-imaging.${REGION}.amazonaws.com/datastore/`,
+                { 'Fn::ImportValue': 'ImagingDatastoreId' },
+              ],
+            ],
+          },
+          Description: expect.stringContaining('DICOMweb base URL of datastore datastores[0]'),
+        },
+      });
+    } finally {
+      imported.cleanup();
+    }
+  });
+});
+
 describe('with options', () => {
   it('puts provisioned concurrency on the alias and alarms when requests spill over', () => {
     result.template.hasResourceProperties('AWS::Lambda::Alias', {
@@ -229,7 +276,10 @@ describe('with options', () => {
       expect((alarm['Properties'] as Record<string, unknown>)['AlarmActions']).toEqual([TOPIC_ARN]);
     }
     result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Dimensions: [{ Name: 'decision', Value: 'deny' }],
+      Dimensions: [
+        { Name: 'decision', Value: 'deny' },
+        { Name: 'function', Value: { Ref: Match.stringLikeRegexp('^AuthorizerFunction') } },
+      ],
       Threshold: 25,
     });
   });

@@ -372,10 +372,14 @@ describe('the audit log', () => {
 });
 
 describe('the alarms', () => {
+  // CloudFormation lists an alarm's dimensions by name: decision or reason sit around function.
   const decisionAlarm = (dimension: string, value: string) => ({
     Namespace: 'HealthImagingAuthorizer',
     MetricName: 'decisions',
-    Dimensions: [{ Name: dimension, Value: value }],
+    Dimensions: [
+      { Name: dimension, Value: value },
+      { Name: 'function', Value: { Ref: functionLogicalId() } },
+    ].sort((a, b) => a.Name.localeCompare(b.Name)),
     Statistic: 'Sum',
     ComparisonOperator: 'GreaterThanOrEqualToThreshold',
   });
@@ -390,6 +394,29 @@ describe('the alarms', () => {
         ...decisionAlarm('reason', reason),
         Threshold: 1,
       });
+    }
+  });
+
+  it("watch only this stack's function: every decision metric, the config math included, has its name as `function`", () => {
+    // Arrange
+    const alarms = Object.values(result.template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm['Properties'] as Record<string, unknown>,
+    );
+
+    // Act: the alarm's own metric, or each metric of a math expression.
+    const metrics = alarms.flatMap((alarm) => [
+      alarm,
+      ...asArray(alarm['Metrics'] as { MetricStat?: { Metric: Record<string, unknown> } }[])
+        .map((query) => query.MetricStat?.Metric)
+        .filter((metric) => metric !== undefined),
+    ]);
+    const decisionMetrics = metrics.filter((metric) => metric['Namespace'] === 'HealthImagingAuthorizer');
+
+    // Assert: deny spike, idp_unavailable, deadline_exceeded, internal_error and the two config reasons.
+    expect(decisionMetrics).toHaveLength(6);
+    for (const metric of decisionMetrics) {
+      expect(metric['Dimensions']).toContainEqual({ Name: 'function', Value: { Ref: functionLogicalId() } });
+      expect(metric['Dimensions']).toHaveLength(2);
     }
   });
 

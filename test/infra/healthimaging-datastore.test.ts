@@ -8,12 +8,15 @@
  * KMS and tagging rights they need and nothing wider; values CreateDatastore would refuse fail the synth.
  */
 
+import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ACCOUNT,
   allPolicyStatements,
   asArray,
+  dicomWebOutputs,
   logicalIdsOf,
+  REGION,
   type SynthResult,
   SYNTH_TIMEOUT_MS,
   synthStack,
@@ -169,10 +172,53 @@ describe('the created datastore', () => {
     ]);
   });
 
+  it('is granted to the HealthImaging principals only, on the alias, each grant with SourceAccount and a datastore of this account as SourceArn', () => {
+    // Arrange: the new datastore's ARN only exists after the permission must (see above).
+    const arn = `arn:aws:medical-imaging:${REGION}:${ACCOUNT}:datastore/*`;
+
+    // Act
+    const grants = Object.values(result.template.findResources('AWS::Lambda::Permission')).map(
+      (permission) => permission['Properties'] as Record<string, unknown>,
+    );
+
+    // Assert
+    expect(grants.map((grant) => grant['Principal']).sort()).toEqual([
+      'medical-imaging.amazonaws.com',
+      `medical-imaging.${REGION}.amazonaws.com`,
+    ]);
+    for (const grant of grants) {
+      expect(grant).toEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { Ref: aliasLogicalId() },
+        Principal: grant['Principal'],
+        SourceAccount: ACCOUNT,
+        SourceArn: arn,
+      });
+    }
+  });
+
   it('outputs the datastore id', () => {
     result.template.hasOutput('DatastoreId', {
       Value: { 'Fn::GetAtt': [datastoreLogicalId(), 'DatastoreId'] },
     });
+  });
+
+  it('outputs its DICOMweb base URL, the developer guide form with the id CloudFormation returns', () => {
+    // The form: https://dicom-medical-imaging.<region>.amazonaws.com/datastore/<id>/studies
+    // (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-search-studies.html).
+    result.template.hasOutput('DicomWebEndpointCreatedDatastore', {
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            `https://dicom-medical-imaging.${REGION}.amazonaws.com/datastore/`,
+            { 'Fn::GetAtt': [datastoreLogicalId(), 'DatastoreId'] },
+          ],
+        ],
+      },
+      Description: Match.stringLikeRegexp('^DICOMweb base URL of the datastore this stack created'),
+    });
+    expect(Object.keys(dicomWebOutputs(result))).toEqual(['DicomWebEndpointCreatedDatastore']);
   });
 
   it('stays cdk-nag clean, the CDK framework included', () => {

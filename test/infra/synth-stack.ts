@@ -143,5 +143,12 @@ export function allPolicyStatements(result: SynthResult): Record<string, unknown
   return statements;
 }
 
+/** The stack outputs whose id starts with `DicomWebEndpoint`, by id. */
+export function dicomWebOutputs(result: SynthResult): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(result.template.findOutputs('*')).filter(([id]) => id.startsWith('DicomWebEndpoint')),
+  );
+}
+
 export const asArray = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];

@@ -97,6 +97,56 @@ describe('createAuthorizer', () => {
     expect(decisions()[0]?.['ts']).toBe(new Date(frozen).toISOString());
   });
 
+  it("names Lambda's function in every metric record: the decision, the fail-closed deny and the IdP fetch", async () => {
+    // Arrange
+    const { handler, records } = await setup({
+      AUTHORIZER_CONFIG: JSON.stringify(config()),
+      AWS_LAMBDA_FUNCTION_NAME: 'ahi-authorizer-staging',
+    });
+
+    const throwsInMiddy = {
+      get awsRequestId(): string {
+        throw new Error('boom');
+      },
+    };
+    const throwsBeforeMiddy = {
+      get getRemainingTimeInMillis(): () => number {
+        throw new Error('boom');
+      },
+    };
+
+    // Act
+    await handler(await event(), lambdaContext('r-1') as never);
+    await handler(await event(), throwsInMiddy as never);
+    await handler(await event(), throwsBeforeMiddy as never);
+
+    // Assert: every EMF record (init's key prefetch included) carries the name its dimensions read.
+    const metricRecords = records().filter((record) => '_aws' in record);
+    expect(metricRecords.map((record) => record['reason'] ?? record['kind'])).toEqual([
+      'jwks',
+      'allowed',
+      'internal_error',
+      'internal_error',
+    ]);
+    for (const record of metricRecords) expect(record['function']).toBe('ahi-authorizer-staging');
+  });
+
+  it.each([
+    ['unset', {}],
+    ['empty', { AWS_LAMBDA_FUNCTION_NAME: '' }],
+  ])('names the function `local` outside Lambda (name %s)', async (_name, env) => {
+    // Arrange
+    const { handler, records } = await setup({ AUTHORIZER_CONFIG: JSON.stringify(config()), ...env });
+
+    // Act
+    await handler(await event(), lambdaContext('r-1') as never);
+
+    // Assert
+    const metricRecords = records().filter((record) => '_aws' in record);
+    expect(metricRecords.length).toBeGreaterThanOrEqual(2);
+    for (const record of metricRecords) expect(record['function']).toBe('local');
+  });
+
   it('denies with internal_error and one audit line when reading the context throws (onError layer)', async () => {
     // Arrange
     const { handler, decisions } = await setup({ AUTHORIZER_CONFIG: JSON.stringify(config()) });

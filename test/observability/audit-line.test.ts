@@ -2,7 +2,12 @@ import { fc, it as prop } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/decision/decision.ts';
 import { type Reason, REASONS } from '../../src/decision/reason-codes.ts';
-import { buildAuditRecord, formatAuditLine, METRIC_NAMESPACE } from '../../src/observability/audit-line.ts';
+import {
+  buildAuditRecord,
+  buildIdpFetchRecord,
+  formatAuditLine,
+  METRIC_NAMESPACE,
+} from '../../src/observability/audit-line.ts';
 import { type AuditSubject, hashedSubject } from '../../src/observability/audit-subject.ts';
 
 const PLAIN: AuditSubject = { mode: 'plain' };
@@ -13,8 +18,17 @@ const facts = {
   coldStart: true,
   latencyMs: 12.345,
   authorizerVersion: '0.1.0',
+  functionName: 'ahi-authorizer-prod',
   requestId: 'r-1',
 };
+
+interface EmfDirective {
+  Namespace: string;
+  Dimensions: string[][];
+  Metrics: { Name: string; Unit: string }[];
+}
+const emfOf = (record: object): EmfDirective =>
+  (record as { _aws: { CloudWatchMetrics: EmfDirective[] } })._aws.CloudWatchMetrics[0]!;
 
 describe('buildAuditRecord', () => {
   it('records an allow with its rule, role and the verified facts', () => {
@@ -52,13 +66,30 @@ describe('buildAuditRecord', () => {
     });
   });
 
-  it('is a CloudWatch EMF record whose dimensions are the decision and reason fields', () => {
+  it('is a CloudWatch EMF record whose dimensions are the function, decision and reason fields', () => {
     const record = buildAuditRecord({ reason: 'kid_unknown', steps: [] }, facts);
     const metrics = record._aws.CloudWatchMetrics[0]!;
     expect(metrics.Namespace).toBe(METRIC_NAMESPACE);
     for (const dimension of metrics.Dimensions.flat()) expect(record).toHaveProperty(dimension);
     for (const metric of metrics.Metrics)
       expect(typeof (record as unknown as Record<string, unknown>)[metric.Name]).toBe('number');
+  });
+
+  it('puts the function in every dimension set, its value in the record, so two stacks never share a metric', () => {
+    // Act
+    const prod = buildAuditRecord({ reason: 'idp_unavailable', steps: [] }, facts);
+    const staging = buildAuditRecord(
+      { reason: 'idp_unavailable', steps: [] },
+      { ...facts, functionName: 'ahi-authorizer-staging' },
+    );
+
+    // Assert
+    expect(emfOf(prod).Dimensions).toEqual([
+      ['function', 'decision'],
+      ['function', 'reason'],
+    ]);
+    expect(prod.function).toBe('ahi-authorizer-prod');
+    expect(staging.function).toBe('ahi-authorizer-staging');
   });
 
   it('omits rule and role on a deny even if the decision carries a rule name', () => {
@@ -145,8 +176,10 @@ const factsArb = fc.record(
     coldStart: fc.boolean(),
     latencyMs: fc.double({ noNaN: true, noDefaultInfinity: true, min: 0, max: 1e6 }),
     authorizerVersion: wild,
+    // One name per instance in Lambda; the arbitrary also varies it between lines, as tests do.
+    functionName: fc.oneof(fc.constantFrom('local', 'ahi-authorizer-prod'), wild),
   },
-  { requiredKeys: ['timestampMs', 'coldStart', 'latencyMs', 'authorizerVersion'] },
+  { requiredKeys: ['timestampMs', 'coldStart', 'latencyMs', 'authorizerVersion', 'functionName'] },
 );
 
 describe('the subject in the audit record', () => {
@@ -234,5 +267,26 @@ describe('formatAuditLine', () => {
       JSON.parse(line) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } }
     )._aws.CloudWatchMetrics[0]!.Metrics.map((metric) => metric.Name);
     expect(metrics).toEqual(['decisions', 'latencyMs', 'keyCacheHit', 'tokenCacheHit']);
+  });
+});
+
+describe('buildIdpFetchRecord', () => {
+  it('puts the function in its dimension set, its value in the record, beside kind and outcome', () => {
+    // Arrange
+    const fetch = {
+      issuer: 'https://idp.example.org',
+      kind: 'jwks' as const,
+      url: 'https://idp.example.org/jwks',
+      outcome: 'timeout',
+      ms: 2000,
+    };
+
+    // Act
+    const record = buildIdpFetchRecord(fetch, facts.timestampMs, 'ahi-authorizer-staging');
+
+    // Assert
+    expect(emfOf(record).Dimensions).toEqual([['function', 'kind', 'outcome']]);
+    for (const dimension of emfOf(record).Dimensions.flat()) expect(record).toHaveProperty(dimension);
+    expect(record).toMatchObject({ function: 'ahi-authorizer-staging', kind: 'jwks', outcome: 'timeout' });
   });
 });

@@ -16,6 +16,8 @@ export interface FailClosedOptions {
   now: Clock;
   monotonicNow: MonotonicClock;
   authorizerVersion: string;
+  /** The Lambda function's name: the `function` dimension of the line's metrics. */
+  functionName: string;
 }
 
 /** Writes the internal_error audit line (best effort) and returns the deny. Never throws. */
@@ -32,6 +34,7 @@ export function failClosedAnswer(options: FailClosedOptions, context?: unknown):
           coldStart: invocation?.coldStart ?? false,
           latencyMs: invocation === undefined ? 0 : options.monotonicNow() - invocation.startedAt,
           authorizerVersion: options.authorizerVersion,
+          functionName: options.functionName,
           requestId,
         },
       ),

@@ -17,6 +17,8 @@ export interface AuditLineOptions {
   now: Clock;
   monotonicNow: MonotonicClock;
   authorizerVersion: string;
+  /** The Lambda function's name: the `function` dimension of the line's metrics. */
+  functionName: string;
 }
 
 export function writeAuditLine(
@@ -35,6 +37,7 @@ export function writeAuditLine(
             coldStart: invocation.coldStart,
             latencyMs: options.monotonicNow() - invocation.startedAt,
             authorizerVersion: options.authorizerVersion,
+            functionName: options.functionName,
             requestId: awsRequestId,
             subject: options.subject,
           }),

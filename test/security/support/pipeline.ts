@@ -11,7 +11,7 @@ import { type AuthorizerConfigInput, parseConfig } from '../../../src/config/sch
 import type { Decision } from '../../../src/decision/decision.ts';
 import { createDeadline } from '../../../src/keys/deadline.ts';
 import { createKeyStore, type KeyStoreOptions } from '../../../src/keys/key-store.ts';
-import { formatAuditLine } from '../../../src/observability/audit-line.ts';
+import { formatAuditLine, LOCAL_FUNCTION_NAME } from '../../../src/observability/audit-line.ts';
 
 export const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
@@ -73,5 +73,6 @@ export function auditLine(decision: Decision, timestampMs: number): string {
     coldStart: false,
     latencyMs: 0,
     authorizerVersion: 'test',
+    functionName: LOCAL_FUNCTION_NAME,
   });
 }
