@@ -1,6 +1,7 @@
 /**
  * The docs cannot rot: every ```json block under docs/ must validate against the configuration
- * schema, every per-IdP guide's snippets are exercised with tokens of that IdP's shape
+ * schema (deployment settings blocks, marked `<!-- deploy-settings: … -->`, are checked by
+ * test/infra/deployment-docs.test.ts), every per-IdP guide's snippets are exercised with tokens of that IdP's shape
  * (test/fixtures/idp) through the real pipeline (`ahi-authorizer explain`, offline with --jwks and
  * a frozen --now), and each `<!-- explain: id -->` block in a guide must equal a real run's output.
  * UPDATE_DOCS_EXPLAIN=1 rewrites those blocks from the run.
@@ -34,8 +35,11 @@ async function markdownFiles(dir: string): Promise<string[]> {
   return nested.flat().sort();
 }
 
+/** Authorizer configurations: every ```json block but deployment settings (marked, tested in test/infra). */
 const jsonBlocks = (markdown: string): string[] =>
-  [...markdown.matchAll(/^```json\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '');
+  [...markdown.matchAll(/^(<!-- deploy-settings: [^>]*-->\n\n?)?```json\n([\s\S]*?)^```$/gm)]
+    .filter((match) => match[1] === undefined)
+    .map((match) => match[2] ?? '');
 
 type KeyName = 'entra' | 'keycloak' | 'okta' | 'auth0' | 'cognito';
 

@@ -13,8 +13,8 @@ import { loadHandler } from '../helpers/load-handler.ts';
 import { type OidcProviderFixture, startOidcProvider } from '../helpers/oidc-provider.ts';
 
 const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
-const RO = 'arn:aws:iam::111122223333:role/AhiDicomReadOnly';
-const RW = 'arn:aws:iam::111122223333:role/AhiDicomReadWrite';
+const RO = 'arn:aws:iam::111122223333:role/healthimaging/HealthImagingAuthorizer-AhiReadOnly';
+const RW = 'arn:aws:iam::111122223333:role/healthimaging/HealthImagingAuthorizer-AhiReadWrite';
 
 const running = new Set<OidcProviderFixture>();
 
