@@ -115,7 +115,11 @@ describe('the built handler with its configuration in SSM Parameter Store', () =
     });
     const token = await rs.getToken('dicom-reader');
     const result = await h.invoke({ datastoreId: DS, operation: 'GetDICOMInstance', bearerToken: token });
-    expect(result).toEqual({ isTokenValid: true, roleArn: RO });
+    // The reason alongside, so a failure says why (config_unavailable on a starved machine).
+    expect({ result, reason: h.lastReason() }).toEqual({
+      result: { isTokenValid: true, roleArn: RO },
+      reason: 'allowed',
+    });
     expect(h.decisions().at(-1)).toMatchObject({ configVersion: 'ssm:7' });
     expect(ssm.requests[0]).toMatchObject({
       target: 'AmazonSSM.GetParameter',
