@@ -54,7 +54,7 @@ function input(
   };
 }
 
-/** The rules of examples/config.example.json, verbatim. */
+/** The rules of examples/config.example.json (names, claims and operations verbatim). */
 const EXAMPLE_RULES = rulesFrom([
   {
     name: 'radiologists',
