@@ -1,6 +1,6 @@
 /**
- * The one place in src/ that reads the system clock (STYLE.md convention 4). Token time checks use
- * an injected `Clock`; deadlines and cache ages use the monotonic clock, which wall-clock jumps
+ * The one place in src/ that reads the system clock, so tests can freeze time. Token time checks
+ * use an injected `Clock`; deadlines and cache ages use the monotonic clock, which wall-clock jumps
  * cannot move.
  */
 

@@ -325,7 +325,7 @@ function checkAlgorithms(
   }
 }
 
-/** The known operations a rule covers (its `operations` resolved against the §2 table). */
+/** The known operations a rule covers (its `operations` resolved against KNOWN_OPERATIONS). */
 function coveredOperations(rule: RoleRule): string[] {
   if (rule.operations === undefined) return [...KNOWN_OPERATIONS];
   return KNOWN_OPERATIONS.filter((operation) =>

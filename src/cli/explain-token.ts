@@ -176,7 +176,7 @@ function buildReport(request: ExplainRequest, deps: ExplainDeps, runs: readonly 
     if (kid !== undefined) header.kid = kid;
   }
   const signatureVerified = decision.steps.some((step) => step.step === 'signature' && step.ok);
-  // The one gate for claim values (SECURITY.md; STYLE.md convention 9).
+  // The one gate for claim values: none is shown unless the signature verified.
   const claims = signatureVerified && inspected.ok ? inspected.token.payload : undefined;
   const issuerIndex = deps.config.issuers.findIndex((issuer) => issuer.issuer === unverifiedIss);
   const issuer = issuerIndex >= 0 ? deps.config.issuers[issuerIndex] : undefined;

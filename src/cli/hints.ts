@@ -2,8 +2,8 @@
  * The most likely cause of a denial, as data: two small tables of hints, one per decision reason
  * and one per failed rule condition, each entry a predicate over what `explain` knows and a text.
  * Specific entries win; a generic fallback speaks only when no specific one does. Claim values
- * reach a hint only through `claims`, which the caller sets after the signature verified.
- * The Entra / Keycloak facts come from the 403 stories in shared/seeds.
+ * reach a hint only through `claims`, which the caller sets after the signature verified. The Entra
+ * / Keycloak facts come from real 403 reports, reproduced in test/cli/fixtures/seed-tokens.ts.
  */
 
 import type { AuthorizerConfig, ClaimScalar, IssuerConfig } from '../config/schema.ts';

@@ -1,11 +1,11 @@
 /**
- * The warm configuration cache (STYLE.md convention 6): picks the source from the environment,
- * reads and validates it, and answers every invocation with the config to use or the reason to deny.
- * Inline and file sources are read once per container (the result, good or bad, cannot change
- * under a running function). The SSM source is refreshed in the background after a TTL while the
- * last good config keeps serving, so no request waits on SSM once one config was good; a failed or
- * invalid refresh keeps the last good config, and with no good config ever, every request fails
- * closed while re-reads are rate-limited so a broken deployment cannot hammer SSM.
+ * The warm configuration cache (state deliberately kept between invocations): picks the source from
+ * the environment, reads and validates it, and answers every invocation with the config to use or
+ * the reason to deny. Inline and file sources are read once per container (the result, good or bad,
+ * cannot change under a running function). The SSM source is refreshed in the background after a
+ * TTL while the last good config keeps serving, so no request waits on SSM once one config was
+ * good; a failed or invalid refresh keeps the last good config, and with no good config ever, every
+ * request fails closed while re-reads are rate-limited so a broken deployment cannot hammer SSM.
  * Expected failures are values: `load` never throws or rejects, and every outcome worth an
  * operator's attention is reported through `onEvent`, so the log says exactly what is wrong.
  */
@@ -23,7 +23,7 @@ import {
 
 export interface LoadedConfig {
   config: AuthorizerConfig;
-  /** `ssm:<Parameter.Version>` or `sha256:<12 hex>`; logged with every decision (F19). */
+  /** `ssm:<Parameter.Version>` or `sha256:<12 hex>`; every decision's log line names it. */
   version: string;
   source: 'inline' | 'file' | 'parameter';
 }
@@ -75,7 +75,7 @@ export interface ConfigLoader {
 
 export const TTL_ENV = 'AUTHORIZER_CONFIG_TTL_SECONDS';
 export const DEFAULT_TTL_SECONDS = 300;
-/** F17: SSM's 40 TPS are shared by the whole account; a TTL under a minute invites throttling. */
+/** SSM's 40 TPS are shared by the whole account; a TTL under a minute invites throttling. */
 export const MIN_TTL_SECONDS = 60;
 export const MAX_TTL_SECONDS = 3_600;
 export const DEFAULT_RETRY_BACKOFF_MS = 1_000;
@@ -204,7 +204,7 @@ export function createConfigLoader(options: ConfigLoaderOptions): ConfigLoader {
     if (!result.ok) {
       const detail = `could not read SSM parameter "${name}": ${result.detail}`;
       if (good !== undefined) {
-        // F17: keep serving the last good config; try again after a full TTL, not on every request.
+        // Keep serving the last good config; try again after a full TTL, not on every request.
         good.checkedAt = at;
         emit({ type: 'config_read_failed', source: label, detail, keptVersion: good.loaded.version });
         return { ok: true, loaded: good.loaded };
@@ -226,7 +226,7 @@ export function createConfigLoader(options: ConfigLoaderOptions): ConfigLoader {
       return state;
     }
     if (good !== undefined) {
-      // F19: reject the new version, keep the last good one until the next TTL.
+      // An invalid new version: reject it, keep the last good one until the next TTL.
       good.checkedAt = at;
       return { ok: true, loaded: good.loaded };
     }
@@ -281,8 +281,8 @@ export function createConfigLoader(options: ConfigLoaderOptions): ConfigLoader {
   /**
    * The last good config, at once; past the TTL a refresh starts (single flight) and the next caller
    * gets what it produced. A refresh that fails or brings an invalid version keeps the last good
-   * config until the next TTL (F17, F19); a stalled SSM read ends at its own 2 s limit, so it never
-   * holds up a request. Lambda may freeze the instance with the read in flight: it then finishes, or
+   * config until the next TTL; a stalled SSM read ends at its own 2 s limit, so it never holds up
+   * a request. Lambda may freeze the instance with the read in flight: it then finishes, or
    * fails at its limit, in a later invocation, while the last good config keeps serving.
    */
   const servedWhileRefreshing = (

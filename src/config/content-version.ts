@@ -1,6 +1,6 @@
 /**
  * The version label of configuration text that has no version of its own (inline, file): a short
- * content hash, so the log line of every decision names the exact configuration it used (F19).
+ * content hash, so the log line of every decision names the exact configuration it used.
  */
 
 import { hash } from 'node:crypto';

@@ -1,8 +1,9 @@
 /**
- * The authorizer configuration (a public contract, PRODUCT.md §3): one valibot definition gives the
- * TypeScript type, the validation with JSON-path errors, and the published config.schema.json.
- * Secure by default: unknown and repeated keys fail, issuer + audience/clientIds are required, only
- * asymmetric algorithms, and the iat window can never exceed HealthImaging's own 12 hours.
+ * The authorizer configuration (a public contract, README.md "Configuration"): one valibot
+ * definition gives the TypeScript type, the validation with JSON-path errors, and the published
+ * config.schema.json. Secure by default: unknown and repeated keys fail, issuer +
+ * audience/clientIds are required, only asymmetric algorithms, and the iat window can never exceed
+ * HealthImaging's own 12 hours.
  *
  * valibot rather than zod/mini, for the cold start: every cold start evaluates this module and
  * parses a config. Measured (esbuild --minify bundle of parseConfig, Node 20, median of fresh processes):
@@ -20,7 +21,7 @@ export const MAX_TOKEN_AGE_SECONDS = 43_200;
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
 
-/** Asymmetric JWS algorithms only: `none` and HS* can never be configured (SECURITY.md rows 19-21). */
+/** Asymmetric JWS algorithms only: `none` and HS* can never be configured, so no alg confusion. */
 export const ASYMMETRIC_ALGORITHMS = [
   'RS256',
   'RS384',

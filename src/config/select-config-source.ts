@@ -1,7 +1,7 @@
 /**
- * Chooses where the configuration comes from (PRODUCT.md §3, a public contract): exactly one of
- * three environment variables. Zero or several is an operator mistake that must fail closed with a
- * message naming the variables, not a guess at which one was meant.
+ * Chooses where the configuration comes from (a public contract, README.md "Configuration"):
+ * exactly one of three environment variables. Zero or several is an operator mistake that must fail
+ * closed with a message naming the variables, not a guess at which one was meant.
  */
 
 export const CONFIG_ENV = {

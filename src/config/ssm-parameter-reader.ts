@@ -1,7 +1,7 @@
 /**
  * Reads the configuration parameter from SSM Parameter Store with the AWS SDK v3. The SDK is
  * imported lazily, so a bundle configured inline or by file never loads it (cold-start cost), and
- * the client is tuned for SECURITY.md F17: short connection/request timeouts and at most two
+ * the client is tuned for a slow SSM: short connection/request timeouts and at most two
  * attempts, because a slow SSM must never eat the 1-second HealthImaging budget. Failures are
  * values carrying only the SDK error name: messages can echo request data and belong in no log.
  */
@@ -19,12 +19,12 @@ export interface SsmParameterReader {
 export interface SsmParameterReaderOptions {
   /** A ready client (tests pass a real SSMClient under aws-sdk-client-mock). */
   client?: SSMClient;
-  /** Merged over the F17 defaults, e.g. endpoint/region/credentials for a loopback fake. */
+  /** Merged over the short-timeout defaults, e.g. endpoint/region/credentials for a loopback fake. */
   clientConfig?: SSMClientConfig;
 }
 
 /**
- * F17: within a region SSM answers in tens of ms; two short attempts beat one long one.
+ * Within a region SSM answers in tens of ms; two short attempts beat one long one.
  * `throwOnRequestTimeout` is what makes `requestTimeout` a limit: without it @smithy/node-http-handler
  * 4.x only logs a warning and the request hangs until the caller's signal (measured in the tests).
  */

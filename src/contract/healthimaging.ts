@@ -1,6 +1,6 @@
 /**
- * The AWS HealthImaging Lambda-authorizer wire contract (PRODUCT.md §2): the event AHI sends, the
- * answer it expects, and the DICOMweb operation table. Sources: AHI developer guide
+ * The AWS HealthImaging Lambda-authorizer wire contract: the event AHI sends, the answer it
+ * expects, and the DICOMweb operation table. Sources: AHI developer guide
  * dicomweb-oidc-lambda.html, dicomweb-oidc-how.html and the AHI API reference (IAM action names).
  */
 
@@ -67,7 +67,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * Parses the untrusted event. The token is never trimmed, stripped of a `Bearer ` prefix or
- * otherwise normalised: the strict grammar decides later (SECURITY.md rows 3-5).
+ * otherwise normalised: the strict grammar decides later (rows 3-5 of
+ * test/security/catalogue.test.ts).
  */
 export function parseEvent(event: unknown): ParsedEvent {
   if (!isRecord(event))

@@ -1,7 +1,7 @@
 /**
- * The closed set of decision reason codes (a public contract, PRODUCT.md §4). Declared once here:
- * the `Reason` type, the AHI output validity, the README table (checked by a test), the log line,
- * the metrics and the CLI all read this table.
+ * The closed set of decision reason codes (a public contract, README.md "Reason codes"). Declared
+ * once here: the `Reason` type, the AHI output validity, the README table (checked by a test), the
+ * log line, the metrics and the CLI all read this table.
  */
 
 export const REASONS = {

@@ -1,7 +1,7 @@
 /**
  * OpenID Connect Discovery for issuers without a pinned `jwksUri`: where the document lives and
  * which of its fields we trust. The document's `issuer` must equal the configured issuer byte for
- * byte (OIDC Discovery §4.3, F15) and its `jwks_uri` must be https (http only on loopback), so a
+ * byte (OIDC Discovery §4.3) and its `jwks_uri` must be https (http only on loopback), so a
  * tampered or misrouted document cannot point us at someone else's keys.
  */
 
@@ -10,7 +10,7 @@ import { isAllowedEndpointUrl } from '../config/schema.ts';
 export type ParseDiscoveryResult =
   { ok: true; jwksUri: string } | { ok: false; cause: 'issuer_mismatch' | 'invalid'; detail: string };
 
-/** PRODUCT.md §4: the issuer with any trailing `/` removed, plus the well-known path. */
+/** OIDC Discovery §4: the issuer with any trailing `/` removed, plus the well-known path. */
 export function discoveryUrl(issuer: string): string {
   let end = issuer.length;
   while (end > 0 && issuer[end - 1] === '/') end--;

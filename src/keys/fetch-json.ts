@@ -1,8 +1,9 @@
 /**
  * One bounded GET of a JSON document from an identity provider (discovery or JWKS). Every way the
  * IdP can misbehave becomes a closed failure cause instead of an exception: redirects are never
- * followed (F5), bodies are streamed under a byte cap (F8), and the caller's signal bounds the whole
- * exchange including a trickling body (F1, F2). Details never quote the response body.
+ * followed, bodies are streamed under a byte cap, and the caller's signal bounds the whole exchange
+ * including a trickling body (one test per misbehaviour in test/keys/fetch-json.test.ts). Details
+ * never quote the response body.
  */
 
 import type * as Http from 'node:http';
@@ -141,7 +142,7 @@ function readStream(res: Http.IncomingMessage, onChunk: (chunk: Uint8Array) => b
 const fetchTransport =
   (doFetch: typeof globalThis.fetch): Transport =>
   async (url, signal) => {
-    // redirect:'manual' — a 3xx (possibly to another host) is never followed (F5, RFC 8725 §3.10).
+    // redirect:'manual' — a 3xx (possibly to another host) is never followed (RFC 8725 §3.10).
     const response = await doFetch(url, {
       method: 'GET',
       redirect: 'manual',
@@ -209,17 +210,17 @@ async function exchange(url: string, options: FetchJsonOptions): Promise<{ value
   try {
     return { value: JSON.parse(text) as unknown };
   } catch {
-    return fail('invalid', 'body is not JSON'); // F6: HTML error pages, captive portals
+    return fail('invalid', 'body is not JSON'); // HTML error pages, captive portals
   }
 }
 
-/** Streams the body and stops as soon as the cap is passed (F8), never buffering more. */
+/** Streams the body and stops as soon as the cap is passed, never buffering more. */
 async function readCapped(
   response: RawResponse,
   maxBytes: number,
   signal: AbortSignal,
 ): Promise<Uint8Array | Failure> {
-  // Belt and braces for transports whose body ignores the signal (F2).
+  // Belt and braces for transports whose body ignores the signal (a trickling body).
   const onAbort = () => response.discard();
   signal.addEventListener('abort', onAbort, { once: true });
   const chunks: Uint8Array[] = [];

@@ -1,12 +1,12 @@
 /**
- * The warm key cache: verification keys per configured issuer, fetched from the pinned `jwksUri`
- * or via discovery, and the only module state of the keys layer (STYLE.md convention 6). It lives
- * in the object `createKeyStore` returns:
+ * The warm key cache: verification keys per configured issuer, fetched from the pinned `jwksUri` or
+ * via discovery, and the only module state of the keys layer. It lives in the object
+ * `createKeyStore` returns:
  * - key: issuer + pinned jwksUri (a config change to the pinned URL starts a new entry); the
  *   discovered jwks_uri is cached in the entry with the keys;
  * - TTL: keys older than `softTtlMs` are still served at once while a refresh runs in the
  *   background (the request that notices does not pay for it); while the IdP fails, the last good
- *   keys keep serving as 'stale' up to `maxStaleMs` (F3-F9, F13), then the issuer is
+ *   keys keep serving as 'stale' up to `maxStaleMs`, then the issuer is
  *   `idp_unavailable` until a fetch succeeds;
  * - fetches: every fetch runs to its own limit (`fetchTimeoutMs`), never to the deadline of the
  *   request or the init that started it, so a slow but healthy IdP is not a failure: a caller out of
@@ -16,11 +16,11 @@
  * - bounds: at most 64 issuer entries (oldest evicted); keys per entry bounded by the body cap;
  *   keys imported (jose `importJWK`, once per key and alg) for the current key set only;
  * - single-flight: one refresh per issuer at a time, shared by concurrent lookups and prefetch;
- *   every caller waits only until its own deadline reserve (F1, F20), so no IdP can make it late.
+ *   every caller waits only until its own deadline reserve, so no IdP can make it late.
  * Network I/O is rate limited: an unknown kid refetches at most once per issuer per cooldown
- * (SECURITY.md row 33), and after a failure nothing is fetched for a backoff that doubles from
- * `failureBackoffMs` to `maxFailureBackoffMs` with consecutive failures (F3; Envoy's 1 s floor),
- * never shorter than a capped Retry-After (F4).
+ * (row 33 of test/security/catalogue.test.ts), and after a failure nothing is fetched for a backoff
+ * that doubles from `failureBackoffMs` to `maxFailureBackoffMs` with consecutive failures (Envoy's
+ * 1 s floor), never shorter than a capped Retry-After.
  */
 
 import { type CryptoKey, importJWK, type JWK } from 'jose';
@@ -54,7 +54,7 @@ export interface KeyStoreOptions {
   refetchCooldownMs?: number;
   /** Keys older than this are refreshed in the background on use; default 300_000. */
   softTtlMs?: number;
-  /** Last good keys are never served older than this (F3 max-staleness bound); default 3_600_000. */
+  /** Last good keys are never served older than this (the staleness bound); default 3_600_000. */
   maxStaleMs?: number;
   /** First backoff after a failed fetch (no I/O meanwhile; idp_unavailable if nothing is cached); default 1_000. */
   failureBackoffMs?: number;
@@ -130,7 +130,7 @@ export interface KeyStore {
 }
 
 const MAX_ENTRIES = 64;
-/** F4: Retry-After is honoured as the backoff floor, capped so a hostile header cannot park us. */
+/** Retry-After is honoured as the backoff floor, capped so a hostile header cannot park us. */
 const MAX_RETRY_AFTER_MS = 60_000;
 const WAIT_TIMED_OUT = 'timed out waiting for keys';
 
@@ -140,7 +140,7 @@ interface KeySet {
   readonly dropped: readonly DroppedKey[];
   readonly fetchedAt: number;
   readonly generation: number;
-  /** Imports (per key, per alg) are cached with the set, so a replaced set drops them too (F13). */
+  /** Imports (per key, per alg) are cached with the set, so a replaced set drops them too. */
   readonly imported: Map<JwksKey, Map<string, Imported>>;
 }
 
@@ -208,7 +208,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
   function mayFetch(entry: Entry): boolean {
     const at = now();
     if (entry.backoffUntil !== undefined && at < entry.backoffUntil) return false;
-    // With keys in hand, any refetch waits out the cooldown since the last attempt (row 33, F3).
+    // With keys in hand, any refetch waits out the cooldown since the last attempt (row 33).
     if (usableSet(entry) !== undefined && entry.lastAttemptAt !== undefined) {
       return at - entry.lastAttemptAt >= refetchCooldownMs;
     }
@@ -312,7 +312,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     });
     if (!parsed.ok) return failed(entry, `jwks: ${parsed.detail}`);
 
-    // A good fetch replaces the whole set: a key the IdP removed stops being trusted (F13).
+    // A good fetch replaces the whole set: a key the IdP removed stops being trusted.
     generations += 1;
     entry.keySet = buildKeySet(parsed.keys, parsed.dropped, now(), generations);
     delete entry.lastError;
@@ -345,7 +345,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     let set = usableSet(entry);
     let state: KeyCacheState = 'fresh';
     if (set === undefined) {
-      // Cold start, or the last good keys are beyond the staleness bound (F16).
+      // Cold start, or the last good keys are beyond the staleness bound.
       if (!entry.inflight && !mayFetch(entry)) {
         return unavailable(`backing off after a failed fetch (${entry.lastError ?? 'unknown error'})`);
       }
@@ -363,14 +363,14 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     const first = select(set, kid, alg);
     if (first.kind !== 'missing' || state === 'refetched') return answer(first, set, state);
 
-    // Unknown kid on cached keys: the IdP may have rotated (OIDC Core §10.1.1, F12) — refetch once,
+    // Unknown kid on cached keys: the IdP may have rotated (OIDC Core §10.1.1) — refetch once,
     // but at most once per cooldown per issuer, so a kid flood cannot hammer the IdP (row 33).
     if (!entry.inflight && !mayFetch(entry)) {
       return answer(first, set, state, 'no key with this kid (refetch suppressed by cooldown)');
     }
     const result = await refreshWithin();
     if (!result.ok) {
-      // Keys are cached, so this is kid_unknown (PRODUCT.md §4), not idp_unavailable.
+      // Keys are cached, so this is kid_unknown (README.md "Reason codes"), not idp_unavailable.
       return answer(first, set, 'stale', `no key with this kid; refetch failed (${result.detail})`);
     }
     const fresh = usableSet(entry) ?? set;

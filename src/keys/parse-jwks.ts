@@ -1,8 +1,9 @@
 /**
  * Turns an untrusted JWKS document (RFC 7517) into the verification keys we are willing to use.
- * Unusable keys are excluded here, at load, never at verify time (F11, SECURITY.md row 26); a
- * structurally broken document or one with no usable key is a failure so the caller keeps its
- * last good keys (F7, F9). Also decides whether a key may verify a given JWS alg (RFC 8725 §3.1).
+ * Unusable keys are excluded here, at load, never at verify time (row 26 of
+ * test/security/catalogue.test.ts); a structurally broken document or one with no usable key is a
+ * failure so the caller keeps its last good keys. Also decides whether a key may verify a given JWS
+ * alg (RFC 8725 §3.1).
  */
 
 import { ASYMMETRIC_ALGORITHMS } from '../config/schema.ts';
@@ -26,7 +27,7 @@ export type ParseJwksResult =
   | { ok: true; keys: JwksKey[]; dropped: DroppedKey[] }
   | { ok: false; cause: 'invalid' | 'no_usable_keys'; detail: string };
 
-/** Same shape rule as the token side (SECURITY.md row 31): 1-128 printable ASCII. */
+/** Same shape rule as the token side (catalogue row 31): 1-128 printable ASCII. */
 export const KID_PATTERN = /^[\x20-\x7e]{1,128}$/;
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'] as const;
@@ -183,7 +184,7 @@ function decodedLength(value: unknown): number | undefined {
 }
 
 /**
- * Whether `key` may verify a JWS with `alg` (RFC 8725 §3.1, SECURITY.md row 22): the key's own
+ * Whether `key` may verify a JWS with `alg` (RFC 8725 §3.1, catalogue row 22): the key's own
  * alg must match when present, and the key type/curve must be the one the alg is defined for.
  */
 export function keyFitsAlg(key: JwksKey, alg: string): boolean {

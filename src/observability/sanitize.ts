@@ -1,5 +1,5 @@
 /**
- * Bounds attacker-controlled strings before they reach a log line or a terminal (SECURITY.md row 67):
+ * Bounds attacker-controlled strings before they reach a log line or a terminal (log injection):
  * printable ASCII only (CR, LF, ANSI escapes and Unicode tricks become '?') and a length cap.
  * JSON encoding then makes the line injection-proof.
  */

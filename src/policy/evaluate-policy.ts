@@ -1,5 +1,5 @@
 /**
- * Pure role-rule evaluation (PRODUCT.md §3-§4, STYLE.md convention 3): verified claims, issuer,
+ * Pure role-rule evaluation (README.md "Configuration", "Matching"): verified claims, issuer,
  * operation and datastore in; the first fully matching rule's role, or `no_role_mapping` /
  * `operation_not_permitted`, out — with a trace of every rule tried and every condition's result,
  * so `explain` can say why a token was denied. No I/O, no clock, no env, never throws on claims.
@@ -63,7 +63,7 @@ function sampleOf(values: readonly ClaimScalar[]): ClaimScalar[] {
 /**
  * A condition holds when the token's value set and the expected value(s) share an element. `===`
  * on scalars is exact JSON type and value: `1` never equals `"1"`, no case folding, no Unicode
- * normalisation (SECURITY.md row 63).
+ * normalisation (row 63 of test/security/catalogue.test.ts).
  */
 function evaluateCondition(
   claims: Readonly<Record<string, unknown>>,
@@ -88,7 +88,7 @@ function evaluateCondition(
 }
 
 /**
- * Whether a rule grants this operation: no `operations` → every operation of the §2 table (never
+ * Whether a rule grants this operation: no `operations` → every one of KNOWN_OPERATIONS (never
  * an unknown one); "read"/"write" → that class; any other entry → that exact operation name, so a
  * rule can name a future operation explicitly without a default failing open.
  */
@@ -127,7 +127,7 @@ function evaluateRule(rule: RoleRule, input: PolicyInput): RuleTrace {
 }
 
 /**
- * Rules in order, first full match wins (SECURITY.md row 65); evaluation stops there. Otherwise
+ * Rules in order, first full match wins (catalogue row 65); evaluation stops there. Otherwise
  * `operation_not_permitted` when some rule's issuer and claims matched but not its operations or
  * datastores (row 66), else `no_role_mapping`.
  */

@@ -1,9 +1,10 @@
 /**
- * Claim lookup and the claim value set (PRODUCT.md §3 "Matching"): finds a rule's claim path in
- * verified token claims — exact top-level name first, then a dotted path through plain nested
- * objects — and turns what it finds into the set of scalars a condition is compared against.
- * Only own data properties are ever read (SECURITY.md row 45): `__proto__`, `constructor` and
- * getters can neither match nor run, and nothing here throws, whatever the claims hold.
+ * Claim lookup and the claim value set (README.md "Configuration", "Matching"): finds a rule's
+ * claim path in verified token claims — exact top-level name first, then a dotted path through
+ * plain nested objects — and turns what it finds into the set of scalars a condition is compared
+ * against. Only own data properties are ever read (row 45 of test/security/catalogue.test.ts):
+ * `__proto__`, `constructor` and getters can neither match nor run, and nothing here throws,
+ * whatever the claims hold.
  */
 
 import type { ClaimScalar } from '../config/schema.ts';
@@ -12,7 +13,7 @@ export type ClaimLookup = { found: true; value: unknown } | { found: false };
 
 /**
  * At most this many array elements (or `scp`/`scope` parts) are considered: 10k groups must stay
- * cheap (SECURITY.md row 63). Tokens are size-capped upstream, so real claims never come close.
+ * cheap (catalogue row 63). Tokens are size-capped upstream, so real claims never come close.
  */
 export const MAX_CLAIM_VALUES = 1000;
 

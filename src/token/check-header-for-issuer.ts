@@ -1,7 +1,8 @@
 /**
  * The header checks that depend on which issuer the token claims to come from: the issuer's own
- * algorithm allowlist (RFC 8725 §3.1) and, when configured, its required `typ` (RFC 9068 §4,
- * SECURITY.md row 39). Runs after inspectToken and issuer pre-selection, before any key lookup.
+ * algorithm allowlist (RFC 8725 §3.1) and, when configured, its required `typ` (RFC 9068 §4; row 39
+ * of test/security/catalogue.test.ts). Runs after inspectToken and issuer pre-selection, before any
+ * key lookup.
  */
 
 import { ASYMMETRIC_ALGORITHMS, type IssuerConfig } from '../config/schema.ts';

@@ -1,8 +1,9 @@
 /**
- * The pre-authentication gate for a bearer token: size cap, strict compact-JWS grammar, strict header
- * parse, forbidden header parameters, alg and kid shape, and a strict payload parse, in the pipeline
- * order of SECURITY.md §2. Everything it returns is UNVERIFIED; it does no I/O and no crypto, so
- * hostile input is rejected cheaply before any key lookup or signature check.
+ * The pre-authentication gate for a bearer token: size cap, strict compact-JWS grammar, strict
+ * header parse, forbidden header parameters, alg and kid shape, and a strict payload parse, in the
+ * check order of README.md "Reason codes". Everything it returns is UNVERIFIED; it does no I/O and
+ * no crypto, so hostile input is rejected cheaply before any key lookup or signature check. Row
+ * numbers are the cases of the hostile-input catalogue, test/security/catalogue.test.ts.
  */
 
 import { ASYMMETRIC_ALGORITHMS } from '../config/schema.ts';
@@ -10,7 +11,7 @@ import type { Reason } from '../decision/reason-codes.ts';
 import { jsonTypeName } from './json-type-name.ts';
 import { parseStrictJson, type StrictJsonError } from './strict-json.ts';
 
-/** Cap on the whole token, checked before any split or decode (SECURITY.md finding 5, rows 14-15). */
+/** Cap on the whole token, checked before any split or decode, so huge input is cheap (rows 14-15). */
 export const MAX_TOKEN_LENGTH = 16384;
 
 /** Header facts that later checks need; `typ` is present only when the header has it. */
@@ -22,7 +23,7 @@ export interface JoseHeaderFacts {
 
 export interface InspectedToken {
   header: JoseHeaderFacts;
-  /** UNVERIFIED claims: never log, spread or merge them (SECURITY.md row 45, §5). */
+  /** UNVERIFIED claims: never log, spread or merge them (row 45). */
   payload: Record<string, unknown>;
 }
 
@@ -70,7 +71,7 @@ export function inspectToken(token: unknown): InspectResult {
   try {
     return inspect(token);
   } catch {
-    // Not reachable with JSON-parsed input; the catch-all keeps the gate fail-closed (STYLE.md 2).
+    // Not reachable with JSON-parsed input; the catch-all keeps the gate fail-closed.
     return fail('internal_error', 'unexpected error while inspecting the token');
   }
 }
@@ -152,8 +153,9 @@ function inspect(token: unknown): InspectResult {
 }
 
 /**
- * Rejects encodings jose would silently accept (SECURITY.md finding 1): a length that no byte string
- * encodes to, and non-canonical last characters whose unused bits are not zero (row 8).
+ * Rejects encodings jose would silently accept (docs/adr/0001-jose-verifies-every-signature.md): a
+ * length that no byte string encodes to, and non-canonical last characters whose unused bits are
+ * not zero (row 8).
  */
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 

@@ -1,7 +1,7 @@
 /**
- * Names the JSON type of an untrusted value for diagnostics. Details may carry types and lengths but
- * never attacker-supplied values (SECURITY.md §5), so this is the only description of a bad claim
- * or header parameter that reaches a log line.
+ * Names the JSON type of an untrusted value for diagnostics. Details may carry types and lengths
+ * but never attacker-supplied values (README.md "Audit log and metrics"), so this is the only
+ * description of a bad claim or header parameter that reaches a log line.
  */
 
 export function jsonTypeName(value: unknown): string {

@@ -1,8 +1,9 @@
 /**
  * Strict JSON parsing for unauthenticated token segments. One linear, non-recursive scan validates
- * the RFC 8259 grammar, caps nesting depth and the total member/element count, and rejects duplicate
- * member names (compared after unescaping) before `JSON.parse` ever sees the text: JSON.parse keeps
- * the last duplicate, which invites parser differentials (SECURITY.md rows 17, 18, 43, 44).
+ * the RFC 8259 grammar, caps nesting depth and the total member/element count, and rejects
+ * duplicate member names (compared after unescaping) before `JSON.parse` ever sees the text:
+ * JSON.parse keeps the last duplicate, which invites parser differentials (rows 17, 18, 43, 44 of
+ * test/security/catalogue.test.ts).
  */
 
 export interface StrictJsonLimits {

@@ -2,10 +2,11 @@
  * Claim validation for an access token whose signature has verified: claim types, required claims,
  * time window (exp, nbf, iat with the clock tolerance and the 12 h window), ID-token rejection,
  * tenant, audience and client. Our own code rather than jose's `jwtVerify` options, because jose
- * accepts `exp: 1e400` and a missing `exp`, and its claim errors embed the payload (SECURITY.md §1).
- * An ID token is meant for the client, not for an API (OpenID Connect Core §2,
- * https://openid.net/specs/openid-connect-core-1_0.html#IDToken; RFC 9068 §2.1): `idTokenMarker`
- * recognises one by markers checked against each IdP's documented access tokens.
+ * accepts `exp: 1e400` and a missing `exp`, and its claim errors embed the payload
+ * (docs/adr/0001-jose-verifies-every-signature.md). An ID token is meant for the client, not for an
+ * API (OpenID Connect Core §2, https://openid.net/specs/openid-connect-core-1_0.html#IDToken;
+ * RFC 9068 §2.1): `idTokenMarker` recognises one by markers checked against each IdP's documented
+ * access tokens. Row numbers are the cases of test/security/catalogue.test.ts.
  */
 
 import type { IssuerConfig } from '../config/schema.ts';
@@ -18,7 +19,7 @@ import { jsonTypeName } from './json-type-name.ts';
 export type TokenFacts = VerifiedFacts & { nbf?: number };
 
 export interface ValidateClaimsOptions {
-  /** The injected clock (STYLE.md convention 4), epoch milliseconds. */
+  /** The injected clock (never the system clock), epoch milliseconds. */
   nowMs: number;
   /** The iat window; the config schema caps it at 43 200 s (HealthImaging's 12 h). */
   maxTokenAgeSeconds: number;
@@ -122,7 +123,7 @@ function validate(
   const { nowMs, maxTokenAgeSeconds } = options;
   const tol = issuer.clockToleranceSeconds;
 
-  // iat and nbf: present but not finite (JSON `1e400`) is a wrong value, PRODUCT.md §4.
+  // iat and nbf: present but not finite (JSON `1e400`) is a wrong value: claims_invalid.
   if (!Number.isFinite(iat)) return fail('claims_invalid', 'iat is not a finite number');
   if (nbf !== undefined && !Number.isFinite(nbf)) return fail('claims_invalid', 'nbf is not a finite number');
 
@@ -218,8 +219,8 @@ export function idTokenMarker(payload: Readonly<Record<string, unknown>>): strin
   // https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-id-token.html
   if (own('token_use') === 'id') return 'ID token: token_use is id';
 
-  // Hashes binding an ID token to what was issued with it: at_hash and c_hash (OpenID Connect Core
-  // §3.1.3.6, §3.3.2.11), s_hash (FAPI 1.0 Advanced §5.1,
+  // Hashes binding an ID token to what was issued with it: at_hash and c_hash
+  // (OpenID Connect Core §3.1.3.6, §3.3.2.11), s_hash (FAPI 1.0 Advanced §5.1,
   // https://openid.net/specs/openid-financial-api-part-2-1_0.html#id-token-as-detached-signature).
   // Entra puts them in ID tokens only
   // (https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference), and so

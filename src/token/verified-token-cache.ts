@@ -1,10 +1,11 @@
 /**
- * The verified-token cache (documented warm state, STYLE.md convention 6). A viewer sends hundreds of
- * DICOMweb requests with one token; after the first, the parse, key lookup and signature check are
- * skipped, while the claim checks (against now) and the policy still run on every request.
+ * The verified-token cache (state deliberately kept between invocations). A viewer sends hundreds
+ * of DICOMweb requests with one token; after the first, the parse, key lookup and signature check
+ * are skipped, while the claim checks (against now) and the policy still run on every request.
  * - key: SHA-256 of the whole token, computed only after the size cap. A hit means these exact bytes
- *   verified before; a malleable twin (SECURITY.md row 25) is simply a miss, never a collision
- *   (unlike keying on part of the token, fast-jwt GHSA-rp9m-7r4c-75qg).
+ *   verified before; a malleable twin (the ECDSA high-s one, see SECURITY.md
+ *   "Deliberate choices worth knowing") is simply a miss, never a collision (unlike keying on
+ *   part of the token, fast-jwt GHSA-rp9m-7r4c-75qg).
  * - value: the claims validation and the rules read (prune-claims.ts: never the whole payload) and
  *   the header facts, bound to the configuration version and the issuer's key-set generation at
  *   insertion: a new config or a replaced key set makes it a miss.

@@ -1,6 +1,6 @@
 /**
  * The SSM parameter source through the real SSMClient class, its `send` replaced by
- * aws-sdk-client-mock: TTL refresh, last-good-config, backoff and single-flight (F17-F19).
+ * aws-sdk-client-mock: TTL refresh, last-good-config, backoff and single-flight.
  */
 
 import { GetParameterCommand, ParameterNotFound, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';

@@ -1,5 +1,5 @@
 /**
- * The secure-by-default limits of the configuration schema (PRODUCT.md §3, STYLE.md convention 9):
+ * The secure-by-default limits of the configuration schema (README.md "Configuration"):
  * each case changes one field of a valid config and expects that field's JSON path.
  */
 

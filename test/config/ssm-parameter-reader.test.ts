@@ -1,6 +1,6 @@
 /**
  * The SSM reader with the real SDK: against a loopback server speaking the SSM JSON protocol
- * (request shape, F17 timeouts and attempts, loader abort) and under aws-sdk-client-mock
+ * (request shape, short timeouts and two attempts, loader abort) and under aws-sdk-client-mock
  * (error names only, the abort signal reaches `send`).
  */
 
@@ -64,7 +64,7 @@ describe('createSsmParameterReader against a loopback SSM endpoint', () => {
     expect(result).toEqual({ ok: false, detail: 'ParameterNotFound' });
   });
 
-  it('gives up on a hung endpoint after two attempts bounded by the request timeout (F17)', async () => {
+  it('gives up on a hung endpoint after two attempts bounded by the request timeout', async () => {
     // Arrange
     server = await startSsmServer({ kind: 'hang' });
     const reader = createSsmParameterReader({ clientConfig: loopbackClientConfig(server.endpoint) });

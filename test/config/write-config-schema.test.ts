@@ -51,7 +51,7 @@ describe('examples/config.example.json', () => {
     expect(JSON.parse(text).$schema).toBe('../config.schema.json');
   });
 
-  it('carries the PRODUCT.md §3 issuers and rules', () => {
+  it('carries the issuers and rules of the example configuration', () => {
     // Arrange
     const result = parseConfigText(readFileSync(EXAMPLE_PATH, 'utf8'));
 

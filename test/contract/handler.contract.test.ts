@@ -1,7 +1,8 @@
 /**
  * Contract tests of the built Lambda bundle (dist/handler.mjs), configured through AUTHORIZER_CONFIG
- * exactly as PRODUCT.md §3 says, against real JWKS servers on 127.0.0.1 and tokens minted now. The
- * token shapes follow shared/seeds (Entra ID v1 app and user tokens, a Keycloak service account).
+ * exactly as README.md "Configuration" says, against real JWKS servers on 127.0.0.1 and tokens
+ * minted now. The token shapes follow real 403 reports (Entra ID v1 app and user tokens, a Keycloak
+ * service account), as in test/cli/fixtures/seed-tokens.ts.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -67,7 +68,7 @@ function config(idpUrl: string) {
 
 const now = () => Date.now();
 
-/** Entra ID v1 client-credentials token, shaped like shared/seeds/000 (no `roles`). */
+/** Entra ID v1 client-credentials token, shaped like a real one (no `roles`). */
 function entraAppClaims(extra: Record<string, unknown> = {}) {
   return {
     aud: ENTRA_AUD,
@@ -107,7 +108,7 @@ function entraUserClaims(extra: Record<string, unknown> = {}) {
   };
 }
 
-/** Keycloak service-account token, shaped like shared/seeds/001. */
+/** Keycloak service-account token, shaped like a real one. */
 function keycloakClaims(extra: Record<string, unknown> = {}) {
   return {
     exp: epoch(now(), 300),

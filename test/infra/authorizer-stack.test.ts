@@ -1,8 +1,8 @@
 /**
  * The security properties of the default deployment (no datastore id yet, no topic, no key given),
- * asserted on the synthesized template (SECURITY.md §6, PRODUCT.md §2 and §7): who may invoke, what
- * the DICOMweb roles and the execution role may do, the function's runtime and limits, the config
- * parameter, the audit log, the alarms, the asset contents, and that cdk-nag finds nothing unacknowledged.
+ * asserted on the synthesized template (README.md "Deploy"): who may invoke, what the DICOMweb
+ * roles and the execution role may do, the function's runtime and limits, the config parameter, the
+ * audit log, the alarms, the asset contents, and that cdk-nag finds nothing unacknowledged.
  */
 
 import { Match } from 'aws-cdk-lib/assertions';

@@ -105,8 +105,9 @@ describe('key rotation on a running oidc-provider', () => {
 
     const after = await start({ keys: [newKey, oldKey], port });
     const newToken = await after.getToken('dicom-writer');
-    // PRODUCT.md §4: an unknown kid refetches at most once per issuer per cooldown (30 s); the warm
-    // handler fetched the JWKS moments ago, so it answers kid_unknown without network I/O.
+    // README.md "Limits and defaults": an unknown kid refetches at most once per issuer per
+    // cooldown (30 s); the warm handler fetched the JWKS moments ago, so it answers kid_unknown
+    // without network I/O.
     const warmNew = await warm.invoke({ datastoreId: DS, operation: 'StoreDICOM', bearerToken: newToken });
     const warmNewReason = warm.lastReason();
     const cold = await loadHandler({ AUTHORIZER_CONFIG: JSON.stringify(configFor(after)) });

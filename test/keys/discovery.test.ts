@@ -1,6 +1,6 @@
 /**
- * Discovery URL construction (PRODUCT.md §4) and the trust rules for the discovery document
- * (OIDC Discovery §4.3, F15).
+ * Discovery URL construction (OIDC Discovery §4) and the trust rules for the discovery document
+ * (OIDC Discovery §4.3).
  */
 
 import { describe, expect, it } from 'vitest';
@@ -40,7 +40,7 @@ describe('parseDiscovery', () => {
     ['http instead of https', ISSUER.replace('https:', 'http:')],
     ['a missing issuer', undefined],
     ['an issuer array', [ISSUER]],
-  ])('fails with issuer_mismatch on %s (F15)', (_what, published) => {
+  ])('fails with issuer_mismatch on %s', (_what, published) => {
     // Act
     const result = parseDiscovery({ issuer: published, jwks_uri: `${ISSUER}/certs` }, ISSUER);
 

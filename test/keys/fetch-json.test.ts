@@ -1,6 +1,7 @@
 /**
- * fetchJson against a real loopback server: every IdP misbehaviour (F1, F2, F5, F6, F8, F14)
- * becomes a closed failure cause, within the caller's signal.
+ * fetchJson against a real loopback server: every IdP misbehaviour (hang, trickle, redirect, HTML
+ * page, oversized body, refused connection) becomes a closed failure cause, within the caller's
+ * signal.
  */
 
 import { createServer } from 'node:http';
@@ -52,7 +53,7 @@ describe('fetchJson', () => {
     expect(seen[0]?.redirect).toBe('manual');
   });
 
-  it('fails with redirect on a 302 and never requests the target (F5)', async () => {
+  it('fails with redirect on a 302 and never requests the target', async () => {
     // Arrange
     server.on('/doc', { kind: 'redirect', location: `${server.url}/elsewhere` });
     server.on('/elsewhere', { kind: 'json', body: { keys: [] } });
@@ -65,7 +66,7 @@ describe('fetchJson', () => {
     expect(server.hits('/elsewhere')).toBe(0);
   });
 
-  it('fails with status and the Retry-After seconds on a 503 (F3, F4)', async () => {
+  it('fails with status and the Retry-After seconds on a 503', async () => {
     // Arrange
     server.on('/doc', { kind: 'status', status: 503, headers: { 'retry-after': '7' }, body: 'down' });
 
@@ -107,7 +108,7 @@ describe('fetchJson', () => {
     expect(other).not.toHaveProperty('retryAfterSeconds');
   });
 
-  it('fails with invalid on an HTML page and never quotes the body (F6)', async () => {
+  it('fails with invalid on an HTML page and never quotes the body', async () => {
     // Arrange
     server.on('/doc', {
       kind: 'raw',
@@ -145,7 +146,7 @@ describe('fetchJson', () => {
     expect(outcome).toMatchObject({ ok: false, cause: 'invalid' });
   });
 
-  it('fails with too_large when Content-Length is over the cap (F8)', async () => {
+  it('fails with too_large when Content-Length is over the cap', async () => {
     // Arrange
     server.on('/doc', { kind: 'raw', body: Buffer.alloc(5 * 1024 * 1024, 0x20) });
 
@@ -179,7 +180,7 @@ describe('fetchJson', () => {
     expect(outcome.ok).toBe(true);
   });
 
-  it('fails with timeout when the server never answers (F1)', async () => {
+  it('fails with timeout when the server never answers', async () => {
     // Arrange
     server.on('/doc', { kind: 'hang' });
     const started = performance.now();
@@ -192,7 +193,7 @@ describe('fetchJson', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
-  it('fails with timeout when the body trickles past the signal (F2)', async () => {
+  it('fails with timeout when the body trickles past the signal', async () => {
     // Arrange
     server.on('/doc', {
       kind: 'trickle',
@@ -235,7 +236,7 @@ describe('fetchJson', () => {
     expect(server.hits('/doc')).toBe(0);
   });
 
-  it('fails with network when the connection is refused (F14)', async () => {
+  it('fails with network when the connection is refused', async () => {
     // Arrange
     const url = `${server.url}/doc`;
     await server.close();

@@ -1,6 +1,6 @@
 /**
- * parseJwks and keyFitsAlg: which published keys we are willing to verify with (F7, F9, F11,
- * SECURITY.md rows 22 and 26), with keys minted at test time.
+ * parseJwks and keyFitsAlg: which published keys we are willing to verify with (rows 22 and 26 of
+ * test/security/catalogue.test.ts), with keys minted at test time.
  */
 
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -75,21 +75,21 @@ describe('parseJwks', () => {
     ['a string', 'keys'],
     ['null', null],
     ['an array', [{}]],
-  ])('rejects the whole document when it is %s (F7)', (_what, doc) => {
+  ])('rejects the whole document when it is %s', (_what, doc) => {
     expect(parseJwks(doc)).toMatchObject({ ok: false, cause: 'invalid' });
   });
 
-  it('rejects the whole document when keys is not an array (F7)', () => {
+  it('rejects the whole document when keys is not an array', () => {
     expect(parseJwks({ keys: { kid: 'a' } })).toMatchObject({ ok: false, cause: 'invalid' });
   });
 
-  it('rejects the whole document when one member is not an object, even next to good keys (F7)', () => {
+  it('rejects the whole document when one member is not an object, even next to good keys', () => {
     expect(parseJwks({ keys: [rsa.jwk, 'junk'] })).toMatchObject({ ok: false, cause: 'invalid' });
     expect(parseJwks({ keys: [rsa.jwk, null] })).toMatchObject({ ok: false, cause: 'invalid' });
     expect(parseJwks({ keys: [rsa.jwk, [rsa.jwk]] })).toMatchObject({ ok: false, cause: 'invalid' });
   });
 
-  it('fails with no_usable_keys on keys: [] (F9)', () => {
+  it('fails with no_usable_keys on keys: []', () => {
     expect(parseJwks({ keys: [] })).toMatchObject({ ok: false, cause: 'no_usable_keys' });
   });
 
@@ -100,7 +100,7 @@ describe('parseJwks', () => {
     });
   });
 
-  it('drops unusable keys and keeps the good ones (F11, row 26)', async () => {
+  it('drops unusable keys and keeps the good ones (row 26)', async () => {
     // Arrange
     const doc = {
       keys: [

@@ -1,7 +1,8 @@
 /**
- * Role-rule evaluation against PRODUCT.md §3-§4: the documented example config with realistic
- * Entra ID and Keycloak claims (shared/seeds 000 and 001), exact typed matching, operation and
- * datastore scoping, first-match order (SECURITY.md rows 63-66) and the explain trace.
+ * Role-rule evaluation (README.md "Configuration"): the example config
+ * (examples/config.example.json) with realistic Entra ID and Keycloak claims (as in
+ * test/cli/fixtures/seed-tokens.ts), exact typed matching, operation and datastore scoping,
+ * first-match order (rows 63-66 of test/security/catalogue.test.ts) and the explain trace.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -53,7 +54,7 @@ function input(
   };
 }
 
-/** The example configuration of PRODUCT.md §3, verbatim. */
+/** The rules of examples/config.example.json (names, claims and operations verbatim). */
 const EXAMPLE_RULES = rulesFrom([
   {
     name: 'radiologists',
@@ -69,7 +70,7 @@ const EXAMPLE_RULES = rulesFrom([
   },
 ]);
 
-/** Entra ID v1 user token (seed 000, grant_type=password), moved to the example tenant. */
+/** Entra ID v1 user token (password grant, shaped like a real one), moved to the example tenant. */
 const ENTRA_USER = {
   aud: 'api://ahi-dicomweb',
   iss: ENTRA,
@@ -88,7 +89,7 @@ const ENTRA_USER = {
   ver: '1.0',
 };
 
-/** Entra ID v1 client-credentials token (seed 000): an app token carries no `scp`, and here no roles. */
+/** Entra ID v1 client-credentials token: an app token carries no `scp`, and here no roles. */
 const ENTRA_APP_WITHOUT_ROLES = {
   aud: 'api://ahi-dicomweb',
   iss: ENTRA,
@@ -107,7 +108,7 @@ const ENTRA_APP_WITHOUT_ROLES = {
 /** The same app after an app role was assigned to its service principal. */
 const ENTRA_APP_WITH_ROLES = { ...ENTRA_APP_WITHOUT_ROLES, roles: ['DICOM.Writer'] };
 
-/** Keycloak client-credentials token for a service account (seed 001). */
+/** Keycloak client-credentials token for a service account. */
 const KEYCLOAK_SERVICE_ACCOUNT = {
   exp: 1681480525,
   iat: 1681480225,
@@ -124,7 +125,7 @@ const KEYCLOAK_SERVICE_ACCOUNT = {
   preferred_username: 'service-account-pacs-gateway',
 };
 
-describe('evaluatePolicy with the PRODUCT.md example config', () => {
+describe('evaluatePolicy with the example config', () => {
   it('allows an Entra user token whose scp contains Dicom.ReadWrite via radiologists', () => {
     // Arrange
     const request = input(ENTRA_USER, EXAMPLE_RULES, { operation: 'StoreDICOM' });

@@ -1,7 +1,7 @@
 /**
  * Claim lookup and value sets: exact top-level names before dotted paths, own plain properties
- * only (SECURITY.md row 45), `scp`/`scope` splitting only at the top level, and no throw or
- * slowdown on hostile shapes (row 63).
+ * only (row 45 of test/security/catalogue.test.ts), `scp`/`scope` splitting only at the top level,
+ * and no throw or slowdown on hostile shapes (row 63).
  */
 
 import { describe, expect, it } from 'vitest';

@@ -1,15 +1,16 @@
 /**
- * SECURITY.md §2 as a test suite: every one of the 68 hostile-input rows, driven through the BUILT
- * Lambda bundle (dist/handler.mjs, configured by AUTHORIZER_CONFIG like production) against
- * loopback JWKS endpoints, with tokens and keys minted at test time and Date frozen so every time
- * boundary is exact. Each case asserts the AHI answer and the exact reason code of the audit line.
+ * The hostile-input catalogue (SECURITY.md "What is defended, and how") as a test suite: 68
+ * numbered rows, every one driven through the BUILT Lambda bundle (dist/handler.mjs, configured by
+ * AUTHORIZER_CONFIG like production) against loopback JWKS endpoints, with tokens and keys minted
+ * at test time and Date frozen so every time boundary is exact. Each case asserts the AHI answer
+ * and the exact reason code of the audit line.
  *
  * Where our behaviour deliberately differs from the catalogue's "required outcome", the case says
  * so and why (rows 19, 21, 25, 36, 40, 59, 63, 68).
  *
  * The last test gathers every stdout line the bundle wrote for all of this and checks it against
- * the logging rules of SECURITY.md §5 (no token segment, personal claim, raw control character or
- * unbounded field).
+ * the logging rules of README.md "Audit log and metrics" (no token segment, personal claim, raw
+ * control character or unbounded field).
  */
 
 import { createPrivateKey, randomUUID, sign as nodeSign } from 'node:crypto';
@@ -59,7 +60,7 @@ const GROUP = 'c0ffee00-1111-4222-8333-444455556666';
 const ADMIN_OID = '5d6f7a8b-0c1d-4e2f-8a9b-0c1d2e3f4a5b';
 const SUB = 'a7c1e0d2-5b3f-4c8e-9d1a-2f6b7c8d9e0f';
 
-/** Personal and patient values carried by the tokens: none may ever reach a log line (§5). */
+/** Personal and patient values carried by the tokens: none may ever reach a log line. */
 const PERSONAL = {
   name: 'Janet Q. Patientson',
   given_name: 'Janet',
@@ -121,7 +122,7 @@ const roca: TestKey = {
 
 const withoutAlg = ({ alg: _alg, ...jwk }: TestKey['jwk']) => jwk;
 
-// ── Configuration (a public contract: PRODUCT.md §3) ───────────────────────────────────────────
+// ── Configuration (a public contract: README.md "Configuration") ───────────────────────────────
 
 function config(idpUrl: string) {
   return {
@@ -999,7 +1000,7 @@ const CASES: Case[] = [
       role: RO,
     },
   ),
-  // PRODUCT.md §3: a string value is a one-element set, so a single group as a string matches.
+  // README.md "Matching": a string value is a one-element set, so a single group string matches.
   t(
     63,
     'accepts the group as a plain string (a one-element set)',
@@ -1099,7 +1100,7 @@ const CASES: Case[] = [
 
 // ── Tests ──────────────────────────────────────────────────────────────────────────────────────
 
-describe('SECURITY.md §2 through the built bundle', () => {
+describe('the hostile-input catalogue through the built bundle', () => {
   for (const c of CASES) {
     it(`row ${c.row}: ${c.does} (${c.reason})`, async () => {
       // Arrange
@@ -1275,7 +1276,7 @@ describe('SECURITY.md §2 through the built bundle', () => {
     covered.add(68);
   });
 
-  it('covers every one of the 68 rows of SECURITY.md §2', () => {
+  it('covers every one of the 68 rows of the catalogue', () => {
     // Assert
     const missing = Array.from({ length: 68 }, (_, i) => i + 1).filter((row) => !covered.has(row));
     expect(missing).toEqual([]);

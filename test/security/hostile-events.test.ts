@@ -1,9 +1,10 @@
 /**
- * Random and adversarial invocations of the BUILT Lambda bundle (fast-check): whatever the event
- * or the Lambda context holds — any JSON-ish value, Maps, boxed values, BigInt, token-shaped strings
+ * Random and adversarial invocations of the BUILT Lambda bundle (fast-check): whatever the event or
+ * the Lambda context holds — any JSON-ish value, Maps, boxed values, BigInt, token-shaped strings
  * with random headers and claims, getters and proxies that throw, revoked proxies — the handler
  * never throws, answers exactly the deny shape, and writes one audit line with a known reason. The
- * last test checks every line the bundle wrote here against the logging rules of SECURITY.md §5.
+ * last test checks every line the bundle wrote here against the logging rules of
+ * README.md "Audit log and metrics".
  */
 
 import { randomUUID } from 'node:crypto';

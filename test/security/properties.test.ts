@@ -1,5 +1,5 @@
 /**
- * Property-based tests (fast-check) for the invariants of SECURITY.md §4:
+ * Property-based tests (fast-check) for the security invariants:
  * - any single-character mutation, insertion, deletion, truncation, segment swap or splice, or
  *   re-encoding of a valid token is denied by authorize() (real key store, real crypto, frozen clock);
  * - any configuration value either validates or yields issues located by a JSON path, never a throw;

@@ -107,10 +107,11 @@ function expectedJws(group: JwsGroup, test: JwsTest): CoreOutcome {
   // Wycheproof allows an empty payload; a JWT always has one (and our grammar wants three non-empty segments).
   if (c === 'emptyPayload') return 'token_malformed';
   if (group.comment === 'base64') {
-    // HS256 vectors about base64 leniency. Whitespace, '?', '#', padding or set unused bits fail our
-    // strict grammar (SECURITY.md finding 1) — including the two Wycheproof calls valid because some
-    // decoders skip invalid characters. What survives the grammar is HS256: never allowed. (tcIds 367
-    // and 370 are byte-identical to the valid 357 in this revision of the file.)
+    // HS256 vectors about base64 leniency. Whitespace, '?', '#', padding or set unused bits fail
+    // our strict grammar (docs/adr/0001-jose-verifies-every-signature.md) — including the two
+    // Wycheproof calls valid because some decoders skip invalid characters. What survives the
+    // grammar is HS256: never allowed. (tcIds 367 and 370 are byte-identical to the valid 357 in
+    // this revision of the file.)
     return /^Valid|^invalidBase64Padding/.test(c) ? 'alg_not_allowed' : 'token_malformed';
   }
   if (symmetric || c.startsWith('rejectsSymmetryConfusionAttacks')) return 'alg_not_allowed';
@@ -345,7 +346,7 @@ describe('Wycheproof json_web_key_test through key loading and the verification 
     expect(reason).toBe('allowed');
   });
 
-  // SECURITY.md row 26: parse-jwks refuses moduli with the ROCA fingerprint.
+  // Row 26 of test/security/catalogue.test.ts: parse-jwks refuses moduli with the ROCA fingerprint.
   it('denies a real access token signed with the ROCA-vulnerable key (refused at load)', async () => {
     // Arrange
     const group = jwkFile.testGroups.find((candidate) => candidate.comment === 'jws_rsa_roca_key')!;

@@ -1,3 +1,8 @@
+/**
+ * checkHeaderForIssuer: the issuer's algorithm allowlist and required `typ`.
+ * Row numbers are the cases of the hostile-input catalogue, test/security/catalogue.test.ts.
+ */
+
 import { describe, expect, it } from 'vitest';
 import type { IssuerConfig } from '../../src/config/schema.ts';
 import { checkHeaderForIssuer } from '../../src/token/check-header-for-issuer.ts';

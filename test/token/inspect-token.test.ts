@@ -1,3 +1,8 @@
+/**
+ * inspectToken, the pre-authentication gate, one reason code at a time.
+ * Row numbers are the cases of the hostile-input catalogue, test/security/catalogue.test.ts.
+ */
+
 import { describe, expect, it } from 'vitest';
 import { ASYMMETRIC_ALGORITHMS } from '../../src/config/schema.ts';
 import { inspectToken, MAX_TOKEN_LENGTH } from '../../src/token/inspect-token.ts';
@@ -27,7 +32,7 @@ const withPayloadText = (payloadJson: string): string => signRaw(key, JSON.strin
 const withRawHeader = (bytes: number[]): string => `${b64url(Uint8Array.from(bytes))}.${P}.${S}`;
 const withRawPayload = (bytes: number[]): string => `${H}.${b64url(Uint8Array.from(bytes))}.${S}`;
 
-/** The same bytes with a different last character: unused low bits set (SECURITY.md row 8). */
+/** The same bytes with a different last character: unused low bits set (row 8). */
 function nonCanonicalTwin(segment: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const bytes = Buffer.from(segment, 'base64url');

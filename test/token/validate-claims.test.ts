@@ -1,3 +1,9 @@
+/**
+ * validateClaims on verified payloads: types, required claims, the time window, ID tokens, tenant,
+ * audience and client. Row numbers are the cases of the hostile-input catalogue,
+ * test/security/catalogue.test.ts.
+ */
+
 import { describe, expect, it } from 'vitest';
 import type { IssuerConfig } from '../../src/config/schema.ts';
 import { inspectToken } from '../../src/token/inspect-token.ts';
@@ -820,7 +826,7 @@ describe('validateClaims with non-finite iat or nbf', () => {
     ['iat', '-1e400'],
     ['nbf', '1e400'],
     ['nbf', '-1e400'],
-  ])('denies with claims_invalid when %s is %s (present but not finite, PRODUCT.md §4)', (name, raw) => {
+  ])('denies with claims_invalid when %s is %s (present but not finite)', (name, raw) => {
     // Arrange
     const payload = payloadWithNumberText(name, raw);
 

@@ -1,3 +1,8 @@
+/**
+ * verifySignature (jose compactVerify over the key store) and the jose error table.
+ * Row numbers are the cases of the hostile-input catalogue, test/security/catalogue.test.ts.
+ */
+
 import { generateKeyPairSync, type KeyObject, sign as nodeSign } from 'node:crypto';
 import { fc, it as prop } from '@fast-check/vitest';
 import { CompactSign, type CryptoKey, errors, exportJWK, importJWK } from 'jose';

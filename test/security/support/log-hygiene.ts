@@ -1,7 +1,7 @@
 /**
- * The log-hygiene rules of SECURITY.md §5 / PRODUCT.md §5 as one checker, shared by every security
- * test file that produces log lines (the built bundle's stdout, or audit records rendered for
- * decisions made through authorize()). It returns readable problems instead of throwing, so a
+ * The log-hygiene rules of README.md "Audit log and metrics" as one checker, shared by every
+ * security test file that produces log lines (the built bundle's stdout, or audit records rendered
+ * for decisions made through authorize()). It returns readable problems instead of throwing, so a
  * failure names the offending line.
  */
 
@@ -14,7 +14,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 export const MAX_LINE_LENGTH = 4096;
 /**
  * The largest cap sanitize() applies (IdP URLs: 512 plus an ellipsis); attacker-controlled token
- * fields are capped lower (256) and row 67 checks those caps one by one.
+ * fields are capped lower (256) and row 67 of test/security/catalogue.test.ts checks those caps one
+ * by one.
  */
 export const MAX_FIELD_LENGTH = 513;
 

@@ -3,6 +3,7 @@
  * (invalid UTF-8, duplicate names, `b64:false` payloads), signature substitution, the ECDSA high-s
  * twin, an e=1 RSA forgery and non-canonical base64url. Every token is minted at test time and
  * registered in `mintedTokens`, so the log-hygiene checks can prove no segment of it was ever logged.
+ * Row numbers are the cases of the hostile-input catalogue, test/security/catalogue.test.ts.
  */
 
 import { createHash, createHmac, sign as nodeSign } from 'node:crypto';
