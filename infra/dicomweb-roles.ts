@@ -36,8 +36,13 @@ export interface DicomWebRolesProps {
   readonly path: string;
   /** From dicomWebRoleNames. */
   readonly names: { readonly readOnly: string; readonly readWrite: string };
-  /** Datastore ARNs the roles may act on (the account-wide `datastore/*` until an id is known). */
+  /** Datastore ARNs the roles may act on (the account-wide `datastore/*` when so chosen). */
   readonly datastoreArns: readonly string[];
+  /**
+   * The boundary's and the trust conditions' datastore ARNs, when they must not wait for the
+   * datastores (a datastore the stack creates after the roles). Default `datastoreArns`.
+   */
+  readonly ceilingArns?: readonly string[];
   /** Require aws:SourceAccount and aws:SourceArn (the datastore ARNs) on the assume. Default false. */
   readonly trustConditions?: boolean;
 }
@@ -53,24 +58,34 @@ export class DicomWebRoles extends Construct {
     super(scope, id);
     const arns = healthImagingArns(this);
     const resources = [...props.datastoreArns];
+    const ceiling = [...(props.ceilingArns ?? props.datastoreArns)];
     const readOnlyName = props.names.readOnly;
     const readWriteName = props.names.readWrite;
     this.readOnlyRoleArn = arns.role(props.path, readOnlyName);
     this.readWriteRoleArn = arns.role(props.path, readWriteName);
 
-    const policy = (policyId: string, description: string, actions: string[]) => {
+    const wildcardReason =
+      props.ceilingArns === undefined
+        ? 'The deployment settings chose every datastore of this account and region ("datastores": "*"), ' +
+          'explicitly: the id of a datastore only exists after CreateDatastore, which needs this stack first. ' +
+          'Listing the datastore ids scopes the roles to their exact ARNs.'
+        : 'A ceiling over the datastores of this account and region: the datastore this stack creates is created ' +
+          'after the roles, so that a deploy failing on a role never leaves a datastore behind; the grants name ' +
+          'its exact ARN.';
+    const policy = (
+      policyId: string,
+      description: string,
+      actions: string[],
+      scope: string[],
+      role?: Role,
+    ) => {
       const managed = new ManagedPolicy(this, policyId, {
         description,
-        statements: [new PolicyStatement({ effect: Effect.ALLOW, actions, resources })],
+        statements: [new PolicyStatement({ effect: Effect.ALLOW, actions, resources: scope })],
+        // Attached from the policy's side, so the role does not wait for the datastore ARN it names.
+        ...(role && { roles: [role] }),
       });
-      acknowledgeWildcardResource(
-        managed,
-        resources,
-        arns.anyDatastore(),
-        'The deployment settings chose every datastore of this account and region ("datastores": "*"), ' +
-          'explicitly: the id of a datastore only exists after CreateDatastore, which needs this stack first. ' +
-          'Listing the datastore ids scopes the roles to their exact ARNs.',
-      );
+      acknowledgeWildcardResource(managed, scope, arns.anyDatastore(), wildcardReason);
       return managed;
     };
     // A ceiling, not a grant: nothing attached to these roles later can exceed DICOMweb on these datastores.
@@ -78,9 +93,10 @@ export class DicomWebRoles extends Construct {
       'Boundary',
       'Permissions boundary of the HealthImaging DICOMweb roles: DICOMweb operations on the datastore only',
       READ_WRITE_ACTIONS,
+      ceiling,
     );
 
-    const role = (roleId: string, roleName: string, managedPolicy: ManagedPolicy, description: string) => {
+    const role = (roleId: string, roleName: string, description: string) => {
       const principal = new ServicePrincipal(HEALTHIMAGING_SERVICE_PRINCIPAL);
       const created = new Role(this, roleId, {
         roleName,
@@ -89,10 +105,9 @@ export class DicomWebRoles extends Construct {
         assumedBy: props.trustConditions
           ? principal.withConditions({
               StringEquals: { 'aws:SourceAccount': arns.account },
-              ArnLike: { 'aws:SourceArn': resources },
+              ArnLike: { 'aws:SourceArn': ceiling },
             })
           : principal,
-        managedPolicies: [managedPolicy],
         permissionsBoundary: boundary,
         // HealthImaging assumes the role per request; the shortest session IAM allows.
         maxSessionDuration: Duration.hours(1),
@@ -103,18 +118,26 @@ export class DicomWebRoles extends Construct {
     this.readOnly = role(
       'ReadOnly',
       readOnlyName,
-      policy('ReadOnlyPolicy', 'HealthImaging DICOMweb read operations on the datastore', READ_ACTIONS),
       'Assumed by HealthImaging for DICOMweb reads allowed by the OIDC authorizer',
+    );
+    policy(
+      'ReadOnlyPolicy',
+      'HealthImaging DICOMweb read operations on the datastore',
+      READ_ACTIONS,
+      resources,
+      this.readOnly,
     );
     this.readWrite = role(
       'ReadWrite',
       readWriteName,
-      policy(
-        'ReadWritePolicy',
-        'HealthImaging DICOMweb read and store operations on the datastore',
-        READ_WRITE_ACTIONS,
-      ),
       'Assumed by HealthImaging for DICOMweb reads and stores allowed by the OIDC authorizer',
+    );
+    policy(
+      'ReadWritePolicy',
+      'HealthImaging DICOMweb read and store operations on the datastore',
+      READ_WRITE_ACTIONS,
+      resources,
+      this.readWrite,
     );
   }
 }

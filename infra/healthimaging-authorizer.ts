@@ -332,14 +332,14 @@ export class HealthImagingAuthorizer extends Construct {
       // Superseded versions are kept, so rolling the alias back to one works (with its config, when
       // bundled): `aws lambda update-alias --function-version N`.
       currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
-      environment: {
+      environment: checkedEnvironment({
         ...(this.configParameter
           ? { AUTHORIZER_CONFIG_PARAMETER: this.configParameter.parameterName }
           : { AUTHORIZER_CONFIG_FILE: BUNDLED_CONFIG_FILE }),
         AUTHORIZER_ALLOWED_ROLE_ARNS: this.allowedRoleArns.join(','),
         ...timingEnvironment(props),
         ...this.auditSubjectEnvironment(props.auditSubject ?? 'hash'),
-      },
+      }),
     });
     this.function.node.addDependency(executionPolicy);
     this.acknowledgeFunctionFindings(reservedConcurrency === undefined);
@@ -399,6 +399,8 @@ export class HealthImagingAuthorizer extends Construct {
       path: rolePath,
       names: roleNames,
       datastoreArns: datastoreScope,
+      // The created datastore comes last (below): the roles' boundary and trust cannot wait for its ARN.
+      ...(this.datastore && { ceilingArns: [arns.anyDatastore()] }),
       trustConditions: props.roleTrustConditions ?? false,
     });
 
@@ -418,6 +420,18 @@ export class HealthImagingAuthorizer extends Construct {
       denyThreshold: props.denyAlarmThreshold ?? 100,
       provisionedConcurrency,
     });
+
+    // CreateDatastore cannot be undone (the datastore is kept, bound to this alias for good), so it runs
+    // after everything else that could fail a first deploy: named roles, the change watch, the alarms.
+    // Only the role policies naming its ARN come after it.
+    this.datastore?.resource.node.addDependency(
+      this.roles.readOnly,
+      this.roles.readWrite,
+      this.changeWatch,
+      this.alarms,
+      this.function,
+      this.alias,
+    );
   }
 
   /** HealthImaging's invoke permissions on the alias: one per principal and source ARN. */
@@ -555,6 +569,34 @@ function allowedRolePattern(arn: string, rolePath: string): AllowedRole {
   const name = arn.slice(arn.lastIndexOf('/') + 1);
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^arn:aws(-[a-z]+)*:iam::\\d{12}:role${escape(rolePath)}${escape(name)}$`);
+}
+
+/** Lambda refuses a function whose environment variables total over 4 KB. */
+const ENVIRONMENT_LIMIT_BYTES = 4096;
+/** What a deploy-time value (the audit hash key, a role ARN's account) can resolve to, at most. */
+const TOKEN_ESTIMATE = 'x'.repeat(128);
+
+/**
+ * The environment, refused at synth when it could exceed Lambda's 4 KB
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html): the role allowlist grows
+ * with extraRoleArns, and a deploy would otherwise fail only in CloudFormation.
+ */
+function checkedEnvironment(environment: Record<string, string>): Record<string, string> {
+  const bytes = Object.entries(environment).reduce(
+    (total, [name, value]) =>
+      total +
+      Buffer.byteLength(name) +
+      Buffer.byteLength(value.replace(/\$\{Token\[[^\]]*\]\}/g, TOKEN_ESTIMATE)),
+    0,
+  );
+  if (bytes > ENVIRONMENT_LIMIT_BYTES) {
+    throw new AuthorizerSettingsError(
+      `the function's environment would take up to ${bytes} bytes, over Lambda's ${ENVIRONMENT_LIMIT_BYTES}: ` +
+        `AUTHORIZER_ALLOWED_ROLE_ARNS holds ${environment['AUTHORIZER_ALLOWED_ROLE_ARNS']?.split(',').length ?? 0} ` +
+        'role ARNs; list fewer in extraRoleArns',
+    );
+  }
+  return environment;
 }
 
 /**

@@ -5,9 +5,9 @@
  * datastore, so every change should be a reviewed `cdk deploy`. An EventBridge rule matches the
  * CloudTrail records of those API calls unless CloudFormation made them, writes each to a log group
  * (the audit record of who changed what), and an alarm fires on any match.
- * EventBridge receives these records only where CloudTrail records management events, which every
- * account has by default for its event history:
- * https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-cloudtrail.html
+ * EventBridge receives "AWS API Call via CloudTrail" events only in an account with a CloudTrail trail
+ * that logs management events (an organization trail counts):
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
  */
 
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
@@ -51,7 +51,13 @@ const LAMBDA_CHANGES = [
   'PutFunctionConcurrency',
   'DeleteFunctionConcurrency',
   'PutProvisionedConcurrencyConfig',
+  'DeleteProvisionedConcurrencyConfig',
   'CreateFunctionUrlConfig',
+  'UpdateFunctionUrlConfig',
+  'PutFunctionEventInvokeConfig',
+  'UpdateFunctionEventInvokeConfig',
+  'PutRuntimeManagementConfig',
+  'PutFunctionCodeSigningConfig',
 ];
 /** SSM API calls that change a parameter's value or the version a label points to. */
 const PARAMETER_CHANGES = [

@@ -235,6 +235,20 @@ describe('with options', () => {
     });
   });
 
+  it('fails synth when extra roles would push the environment over Lambda’s 4 KB', () => {
+    // Arrange: 50 ARNs of about 85 characters each.
+    const many = Array.from(
+      { length: 50 },
+      (_, index) =>
+        `arn:aws:iam::${ACCOUNT}:role/imaging/department-${index}/ExistingPacsRoleWithALongerName${index}`,
+    );
+
+    // Act / Assert
+    expect(() => synthStack({ additionalRoleArns: many })).toThrow(
+      /the function's environment would take up to \d+ bytes, over Lambda's 4096: AUTHORIZER_ALLOWED_ROLE_ARNS holds 52 role ARNs; list fewer in extraRoleArns/,
+    );
+  });
+
   it('requires SourceAccount and SourceArn on the roles’ trust when asked', () => {
     for (const roleName of [READ_ONLY_ROLE_NAME, READ_WRITE_ROLE_NAME]) {
       result.template.hasResourceProperties('AWS::IAM::Role', {

@@ -113,7 +113,7 @@ describe('the created datastore', () => {
     );
   });
 
-  it('lets HealthImaging invoke for any datastore of the account, and scopes the roles to the new one', () => {
+  it('lets HealthImaging invoke for any datastore of the account, and grants the roles the new one only', () => {
     // The datastore ARN only exists after CreateDatastore, and the permission must exist before it, so the
     // permission names every datastore of this account and region (aws:SourceAccount kept). AHI lets the
     // permission "optionally" restrict calls to a datastore ARN:
@@ -134,8 +134,35 @@ describe('the created datastore', () => {
       expect(grant['SourceAccount']).toBe(ACCOUNT);
       expect(grant['FunctionName']).toEqual({ Ref: aliasLogicalId() });
     }
-    expect(dicomweb.length).toBe(3);
-    for (const statement of dicomweb) expect(statement['Resource']).toEqual(arn);
+    // Two grants name the new datastore; the boundary, a ceiling that cannot wait for it, the account's.
+    expect(dicomweb.map((statement) => statement['Resource'])).toEqual(
+      expect.arrayContaining([arn, arn, `arn:aws:medical-imaging:eu-west-1:${ACCOUNT}:datastore/*`]),
+    );
+    expect(dicomweb).toHaveLength(3);
+  });
+
+  it('is created after everything that could still fail a first deploy, so a rollback leaves no datastore', () => {
+    // A created datastore is kept (and bound to this alias for good): the named roles, the change watch
+    // and the alarms come first; only the role grants that name its ARN come after it.
+    // Arrange
+    const dependsOn = asArray(result.json.Resources[datastoreLogicalId()]!['DependsOn'] as string[]);
+    const expected = [
+      ...logicalIdsOf(result, 'AWS::IAM::Role').filter((id) => id.startsWith('AuthorizerRoles')),
+      ...logicalIdsOf(result, 'AWS::Events::Rule'),
+      ...logicalIdsOf(result, 'AWS::Logs::ResourcePolicy'),
+      ...logicalIdsOf(result, 'AWS::CloudWatch::Alarm'),
+      ...logicalIdsOf(result, 'AWS::Lambda::Alias'),
+    ];
+
+    // Act
+    const rolesMentionDatastore = logicalIdsOf(result, 'AWS::IAM::Role')
+      .filter((id) => id.startsWith('AuthorizerRoles'))
+      .map((id) => JSON.stringify(result.json.Resources[id]).includes(datastoreLogicalId()));
+
+    // Assert
+    expect(expected.length).toBeGreaterThan(8);
+    expect(dependsOn).toEqual(expect.arrayContaining(expected));
+    expect(rolesMentionDatastore).toEqual([false, false]);
   });
 
   it('is created only once HealthImaging may invoke the alias', () => {

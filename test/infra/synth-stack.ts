@@ -122,6 +122,30 @@ export function logicalIdsOf(result: SynthResult, type: string): string[] {
     .map(([id]) => id);
 }
 
+/**
+ * The statements of the managed policies attached to a role, from either side: the role's
+ * ManagedPolicyArns, or a policy's Roles (attached from the policy so the role need not wait for it).
+ */
+export function roleManagedPolicyStatements(
+  result: SynthResult,
+  roleLogicalId: string,
+): Record<string, unknown>[] {
+  const role = result.json.Resources[roleLogicalId]!;
+  const fromRole = asArray(role.Properties?.['ManagedPolicyArns'] as { Ref?: string }[]).map(
+    (arn) => result.json.Resources[arn.Ref ?? '']!,
+  );
+  const fromPolicy = Object.values(result.json.Resources).filter(
+    (resource) =>
+      resource.Type === 'AWS::IAM::ManagedPolicy' &&
+      asArray(resource.Properties?.['Roles'] as unknown[]).some(
+        (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleLogicalId }),
+      ),
+  );
+  return [...fromRole, ...fromPolicy].flatMap(
+    (policy) => (policy.Properties?.['PolicyDocument'] as { Statement: Record<string, unknown>[] }).Statement,
+  );
+}
+
 /** Every IAM statement in managed policies, inline policies and role inline `Policies`. */
 export function allPolicyStatements(result: SynthResult): Record<string, unknown>[] {
   const statements: Record<string, unknown>[] = [];
