@@ -171,9 +171,13 @@ function buildReport(request: ExplainRequest, deps: ExplainDeps, runs: readonly 
     if (typ !== undefined) header.typ = typ;
     unverifiedIss = sanitize(inspected.token.payload['iss'], 256);
   } else {
-    if (inspected.alg !== undefined) header.alg = sanitize(inspected.alg, 16) ?? '';
-    const kid = sanitize(inspected.kid);
+    // A refused header still shows what it carried (sanitized), so the refusal can be read against it.
+    const seen = inspected.seen ?? {};
+    const alg = inspected.alg ?? seen.alg;
+    if (alg !== undefined) header.alg = sanitize(alg, 16) ?? '';
+    const kid = sanitize(inspected.kid ?? seen.kid);
     if (kid !== undefined) header.kid = kid;
+    if (seen.typ !== undefined) header.typ = seen.typ;
   }
   const signatureVerified = decision.steps.some((step) => step.step === 'signature' && step.ok);
   // The one gate for claim values: none is shown unless the signature verified.

@@ -7,6 +7,7 @@
 
 import { ASYMMETRIC_ALGORITHMS, type IssuerConfig } from '../config/schema.ts';
 import { asciiLowerCase } from './ascii-lower-case.ts';
+import { jsonTypeName } from './json-type-name.ts';
 import type { JoseHeaderFacts } from './inspect-token.ts';
 
 export type HeaderCheckResult =
@@ -32,17 +33,35 @@ function check(header: JoseHeaderFacts, issuer: IssuerConfig): HeaderCheckResult
   // The asymmetric guard repeats the schema's rule so a hand-built config can never admit HS* or none.
   const allowed: readonly string[] = issuer.algorithms;
   if (!ASYMMETRIC.has(header.alg) || !allowed.includes(header.alg)) {
-    return { ok: false, reason: 'alg_not_allowed', detail: "alg is not in the issuer's algorithms" };
+    return {
+      ok: false,
+      reason: 'alg_not_allowed',
+      // The alg passed inspection, so it is one of the known algorithm names, not arbitrary token bytes.
+      detail: `alg ${header.alg} is not in this issuer's algorithms (${allowed.join(', ')})`,
+    };
   }
   if (issuer.tokenType !== undefined) {
+    const required = JSON.stringify(issuer.tokenType);
     if (!Object.hasOwn(header, 'typ') || header.typ === undefined) {
-      return { ok: false, reason: 'typ_invalid', detail: 'the header has no typ; the issuer requires one' };
+      return {
+        ok: false,
+        reason: 'typ_invalid',
+        detail: `the header has no typ; the issuer's tokenType requires ${required}`,
+      };
     }
     if (typeof header.typ !== 'string') {
-      return { ok: false, reason: 'typ_invalid', detail: 'typ is not a string' };
+      return {
+        ok: false,
+        reason: 'typ_invalid',
+        detail: `typ is ${jsonTypeName(header.typ)}, not a string; the issuer's tokenType requires ${required}`,
+      };
     }
     if (normalizeMediaType(header.typ) !== normalizeMediaType(issuer.tokenType)) {
-      return { ok: false, reason: 'typ_invalid', detail: "typ is not the issuer's tokenType" };
+      return {
+        ok: false,
+        reason: 'typ_invalid',
+        detail: `typ is not the issuer's tokenType ${required} (compared without case and "application/")`,
+      };
     }
   }
   return { ok: true };

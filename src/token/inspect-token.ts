@@ -8,6 +8,7 @@
 
 import { ASYMMETRIC_ALGORITHMS } from '../config/schema.ts';
 import type { Reason } from '../decision/reason-codes.ts';
+import { sanitize } from '../observability/sanitize.ts';
 import { jsonTypeName } from './json-type-name.ts';
 import { parseStrictJson, type StrictJsonError } from './strict-json.ts';
 
@@ -27,10 +28,20 @@ export interface InspectedToken {
   payload: Record<string, unknown>;
 }
 
-/** On failure, `alg` / `kid` are set only when they passed their own checks (safe to log). */
+/**
+ * On failure, `alg` / `kid` are set only when they passed their own checks (safe to log). `seen`
+ * holds what a parsed header carried, sanitized, for `explain` to show; never for a log line.
+ */
 export type InspectResult =
   | { ok: true; token: InspectedToken }
-  | { ok: false; reason: Reason; detail: string; alg?: string; kid?: string };
+  | { ok: false; reason: Reason; detail: string; alg?: string; kid?: string; seen?: SeenHeader };
+
+/** A refused header's alg, kid and typ as printable ASCII, length-capped (display only). */
+export interface SeenHeader {
+  alg?: string;
+  kid?: string;
+  typ?: string;
+}
 
 /** RFC 7515 §7.1 compact serialization, ASCII base64url only: no padding, whitespace or prefix (rows 3-13). */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -63,6 +74,55 @@ const FORBIDDEN_HEADER_PARAMS = [
 ] as const;
 
 const ALLOWED_ALGORITHMS: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
+
+/** The rule each forbidden parameter breaks, for the refusal's detail. */
+const FORBIDDEN_WHY: Readonly<Record<(typeof FORBIDDEN_HEADER_PARAMS)[number], string>> = {
+  jku: 'keys are never fetched from a URL the token names (RFC 8725 §3.10)',
+  x5u: 'keys are never fetched from a URL the token names (RFC 8725 §3.10)',
+  jwk: 'a key inside the token is never trusted (RFC 8725 §3.10)',
+  x5c: 'a certificate inside the token is never trusted (RFC 8725 §3.10)',
+  crit: 'no header extension is supported, so none can be critical (RFC 7515 §4.1.11)',
+  b64: 'unencoded payloads are not supported (RFC 7797)',
+  cty: 'nested tokens are not accepted',
+  enc: 'encrypted tokens (JWE) are not accepted',
+  zip: 'encrypted tokens (JWE) are not accepted',
+  p2c: 'encrypted tokens (JWE) are not accepted',
+  p2s: 'encrypted tokens (JWE) are not accepted',
+  epk: 'encrypted tokens (JWE) are not accepted',
+  apu: 'encrypted tokens (JWE) are not accepted',
+  apv: 'encrypted tokens (JWE) are not accepted',
+  iv: 'encrypted tokens (JWE) are not accepted',
+  tag: 'encrypted tokens (JWE) are not accepted',
+};
+
+/**
+ * The rule a refused alg breaks. The value itself stays out (details never carry token bytes);
+ * `explain` shows it next to this text from `seen`.
+ */
+function algRefusal(alg: string): string {
+  const sameLetters = ASYMMETRIC_ALGORITHMS.find((known) => known.toLowerCase() === alg.toLowerCase());
+  if (sameLetters !== undefined) {
+    return `alg is refused: algorithm names are case-sensitive, and it differs from ${sameLetters} only in case`;
+  }
+  const why = /^none$/i.test(alg)
+    ? 'an unsigned token is never accepted'
+    : /^HS/i.test(alg)
+      ? 'a shared-secret (HMAC) algorithm is never accepted, the IdP must sign with its private key'
+      : 'it is not a JWS algorithm this authorizer verifies';
+  return `alg is refused: ${why}; accepted are ${ASYMMETRIC_ALGORITHMS.join(', ')} (RFC 8725 §3.1)`;
+}
+
+/** What a parsed header carried, for display only. */
+function seenHeader(fields: Record<string, unknown>): SeenHeader {
+  const seen: SeenHeader = {};
+  const alg = sanitize(fields['alg'], 16);
+  if (alg !== undefined) seen.alg = alg;
+  const kid = sanitize(fields['kid']);
+  if (kid !== undefined) seen.kid = kid;
+  const typ = sanitize(fields['typ'], 32);
+  if (typ !== undefined) seen.typ = typ;
+  return seen;
+}
 
 const MAX_KID_LENGTH = 128;
 
@@ -108,28 +168,40 @@ function inspect(token: unknown): InspectResult {
     return fail('header_invalid', `the header is ${jsonTypeName(header.value)}, not a JSON object`);
   }
   const fields = header.value;
+  const seen = seenHeader(fields);
+  const refuse = (reason: Reason, detail: string) => ({ ...fail(reason, detail), seen });
 
   for (const name of FORBIDDEN_HEADER_PARAMS) {
     if (Object.hasOwn(fields, name)) {
-      return fail('header_forbidden_param', `the header carries the forbidden parameter ${name}`);
+      return refuse('header_forbidden_param', `the header carries ${name}: ${FORBIDDEN_WHY[name]}`);
     }
   }
 
   // Asymmetric only, exact case: `none` in any casing and HS* never pass (RFC 8725 §3.1; rows 19-21).
-  if (!Object.hasOwn(fields, 'alg')) return fail('alg_not_allowed', 'the header has no alg');
-  const alg = fields['alg'];
-  if (typeof alg !== 'string') return fail('alg_not_allowed', `alg is ${jsonTypeName(alg)}, not a string`);
-  if (!ALLOWED_ALGORITHMS.has(alg)) {
-    return fail('alg_not_allowed', 'alg is not an asymmetric JWS algorithm this authorizer supports');
+  if (!Object.hasOwn(fields, 'alg')) {
+    return refuse(
+      'alg_not_allowed',
+      'the header has no alg: a JWS must name its algorithm (RFC 7515 §4.1.1)',
+    );
   }
+  const alg = fields['alg'];
+  if (typeof alg !== 'string') {
+    return refuse('alg_not_allowed', `alg is ${jsonTypeName(alg)}, not a string naming a JWS algorithm`);
+  }
+  if (!ALLOWED_ALGORITHMS.has(alg)) return refuse('alg_not_allowed', algRefusal(alg));
 
   // The kid is only ever used for an exact Map lookup; its shape is bounded so it is safe to log (row 31).
-  if (!Object.hasOwn(fields, 'kid')) return { ...fail('kid_missing', 'the header has no kid'), alg };
+  if (!Object.hasOwn(fields, 'kid')) {
+    return {
+      ...refuse('kid_missing', 'the header has no kid: keys are looked up by kid, never tried in turn'),
+      alg,
+    };
+  }
   const kid = fields['kid'];
   if (typeof kid !== 'string')
-    return { ...fail('kid_invalid', `kid is ${jsonTypeName(kid)}, not a string`), alg };
+    return { ...refuse('kid_invalid', `kid is ${jsonTypeName(kid)}, not a string`), alg };
   const kidProblem = kidShapeProblem(kid);
-  if (kidProblem !== undefined) return { ...fail('kid_invalid', kidProblem), alg };
+  if (kidProblem !== undefined) return { ...refuse('kid_invalid', kidProblem), alg };
 
   const payload = parseStrictJson(Buffer.from(payloadSegment, 'base64url'), PAYLOAD_LIMITS);
   if (!payload.ok) {

@@ -371,11 +371,8 @@ describe('inspectToken', () => {
       const result = inspectToken(token);
 
       // Assert
-      expect(result).toEqual({
-        ok: false,
-        reason: 'header_forbidden_param',
-        detail: `the header carries the forbidden parameter ${name}`,
-      });
+      expect(result).toMatchObject({ ok: false, reason: 'header_forbidden_param' });
+      expect(result.ok ? '' : result.detail).toMatch(new RegExp(`^the header carries ${name}: .+`));
     });
 
     it('row 36: denies b64:false with crit:["b64"] as header_forbidden_param', () => {
@@ -467,10 +464,10 @@ describe('inspectToken', () => {
       const result = inspectToken(withHeader({ alg: 'RS256' }));
 
       // Assert
-      expect(result).toEqual({
+      expect(result).toMatchObject({
         ok: false,
         reason: 'kid_missing',
-        detail: 'the header has no kid',
+        detail: 'the header has no kid: keys are looked up by kid, never tried in turn',
         alg: 'RS256',
       });
     });
