@@ -1,10 +1,12 @@
 /**
  * Synth-time validation of the authorizer configuration: the handler's own schema (`parseConfigText`,
- * so a bad file fails `cdk synth` with exactly the JSON-path messages the function would log), plus
- * the deployment's rule that every rule's role is one the stack allows the function to return. A
- * config that would deny every request at run time never reaches SSM.
+ * so a bad file fails `cdk synth` with exactly the JSON-path messages the function would log), the
+ * deployment's rule that every rule's role is one the stack allows the function to return, and the
+ * lint `ahi-authorizer check` prints (src/cli/lint-config.ts): its problems fail synth, its warnings
+ * are returned for the construct to print. A config that would deny every request never deploys.
  */
 
+import { type Finding, lintConfig } from '../src/cli/lint-config.ts';
 import { type AuthorizerConfig, formatConfigIssues, parseConfigText } from '../src/config/schema.ts';
 
 /** An allowed role: an exact ARN, or a pattern when the stack's account is only known at deploy time. */
@@ -14,12 +16,21 @@ export class AuthorizerConfigError extends Error {
   override name = 'AuthorizerConfigError';
 }
 
-/** Returns the parsed config, or throws an AuthorizerConfigError listing every problem by JSON path. */
+export interface CheckedConfig {
+  config: AuthorizerConfig;
+  /** Lint warnings, one line each, for the synth output. */
+  warnings: string[];
+}
+
+/**
+ * Returns the parsed config and its lint warnings, or throws an AuthorizerConfigError listing every
+ * problem by JSON path.
+ */
 export function checkAuthorizerConfig(
   text: string,
   allowedRoles: readonly AllowedRole[],
   source = 'the authorizer config',
-): AuthorizerConfig {
+): CheckedConfig {
   const parsed = parseConfigText(text);
   if (!parsed.ok) {
     throw new AuthorizerConfigError(`${source} is invalid:\n${formatConfigIssues(parsed.issues)}`);
@@ -38,8 +49,27 @@ export function checkAuthorizerConfig(
           },
         ],
   );
-  if (issues.length > 0) {
-    throw new AuthorizerConfigError(`${source} is invalid:\n${formatConfigIssues(issues)}`);
+  const config = parsed.config;
+  const findings = lintConfig(config).map((finding) => ({ finding, line: lintLine(config, finding) }));
+  const problems = findings.filter(({ finding }) => finding.severity === 'problem');
+  if (issues.length > 0 || problems.length > 0) {
+    const lines = [
+      ...(issues.length > 0 ? [formatConfigIssues(issues)] : []),
+      ...problems.map(({ line }) => line),
+    ];
+    throw new AuthorizerConfigError(`${source} is invalid:\n${lines.join('\n')}`);
   }
-  return parsed.config;
+  return {
+    config,
+    warnings: findings.filter(({ finding }) => finding.severity === 'warning').map(({ line }) => line),
+  };
+}
+
+/** One line per finding, located by JSON path: `$.rules[1] (viewers): …` or `$.issuers[0] (…): …`. */
+function lintLine(config: AuthorizerConfig, finding: Finding): string {
+  const ruleIndex = config.rules.findIndex((rule) => rule.name === finding.subject);
+  const where =
+    ruleIndex >= 0 ? `$.rules[${ruleIndex}] (${finding.subject})` : `$.issuers (${finding.subject})`;
+  const hints = finding.hints.length > 0 ? ` (${finding.hints.join('; ')})` : '';
+  return `${where}: ${finding.message}${hints}`;
 }

@@ -237,13 +237,18 @@ export class HealthImagingAuthorizer extends Construct {
     this.allowedRoleArns = [
       ...new Set([readOnlyRoleArn, readWriteRoleArn, ...(props.additionalRoleArns ?? [])]),
     ];
-    this.config = checkAuthorizerConfig(
+    const checked = checkAuthorizerConfig(
       props.configJson,
       arns.resolved
         ? this.allowedRoleArns
         : this.allowedRoleArns.map((arn) => allowedRolePattern(arn, rolePath)),
       props.configSource,
     );
+    this.config = checked.config;
+    // The lint's warnings print with the synth (as `ahi-authorizer check` prints them); problems threw.
+    checked.warnings.forEach((warning, index) => {
+      Annotations.of(this).addWarningV2(`healthimaging-authorizer:configLint${index}`, warning);
+    });
     if (!arns.resolved) {
       Annotations.of(this).addWarningV2(
         'healthimaging-authorizer:accountUnknown',

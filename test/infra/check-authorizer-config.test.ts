@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkAuthorizerConfig } from '../../infra/check-authorizer-config.ts';
 import { HealthImagingAuthorizer } from '../../infra/healthimaging-authorizer.ts';
@@ -60,10 +61,66 @@ function buildAuthorizer(configJson: string, env?: { account: string; region: st
 describe('checkAuthorizerConfig', () => {
   it('accepts a config whose rules name allowed roles', () => {
     // Act
-    const config = checkAuthorizerConfig(JSON.stringify(deployConfig()), [READ_ONLY_ROLE, READ_WRITE_ROLE]);
+    const { config, warnings } = checkAuthorizerConfig(JSON.stringify(deployConfig()), [
+      READ_ONLY_ROLE,
+      READ_WRITE_ROLE,
+    ]);
 
     // Assert
     expect(config.rules.map((rule) => rule.name)).toEqual(['radiologists', 'viewers']);
+    expect(warnings).toEqual([]);
+  });
+
+  it('fails on a lint problem, naming the rule by its JSON path', () => {
+    // Arrange: a scope with a space can never match (scp is split on spaces).
+    const config = deployConfig();
+    (config['rules'] as { claims: Record<string, unknown> }[])[0]!.claims = { scp: 'Dicom.Read Dicom.Write' };
+
+    // Act
+    const check = () => checkAuthorizerConfig(JSON.stringify(config), [READ_ONLY_ROLE, READ_WRITE_ROLE]);
+
+    // Assert
+    expect(check).toThrow(
+      '$.rules[0] (radiologists): condition scp: a value with a space can never match (scp is split on spaces',
+    );
+  });
+
+  it('returns lint warnings (a shadowed rule, an unknown operation, an issuer no rule reaches) without failing', () => {
+    // Arrange
+    const base = deployConfig();
+    const rules = base['rules'] as Record<string, unknown>[];
+    const config = {
+      ...base,
+      issuers: [
+        ...(base['issuers'] as object[]),
+        { issuer: 'https://other.example.com', audience: 'api://ahi-dicomweb' },
+      ],
+      rules: [
+        { ...rules[0], issuer: 'https://idp.example.com/realms/ahi' },
+        {
+          ...rules[1],
+          name: 'viewers',
+          claims: { scp: 'Dicom.ReadWrite' },
+          issuer: 'https://idp.example.com/realms/ahi',
+        },
+        {
+          ...rules[1],
+          name: 'typo',
+          operations: ['GetDICOMInstanse', 'read'],
+          issuer: 'https://idp.example.com/realms/ahi',
+        },
+      ],
+    };
+
+    // Act
+    const { warnings } = checkAuthorizerConfig(JSON.stringify(config), [READ_ONLY_ROLE, READ_WRITE_ROLE]);
+
+    // Assert
+    expect(warnings).toEqual([
+      '$.issuers (rules): no rule applies to tokens of https://other.example.com: each names another issuer (add a rule for this issuer, or remove the issuer if it should not be trusted)',
+      '$.rules[1] (viewers): never decides: the earlier rule radiologists matches every token this rule matches (rules are tried in order and the first match wins: move the narrower rule first)',
+      '$.rules[2] (typo): operations ["GetDICOMInstanse"] are not HealthImaging operations (a typo?)',
+    ]);
   });
 
   it('names a typo by its JSON path, exactly as the handler logs it', () => {
@@ -108,6 +165,24 @@ describe('checkAuthorizerConfig', () => {
 });
 
 describe('the construct', () => {
+  it('prints the lint warnings with the synth', () => {
+    // Arrange: the second rule can never decide.
+    const config = deployConfig();
+    const rules = config['rules'] as Record<string, unknown>[];
+    rules[1] = { ...rules[1], claims: { scp: 'Dicom.ReadWrite' } };
+
+    // Act
+    const authorizer = buildAuthorizer(JSON.stringify(config), { account: ACCOUNT, region: REGION });
+
+    // Assert
+    Annotations.fromStack(Stack.of(authorizer)).hasWarning(
+      '/TestStack/Authorizer',
+      Match.stringLikeRegexp(
+        '\\$\\.rules\\[1\\] \\(viewers\\): never decides: the earlier rule radiologists',
+      ),
+    );
+  });
+
   it('fails synthesis on a config typo', () => {
     expect(() => buildAuthorizer(JSON.stringify(typoConfig()), { account: ACCOUNT, region: REGION })).toThrow(
       'config.json is invalid:\n$.issuers[0].audiance: unknown key (check for a typo)',
@@ -146,6 +221,24 @@ describe('the construct', () => {
 });
 
 describe('the construct', () => {
+  it('prints the lint warnings with the synth', () => {
+    // Arrange: the second rule can never decide.
+    const config = deployConfig();
+    const rules = config['rules'] as Record<string, unknown>[];
+    rules[1] = { ...rules[1], claims: { scp: 'Dicom.ReadWrite' } };
+
+    // Act
+    const authorizer = buildAuthorizer(JSON.stringify(config), { account: ACCOUNT, region: REGION });
+
+    // Assert
+    Annotations.fromStack(Stack.of(authorizer)).hasWarning(
+      '/TestStack/Authorizer',
+      Match.stringLikeRegexp(
+        '\\$\\.rules\\[1\\] \\(viewers\\): never decides: the earlier rule radiologists',
+      ),
+    );
+  });
+
   it('refuses to pick a datastore scope when none is given', () => {
     // Arrange
     const stack = new Stack(new App(), STACK_NAME, { env: { account: ACCOUNT, region: REGION } });
