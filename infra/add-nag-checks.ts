@@ -1,5 +1,5 @@
 /**
- * The cdk-nag packs every synth runs (README.md "Deploy"): AWS Solutions, HIPAA Security, NIST
+ * The cdk-nag packs every synth runs (docs/deployment.md): AWS Solutions, HIPAA Security, NIST
  * 800-53 rev 5 and Serverless, registered as cdk-nag v3 policy-validation plugins. Any finding
  * without an acknowledgement (`Validations.of(construct).acknowledge`, next to the construct it
  * concerns) fails `cdk synth`. Shared by the app and the tests so both check exactly the same

@@ -1,6 +1,6 @@
 /**
- * Generates config.schema.json (the published JSON Schema of the configuration, README.md
- * "Configuration") from the one valibot definition, so editors, `$schema` hints and the validator cannot disagree.
+ * Generates config.schema.json (the published JSON Schema of the configuration,
+ * docs/configuration.md) from the one valibot definition, so editors, `$schema` hints and the validator cannot disagree.
  * Run with `npm run schema`; test/config checks that the committed file matches.
  *
  * Not in the JSON Schema (JSON Schema cannot say them; the validator still checks them): the

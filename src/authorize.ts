@@ -1,6 +1,6 @@
 /**
  * The use case: an untrusted HealthImaging event + deps → one Decision. It reads like the check
- * order in README.md "Reason codes", cheapest checks first: event shape → config →
+ * order in docs/reason-codes.md, cheapest checks first: event shape → config →
  * datastore/operation → size and strict grammar → header → issuer pre-selected with no network I/O
  * → key → signature (jose) → claims → policy. Expected failures are values; anything thrown becomes
  * `internal_error`, and a budget overrun becomes `deadline_exceeded`. The only file that imports

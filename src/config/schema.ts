@@ -1,5 +1,5 @@
 /**
- * The authorizer configuration (a public contract, README.md "Configuration"): one valibot
+ * The authorizer configuration (a public contract, docs/configuration.md): one valibot
  * definition gives the TypeScript type, the validation with JSON-path errors, and the published
  * config.schema.json. Secure by default: unknown and repeated keys fail, issuer +
  * audience/clientIds are required, only asymmetric algorithms, and the iat window can never exceed

@@ -1,5 +1,5 @@
 /**
- * Chooses where the configuration comes from (a public contract, README.md "Configuration"):
+ * Chooses where the configuration comes from (a public contract, docs/configuration.md):
  * exactly one of three environment variables. Zero or several is an operator mistake that must fail
  * closed with a message naming the variables, not a guess at which one was meant.
  */

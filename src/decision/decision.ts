@@ -7,7 +7,7 @@
 
 import type { Reason } from './reason-codes.ts';
 
-/** The pipeline steps in order (the check order in README.md "Reason codes"). */
+/** The pipeline steps in order (the check order in docs/reason-codes.md). */
 export type StepName =
   'request' | 'config' | 'format' | 'header' | 'issuer' | 'key' | 'signature' | 'claims' | 'policy';
 

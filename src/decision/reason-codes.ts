@@ -1,6 +1,6 @@
 /**
- * The closed set of decision reason codes (a public contract, README.md "Reason codes"). Declared
- * once here: the `Reason` type, the AHI output validity, the README table (checked by a test), the
+ * The closed set of decision reason codes (a public contract, docs/reason-codes.md). Declared
+ * once here: the `Reason` type, the AHI output validity, the table in docs/reason-codes.md (checked by a test), the
  * log line, the metrics and the CLI all read this table.
  */
 

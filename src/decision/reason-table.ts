@@ -1,6 +1,6 @@
 /**
- * Renders the reason-code table (README, CLI) from the one declaration in reason-codes.ts, so the
- * documentation cannot drift from the code (a test compares the README with this output).
+ * Renders the reason-code table (docs/reason-codes.md, CLI) from the one declaration in reason-codes.ts, so the
+ * documentation cannot drift from the code (a test compares docs/reason-codes.md with this output).
  */
 
 import { REASON_CODES, REASONS } from './reason-codes.ts';

@@ -370,7 +370,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     }
     const result = await refreshWithin();
     if (!result.ok) {
-      // Keys are cached, so this is kid_unknown (README.md "Reason codes"), not idp_unavailable.
+      // Keys are cached, so this is kid_unknown (docs/reason-codes.md), not idp_unavailable.
       return answer(first, set, 'stale', `no key with this kid; refetch failed (${result.detail})`);
     }
     const fresh = usableSet(entry) ?? set;

@@ -1,5 +1,5 @@
 /**
- * Pure role-rule evaluation (README.md "Configuration", "Matching"): verified claims, issuer,
+ * Pure role-rule evaluation (docs/configuration.md, "Matching"): verified claims, issuer,
  * operation and datastore in; the first fully matching rule's role, or `no_role_mapping` /
  * `operation_not_permitted`, out — with a trace of every rule tried and every condition's result,
  * so `explain` can say why a token was denied. No I/O, no clock, no env, never throws on claims.

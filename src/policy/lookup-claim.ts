@@ -1,5 +1,5 @@
 /**
- * Claim lookup and the claim value set (README.md "Configuration", "Matching"): finds a rule's
+ * Claim lookup and the claim value set (docs/configuration.md, "Matching"): finds a rule's
  * claim path in verified token claims — exact top-level name first, then a dotted path through
  * plain nested objects — and turns what it finds into the set of scalars a condition is compared
  * against. Only own data properties are ever read (row 45 of test/security/catalogue.test.ts):

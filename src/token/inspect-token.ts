@@ -1,7 +1,7 @@
 /**
  * The pre-authentication gate for a bearer token: size cap, strict compact-JWS grammar, strict
  * header parse, forbidden header parameters, alg and kid shape, and a strict payload parse, in the
- * check order of README.md "Reason codes". Everything it returns is UNVERIFIED; it does no I/O and
+ * check order of docs/reason-codes.md. Everything it returns is UNVERIFIED; it does no I/O and
  * no crypto, so hostile input is rejected cheaply before any key lookup or signature check. Row
  * numbers are the cases of the hostile-input catalogue, test/security/catalogue.test.ts.
  */

@@ -1,6 +1,6 @@
 /**
  * Names the JSON type of an untrusted value for diagnostics. Details may carry types and lengths
- * but never attacker-supplied values (README.md "Audit log and metrics"), so this is the only
+ * but never attacker-supplied values (docs/operations.md "Audit log and metrics"), so this is the only
  * description of a bad claim or header parameter that reaches a log line.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The secure-by-default limits of the configuration schema (README.md "Configuration"):
+ * The secure-by-default limits of the configuration schema (docs/configuration.md):
  * each case changes one field of a valid config and expects that field's JSON path.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Contract tests of the built Lambda bundle (dist/handler.mjs), configured through AUTHORIZER_CONFIG
- * exactly as README.md "Configuration" says, against real JWKS servers on 127.0.0.1 and tokens
+ * exactly as docs/configuration.md says, against real JWKS servers on 127.0.0.1 and tokens
  * minted now. The token shapes follow real 403 reports (Entra ID v1 app and user tokens, a Keycloak
  * service account), as in test/cli/fixtures/seed-tokens.ts.
  */

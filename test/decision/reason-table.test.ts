@@ -14,8 +14,8 @@ describe('reason codes', () => {
     expect(valid).toEqual(['allowed', 'no_role_mapping', 'operation_not_permitted']);
   });
 
-  it('are documented in the README exactly as the code declares them', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('are documented in docs/reason-codes.md exactly as the code declares them', () => {
+    const readme = readFileSync(new URL('../../docs/reason-codes.md', import.meta.url), 'utf8');
     const block = readme
       .split('<!-- reason-codes:start -->')[1]
       ?.split('<!-- reason-codes:end -->')[0]

@@ -1,6 +1,6 @@
 /**
  * The security properties of the default deployment (no datastore id yet, no topic, no key given),
- * asserted on the synthesized template (README.md "Deploy"): who may invoke, what the DICOMweb
+ * asserted on the synthesized template (docs/deployment.md): who may invoke, what the DICOMweb
  * roles and the execution role may do, the function's runtime and limits, the config parameter, the
  * audit log, the alarms, the asset contents, and that cdk-nag finds nothing unacknowledged.
  */

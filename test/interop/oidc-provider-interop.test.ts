@@ -105,7 +105,7 @@ describe('key rotation on a running oidc-provider', () => {
 
     const after = await start({ keys: [newKey, oldKey], port });
     const newToken = await after.getToken('dicom-writer');
-    // README.md "Limits and defaults": an unknown kid refetches at most once per issuer per
+    // docs/limits.md: an unknown kid refetches at most once per issuer per
     // cooldown (30 s); the warm handler fetched the JWKS moments ago, so it answers kid_unknown
     // without network I/O.
     const warmNew = await warm.invoke({ datastoreId: DS, operation: 'StoreDICOM', bearerToken: newToken });

@@ -1,5 +1,5 @@
 /**
- * Role-rule evaluation (README.md "Configuration"): the example config
+ * Role-rule evaluation (docs/configuration.md): the example config
  * (examples/config.example.json) with realistic Entra ID and Keycloak claims (as in
  * test/cli/fixtures/seed-tokens.ts), exact typed matching, operation and datastore scoping,
  * first-match order (rows 63-66 of test/security/catalogue.test.ts) and the explain trace.

@@ -9,7 +9,7 @@
  * so and why (rows 19, 21, 25, 36, 40, 59, 63, 68).
  *
  * The last test gathers every stdout line the bundle wrote for all of this and checks it against
- * the logging rules of README.md "Audit log and metrics" (no token segment, personal claim, raw
+ * the logging rules of docs/operations.md "Audit log and metrics" (no token segment, personal claim, raw
  * control character or unbounded field).
  */
 
@@ -122,7 +122,7 @@ const roca: TestKey = {
 
 const withoutAlg = ({ alg: _alg, ...jwk }: TestKey['jwk']) => jwk;
 
-// ── Configuration (a public contract: README.md "Configuration") ───────────────────────────────
+// ── Configuration (a public contract: docs/configuration.md) ───────────────────────────────
 
 function config(idpUrl: string) {
   return {
@@ -1000,7 +1000,7 @@ const CASES: Case[] = [
       role: RO,
     },
   ),
-  // README.md "Matching": a string value is a one-element set, so a single group string matches.
+  // docs/configuration.md "Matching": a string value is a one-element set, so a single group string matches.
   t(
     63,
     'accepts the group as a plain string (a one-element set)',

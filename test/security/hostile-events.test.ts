@@ -4,7 +4,7 @@
  * with random headers and claims, getters and proxies that throw, revoked proxies — the handler
  * never throws, answers exactly the deny shape, and writes one audit line with a known reason. The
  * last test checks every line the bundle wrote here against the logging rules of
- * README.md "Audit log and metrics".
+ * docs/operations.md "Audit log and metrics".
  */
 
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The log-hygiene rules of README.md "Audit log and metrics" as one checker, shared by every
+ * The log-hygiene rules of docs/operations.md "Audit log and metrics" as one checker, shared by every
  * security test file that produces log lines (the built bundle's stdout, or audit records rendered
  * for decisions made through authorize()). It returns readable problems instead of throwing, so a
  * failure names the offending line.
