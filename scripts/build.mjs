@@ -5,9 +5,10 @@
  * AWS SDK SSM client in a chunk that is only loaded when AUTHORIZER_CONFIG_PARAMETER is the
  * configuration source. dist/authorizer/authorizer.mjs is the same code as a factory
  * (`createAuthorizer`) for the tests and the sandbox, which inject their own log writer and clock;
- * it is not part of the Lambda asset.
+ * it is not part of the Lambda asset. dist/cli.mjs keeps its `#!/usr/bin/env node` line and is made
+ * executable (mode 755).
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -64,6 +65,9 @@ if (existsSync('src/cli/main.ts')) {
     packages: 'external',
     banner: { js: '#!/usr/bin/env node' },
   });
+  // esbuild writes files without the execute bit, and `rmSync('dist')` above drops any earlier one:
+  // the package's bin must be executable (npm sets it on install, but not in a clone).
+  chmodSync('dist/cli.mjs', 0o755);
 }
 
 const size = (file) => `${(readFileSync(file).length / 1024).toFixed(1)} KiB`;

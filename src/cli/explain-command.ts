@@ -9,6 +9,7 @@ import { contentVersion } from '../config/content-version.ts';
 import { formatConfigIssues, parseConfigText } from '../config/schema.ts';
 import { buildExplainDeps } from './build-explain-deps.ts';
 import type { CliIo } from './cli-io.ts';
+import { cliCommand } from './command-form.ts';
 import { explainToken, type ExplainRequest } from './explain-token.ts';
 import type { ExplainArgs } from './parse-cli-args.ts';
 import { renderExplain } from './render-explain.ts';
@@ -57,7 +58,7 @@ export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<n
   if (raw === undefined) {
     if (io.stdinIsTTY) {
       io.stderr(
-        'ahi-authorizer: no token: pass it on stdin (echo "$TOKEN" | ahi-authorizer explain …) or with --token\n',
+        `ahi-authorizer: no token: pass it on stdin (echo "$TOKEN" | ${cliCommand('explain …')}) or with --token\n`,
       );
       return EXIT.usage;
     }

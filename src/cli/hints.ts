@@ -10,6 +10,7 @@ import type { AuthorizerConfig, ClaimScalar, IssuerConfig } from '../config/sche
 import { KNOWN_OPERATIONS } from '../contract/healthimaging.ts';
 import type { Reason } from '../decision/reason-codes.ts';
 import type { ConditionResult } from '../policy/evaluate-policy.ts';
+import { cliCommand } from './command-form.ts';
 import { formatDuration } from './format-duration.ts';
 import { showAlternatives, showValue } from './show-value.ts';
 
@@ -406,7 +407,7 @@ export const DECISION_HINTS: readonly HintRule<DecisionHintContext>[] = [
     id: 'idp-unavailable',
     when: (ctx) => ctx.reason === 'idp_unavailable',
     text: (ctx) =>
-      `no keys could be fetched (${ctx.detail}): run \`ahi-authorizer check --config ${ctx.configFile}\` to test discovery and JWKS, or verify offline with --jwks FILE.`,
+      `no keys could be fetched (${ctx.detail}): run \`${cliCommand(`check --config ${ctx.configFile}`)}\` to test discovery and JWKS, or verify offline with --jwks FILE.`,
   },
   {
     id: 'signature',
@@ -468,7 +469,7 @@ export const DECISION_HINTS: readonly HintRule<DecisionHintContext>[] = [
     id: 'deadline',
     when: (ctx) => ctx.reason === 'deadline_exceeded',
     text: () =>
-      'the time budget ran out, usually waiting for a slow IdP: run `ahi-authorizer check` to see fetch timings.',
+      `the time budget ran out, usually waiting for a slow IdP: run \`${cliCommand('check --config FILE')}\` to see fetch timings.`,
   },
 ];
 

@@ -1,10 +1,12 @@
 /**
- * Dispatches argv to a command and returns the exit status: usage errors print the help to stderr
- * and exit 2. The commands get everything external through CliIo.
+ * Dispatches argv to a command and returns the exit status: a usage error prints two lines to
+ * stderr, the problem and the command that shows the relevant help, and exits 2. The commands get
+ * everything external through CliIo.
  */
 
 import { runCheckCommand } from './check-command.ts';
 import type { CliIo } from './cli-io.ts';
+import { cliCommand } from './command-form.ts';
 import { runExplainCommand } from './explain-command.ts';
 import { parseCliArgs } from './parse-cli-args.ts';
 import { runSandboxCommand } from './sandbox-command.ts';
@@ -16,7 +18,8 @@ const VERSION = typeof __AUTHORIZER_VERSION__ === 'string' ? __AUTHORIZER_VERSIO
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseCliArgs(argv);
   if (!parsed.ok) {
-    io.stderr(`ahi-authorizer: ${parsed.message}\n\n${usage()}`);
+    const help = parsed.command === undefined ? 'help' : `${parsed.command} --help`;
+    io.stderr(`error: ${parsed.message}\nrun: ${cliCommand(help)}\n`);
     return 2;
   }
   const command = parsed.value;

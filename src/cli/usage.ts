@@ -1,16 +1,24 @@
 /**
- * The CLI's help text: one overview and one section per command, printed by `help`, `--help`
- * and on usage errors.
+ * The CLI's help text: one overview and one section per command, printed by `help` and `--help`
+ * (a usage error prints one line and points here). Every command line in it is written in the
+ * one form the project runs its CLI with (command-form.ts).
  */
+
+import { CLI_COMMAND } from './command-form.ts';
+
+const INDENT = ' '.repeat(CLI_COMMAND.length + 11);
 
 const OVERVIEW = `ahi-authorizer: explain and check AWS HealthImaging OIDC authorizer decisions, and run a local sandbox
 
-Usage:
-  ahi-authorizer explain --config FILE [--token JWT] [--operation OP] [--datastore ID]
-                         [--now TIME] [--jwks FILE] [--json]
-  ahi-authorizer check   --config FILE [--timeout MS] [--allowed-roles ARN,...] [--json]
-  ahi-authorizer sandbox [--config FILE] [--port N] [--idp-port N] [--datastore ID] [--json]
-  ahi-authorizer help [COMMAND]
+Usage, in a clone of the repository after npm ci and npm run build:
+  ${CLI_COMMAND} explain --config FILE [--token JWT] [--operation OP]
+${INDENT}[--datastore ID] [--now TIME] [--jwks FILE] [--json]
+  ${CLI_COMMAND} check   --config FILE [--timeout MS] [--allowed-roles ARN,...] [--json]
+  ${CLI_COMMAND} sandbox [--config FILE] [--port N] [--idp-port N] [--datastore ID]
+${INDENT}[--json]
+  ${CLI_COMMAND} help [COMMAND]
+npm run runs this package's own script, never a registry package; -s keeps npm's header off the
+output; everything after -- goes to the CLI; relative paths are read from where you run it.
 `;
 
 const EXPLAIN = `explain   Runs the authorizer's own pipeline on a token and prints every step (format, header,
@@ -55,6 +63,8 @@ const SANDBOX = `sandbox   Starts, on 127.0.0.1, an embedded OpenID Provider (de
   --datastore ID    the datastore id in the DICOMweb URL (default: the config's first datastore)
   --json            print one JSON line first: {"issuer", "dicomweb", "datastoreId", "clients", ...};
                     then one JSON line per request
+  Exit status: 0 stopped by Ctrl-C or SIGTERM, 1 could not start (e.g. the port is in use),
+               2 usage error or invalid configuration.
 `;
 
 const SECTIONS: Readonly<Record<string, string>> = { explain: EXPLAIN, check: CHECK, sandbox: SANDBOX };

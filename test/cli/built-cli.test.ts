@@ -1,15 +1,19 @@
 /**
- * The built CLI (dist/cli.mjs, from `npm run build`) as a real process: help and exit codes,
- * explain reading the token from stdin, and `sandbox --json --port 0` printing its JSON line,
- * serving a client-credentials token and a search over real HTTP, then exiting on SIGTERM with
- * its handler process gone.
+ * The built CLI (dist/cli.mjs, from `npm run build`) as a real process: an executable file with
+ * its shebang, help and exit codes, explain reading the token from stdin, the same through the
+ * npm script the docs print (`npm run -s ahi-authorizer -- …`: no npm header, stdin, exit codes,
+ * flags after --, relative paths from where it is typed), and `sandbox --json --port 0` printing
+ * its JSON line, serving a client-credentials token and a search over real HTTP, then exiting on
+ * SIGTERM with its handler process gone.
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_COMMAND } from '../../src/cli/command-form.ts';
 import {
   entraAppPayload,
   entraConfig,
@@ -21,10 +25,24 @@ import {
   writeSeedFiles,
 } from './fixtures/seed-tokens.ts';
 
-const CLI = resolve(import.meta.dirname, '../../dist/cli.mjs');
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/cli.mjs');
 
-function run(args: string[], stdin = ''): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+type Run = { code: number | null; out: string; err: string };
+
+function run(args: string[], stdin = ''): Promise<Run> {
+  return runCommand(process.execPath, [CLI, ...args], stdin);
+}
+
+/** `npm run -s ahi-authorizer -- ARGS`, typed in `cwd`. */
+function runScript(args: string[], stdin = '', cwd = ROOT): Promise<Run> {
+  const [npm, run, silent, script, dashes] = CLI_COMMAND.split(' ');
+  return runCommand(npm!, [run!, silent!, script!, dashes!, ...args], stdin, cwd);
+}
+
+function runCommand(command: string, args: string[], stdin: string, cwd = ROOT): Promise<Run> {
+  const child = spawn(command, args, {
+    cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
@@ -69,14 +87,23 @@ describe('the built ahi-authorizer CLI', () => {
     await files?.remove();
   });
 
-  it('prints its usage with help and exits 2 on a usage error', async () => {
+  it('is an executable file that starts with its shebang', async () => {
+    expect(statSync(CLI).mode & 0o777).toBe(0o755);
+    expect(readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+
+    const direct = await runCommand(CLI, ['--version'], '');
+
+    expect(direct).toEqual({ code: 0, out: `${readPackage().version}\n`, err: '' });
+  });
+
+  it('prints its usage with help and one problem line and one hint line on a usage error', async () => {
     const help = await run(['help']);
     const wrong = await run(['explain', '--nope']);
 
     expect(help.code).toBe(0);
-    expect(help.out).toContain('ahi-authorizer explain --config FILE');
+    expect(help.out).toContain(`${CLI_COMMAND} explain --config FILE`);
     expect(wrong.code).toBe(2);
-    expect(wrong.err).toContain("Unknown option '--nope'");
+    expect(wrong.err).toBe(`error: unknown option --nope for explain\nrun: ${CLI_COMMAND} explain --help\n`);
   });
 
   it('explains a token read from stdin and exits 1 for the seed client-credentials token', async () => {
@@ -91,6 +118,73 @@ describe('the built ahi-authorizer CLI', () => {
     expect(result.code).toBe(1);
     expect(result.out).toContain('rule pacs-app: claim roles missing; token has idtyp=app and no roles');
     expect(result.out).not.toContain(token);
+  });
+});
+
+const readPackage = () =>
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+    scripts: Record<string, string>;
+  };
+
+describe('the npm script the docs print', () => {
+  let keys: SeedKeys;
+  let files: SeedFiles;
+
+  beforeAll(async () => {
+    keys = await makeSeedKeys();
+    files = await writeSeedFiles(keys);
+  });
+
+  afterAll(async () => {
+    await files?.remove();
+  });
+
+  it("is package.json's ahi-authorizer script, running dist/cli.mjs", () => {
+    expect(CLI_COMMAND).toBe('npm run -s ahi-authorizer --');
+    expect(readPackage().scripts['ahi-authorizer']).toBe('node dist/cli.mjs');
+  });
+
+  it('prints only what the CLI prints, and passes flags after -- and the exit code through', async () => {
+    const version = await runScript(['--version']);
+    const help = await runScript(['explain', '--help']);
+    const wrong = await runScript(['explain', '--confg', 'x']);
+
+    expect(version).toEqual({ code: 0, out: `${readPackage().version}\n`, err: '' });
+    expect(help.code).toBe(0);
+    expect(help.out.startsWith('ahi-authorizer: ')).toBe(true);
+    expect(help.out).toContain('--jwks FILE');
+    expect(wrong).toEqual({
+      code: 2,
+      out: '',
+      err: `error: unknown option --confg for explain (did you mean --config?)\nrun: ${CLI_COMMAND} explain --help\n`,
+    });
+  });
+
+  it('explains a token piped to it and exits 1 for the seed client-credentials token', async () => {
+    const config = await files.config('config.json', entraConfig());
+    const token = await entraToken(keys, entraAppPayload());
+
+    const result = await runScript(
+      ['explain', '--config', config, '--operation', 'StoreDICOM', '--jwks', files.jwks, '--now', NOW_ISO],
+      token,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('rule pacs-app: claim roles missing; token has idtyp=app and no roles');
+    expect(result.out).not.toContain(token);
+  });
+
+  it('reads relative paths from the directory it is typed in, not the package root', async () => {
+    const result = await runScript(
+      ['explain', '--config', 'config.json', '--json'],
+      'a.b.c',
+      join(ROOT, 'sandbox'),
+    );
+
+    expect(result.err).toBe('');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.out)).toMatchObject({ config: { file: 'config.json' } });
   });
 });
 

@@ -465,7 +465,10 @@ describe('explain usage and output format', () => {
     const code = await runCli(['explain', '--config', config, token], io);
 
     expect(code).toBe(2);
-    expect(io.err).toContain('unexpected argument (not shown)');
+    expect(io.err).toBe(
+      'error: unexpected argument for explain (not shown); a token goes on stdin or after --token\n' +
+        'run: npm run -s ahi-authorizer -- explain --help\n',
+    );
     expect(io.err).not.toContain(token);
   });
 

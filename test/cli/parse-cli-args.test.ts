@@ -1,9 +1,11 @@
 /**
  * argv parsing: each command's options become typed values; anything malformed is a usage error
- * whose message never repeats a stray argument (it may be a token).
+ * of one line naming the problem (with the closest known name for a typo) and the command whose
+ * help to show, whose message never repeats a stray argument (it may be a token).
  */
 
 import { describe, expect, it } from 'vitest';
+import { closestName, editDistance } from '../../src/cli/closest-name.ts';
 import { parseCliArgs } from '../../src/cli/parse-cli-args.ts';
 import { parseInstant } from '../../src/cli/parse-instant.ts';
 
@@ -51,28 +53,87 @@ describe('parseCliArgs', () => {
   });
 
   it.each([
-    [[], 'a command is required'],
-    [['explain'], '--config FILE is required'],
-    [['check'], '--config FILE is required'],
-    [['sandbox', '--port', '70000'], 'expected a port number'],
-    [['check', '--config', 'c', '--timeout', 'soon'], '--timeout'],
-    [['deploy'], 'unknown command'],
-  ])('rejects %j', (argv, message) => {
+    [[], 'a command is required', undefined],
+    [['explain'], 'explain needs --config FILE', 'explain'],
+    [['check'], 'check needs --config FILE', 'check'],
+    [['sandbox', '--port', '70000'], '--port: expected a port number from 0 to 65535', 'sandbox'],
+    [['check', '--config', 'c', '--timeout', 'soon'], '--timeout: expected milliseconds, e.g. 2000', 'check'],
+    [['deploy'], 'unknown command deploy', undefined],
+    [['chek'], 'unknown command chek (did you mean check?)', undefined],
+    [['help', 'explian'], 'unknown command explian (did you mean explain?)', undefined],
+    [
+      ['explain', '--confg', 'c.json'],
+      'unknown option --confg for explain (did you mean --config?)',
+      'explain',
+    ],
+    [['explain', '-x'], 'unknown option -x for explain', 'explain'],
+    [['check', '--operation', 'X'], 'unknown option --operation for check (an option of explain)', 'check'],
+    [['explain', '--config'], '--config needs a value: --config FILE', 'explain'],
+    [['explain', '--config', '--json'], '--config needs a value: --config FILE', 'explain'],
+    [['sandbox', '--port'], '--port needs a value: --port N', 'sandbox'],
+    [['explain', '--config', 'c', '--json=yes'], '--json takes no value', 'explain'],
+    [
+      ['--config', 'c'],
+      '--config before a command: the command comes first (explain, check, sandbox)',
+      undefined,
+    ],
+  ])('rejects %j with one line', (argv, message, command) => {
     const parsed = parseCliArgs(argv);
-    expect(parsed.ok).toBe(false);
-    expect(parsed.ok ? '' : parsed.message).toContain(message);
+    expect(parsed).toEqual(command === undefined ? { ok: false, message } : { ok: false, message, command });
+    expect(message).not.toContain('\n');
   });
 
-  it('never echoes a stray argument', () => {
-    const parsed = parseCliArgs(['explain', '--config', 'c.json', 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln']);
-    expect(parsed.ok ? '' : parsed.message).not.toContain('eyJ');
+  it('takes short options, inline values and -- before nothing', () => {
+    expect(parseCliArgs(['explain', '-c', 'c.json', '--operation=StoreDICOM', '--'])).toEqual({
+      ok: true,
+      value: { command: 'explain', config: 'c.json', operation: 'StoreDICOM', json: false },
+    });
   });
 
-  it('answers help for --help on any command', () => {
+  it('never echoes a stray argument, or an unknown option or command that may be a token', () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln';
+    for (const argv of [
+      ['explain', '--config', 'c.json', token],
+      ['explain', '--config', 'c.json', '--', token],
+      ['explain', `--${token}`],
+      [token],
+    ]) {
+      const parsed = parseCliArgs(argv);
+      expect(parsed.ok).toBe(false);
+      expect(parsed.ok ? '' : parsed.message).not.toContain('eyJ');
+    }
+  });
+
+  it('answers help for --help on any command, even after a mistake', () => {
     expect(parseCliArgs(['sandbox', '--help'])).toEqual({
       ok: true,
       value: { command: 'help', topic: 'sandbox' },
     });
+    expect(parseCliArgs(['explain', '--confg', 'x', '-h'])).toEqual({
+      ok: true,
+      value: { command: 'help', topic: 'explain' },
+    });
+    expect(parseCliArgs(['help', 'check'])).toEqual({ ok: true, value: { command: 'help', topic: 'check' } });
+    expect(parseCliArgs(['--help'])).toEqual({ ok: true, value: { command: 'help' } });
+  });
+});
+
+describe('closestName', () => {
+  it('suggests the known name a typo most likely meant, and nothing for a stranger', () => {
+    const options = ['config', 'token', 'operation', 'datastore', 'now', 'jwks', 'json', 'help'];
+
+    expect(closestName('confg', options)).toBe('config');
+    expect(closestName('operaton', options)).toBe('operation');
+    expect(closestName('jsn', options)).toBe('json');
+    expect(closestName('data', options)).toBe('datastore');
+    expect(closestName('verbose', options)).toBeUndefined();
+    expect(closestName('x', options)).toBeUndefined();
+  });
+
+  it('computes the Levenshtein distance', () => {
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(editDistance('same', 'same')).toBe(0);
   });
 });
 

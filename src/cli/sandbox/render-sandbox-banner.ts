@@ -80,7 +80,7 @@ export function renderSandboxBanner(sandbox: Sandbox, style: TerminalStyle): str
     out.push(tokenCommand(sandbox, writer.clientId, writer.clientSecret, writer.scope));
   }
   out.push(style.dim('# 5. why? every step of the decision'));
-  out.push(`echo "$TOKEN" | npx ahi-authorizer explain --config ${sandbox.effectiveConfigPath}`);
+  out.push(`echo "$TOKEN" | npm run -s ahi-authorizer -- explain --config ${sandbox.effectiveConfigPath}`);
   out.push('');
   out.push(style.dim('Requests are logged below. Ctrl-C stops everything.'));
   return `${out.join('\n')}\n`;
