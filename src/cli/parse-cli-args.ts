@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { DATASTORE_ID_PATTERN } from '../contract/healthimaging.ts';
 import { parseInstant } from './parse-instant.ts';
+import { PROFILE_NAMES } from './sandbox/idp-profiles.ts';
 
 export interface ExplainArgs {
   command: 'explain';
@@ -29,6 +30,7 @@ export interface CheckArgs {
 
 export interface SandboxArgs {
   command: 'sandbox';
+  profile?: string;
   config?: string;
   port?: number;
   idpPort?: number;
@@ -127,6 +129,7 @@ function parseCommandArgs(command: string, args: string[]): ParsedCli {
         strict: true,
         allowPositionals: false,
         options: {
+          profile: { type: 'string' },
           config: { type: 'string', short: 'c' },
           port: { type: 'string', short: 'p' },
           'idp-port': { type: 'string' },
@@ -142,7 +145,14 @@ function parseCommandArgs(command: string, args: string[]): ParsedCli {
       if (typeof idpPort === 'string') return fail(idpPort);
       const datastoreProblem = checkDatastore(values.datastore);
       if (datastoreProblem) return fail(datastoreProblem);
+      if (values.profile !== undefined && !PROFILE_NAMES.includes(values.profile)) {
+        return fail(`--profile: one of ${PROFILE_NAMES.join(', ')}`);
+      }
+      if (values.profile !== undefined && values.profile !== 'default' && values.config !== undefined) {
+        return fail("--profile runs its guide's configuration: leave out --config");
+      }
       const result: SandboxArgs = { command: 'sandbox', json: values.json };
+      if (values.profile !== undefined) result.profile = values.profile;
       if (values.config !== undefined) result.config = values.config;
       if (port !== undefined) result.port = port;
       if (idpPort !== undefined) result.idpPort = idpPort;
