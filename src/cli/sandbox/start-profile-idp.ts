@@ -73,12 +73,13 @@ export async function startProfileIdp(
   }
 
   const routes = new Map<string, { type: string; body: string }>();
-  let handle: ((method: string, path: string) => Promise<Reply>) | undefined;
+  // Listening first gives the port, which the routes' URLs carry; requests are answered once they exist.
+  const router: { handle?: (method: string, path: string) => Promise<Reply> } = {};
   const server: Server = createServer((req, res) => {
     res.setHeader('connection', 'close');
     req.resume();
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    const reply = handle?.(req.method ?? 'GET', path) ?? Promise.resolve(UNAVAILABLE);
+    const reply = router.handle?.(req.method ?? 'GET', path) ?? Promise.resolve(UNAVAILABLE);
     void reply
       .catch((): Reply => ({ status: 500, ...json({ error: 'sandbox error' }) }))
       .then(({ status, type, body }) => {
@@ -128,7 +129,7 @@ export async function startProfileIdp(
       .setProtectedHeader({ alg: 'RS256', kid: profile.kid, ...token.header(profile.kid) })
       .sign(privateKey);
   };
-  handle = async (method, path) => {
+  router.handle = async (method, path) => {
     const route = routes.get(path);
     if (route !== undefined && method === 'GET') return { status: 200, ...route };
     if (path === TOKENS_PATH && method === 'GET') {

@@ -111,9 +111,11 @@ export interface Sandbox {
   issuer: string;
   /** Every issuer on loopback, with the public issuer a profile's stands for. */
   issuers: { url: string; standsFor?: string }[];
+  /** The embedded provider's token endpoint; a profile's mint endpoint (`…/sandbox/tokens`, POST `/<name>`). */
   tokenEndpoint: string;
-  /** The audience of the embedded IdP's tokens. */
+  /** The audience of the embedded IdP's tokens ('' with a profile, whose tokens carry their IdP's). */
   audience: string;
+  /** The embedded provider's demo clients (none with a profile). */
   clients: OidcProviderClient[];
   /** The emulator's DICOMweb base URL, ending in /datastore/<id>. */
   dicomweb: string;
