@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { DATASTORE_ID_PATTERN } from '../contract/healthimaging.ts';
 import { closestName } from './closest-name.ts';
 import { parseInstant } from './parse-instant.ts';
+import { PROFILE_NAMES } from './sandbox/idp-profiles.ts';
 
 export interface ExplainArgs {
   command: 'explain';
@@ -31,6 +32,7 @@ export interface CheckArgs {
 
 export interface SandboxArgs {
   command: 'sandbox';
+  profile?: string;
   config?: string;
   port?: number;
   idpPort?: number;
@@ -79,6 +81,7 @@ export const COMMAND_OPTIONS: Readonly<Record<CommandName, Readonly<Record<strin
     help: HELP,
   },
   sandbox: {
+    profile: { type: 'string', value: 'NAME' },
     config: { type: 'string', short: 'c', value: 'FILE' },
     port: { type: 'string', short: 'p', value: 'N' },
     'idp-port': { type: 'string', value: 'N' },
@@ -244,7 +247,15 @@ function parseCommandArgs(command: CommandName, args: string[]): ParsedCli {
       const datastore = text(values, 'datastore');
       const datastoreProblem = checkDatastore(datastore);
       if (datastoreProblem) return fail(datastoreProblem, command);
+      const profile = text(values, 'profile');
+      if (profile !== undefined && !PROFILE_NAMES.includes(profile)) {
+        return fail(`--profile: one of ${PROFILE_NAMES.join(', ')}`, command);
+      }
+      if (profile !== undefined && profile !== 'default' && config !== undefined) {
+        return fail("--profile runs its guide's configuration: leave out --config", command);
+      }
       const result: SandboxArgs = { command: 'sandbox', json };
+      if (profile !== undefined) result.profile = profile;
       if (config !== undefined) result.config = config;
       if (port !== undefined) result.port = port;
       if (idpPort !== undefined) result.idpPort = idpPort;

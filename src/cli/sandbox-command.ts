@@ -37,6 +37,7 @@ export async function runSandboxCommand(args: SandboxArgs, io: CliIo): Promise<n
       if (text !== undefined) io.stderr(text);
     },
   };
+  if (args.profile !== undefined) options.profile = args.profile;
   if (args.config !== undefined) options.configPath = args.config;
   if (args.port !== undefined) options.port = args.port;
   if (args.idpPort !== undefined) options.idpPort = args.idpPort;

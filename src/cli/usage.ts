@@ -14,8 +14,8 @@ Usage, in a clone of the repository after npm ci and npm run build:
   ${CLI_COMMAND} explain --config FILE [--token JWT] [--operation OP]
 ${INDENT}[--datastore ID] [--now TIME] [--jwks FILE] [--json]
   ${CLI_COMMAND} check   --config FILE [--timeout MS] [--allowed-roles ARN,...] [--json]
-  ${CLI_COMMAND} sandbox [--config FILE] [--port N] [--idp-port N] [--datastore ID]
-${INDENT}[--json]
+  ${CLI_COMMAND} sandbox [--profile NAME | --config FILE] [--port N] [--idp-port N]
+${INDENT}[--datastore ID] [--json]
   ${CLI_COMMAND} help [COMMAND]
 npm run runs this package's own script, never a registry package; -s keeps npm's header off the
 output; everything after -- goes to the CLI; relative paths are read from where you run it.
@@ -56,6 +56,9 @@ const SANDBOX = `sandbox   Starts, on 127.0.0.1, an embedded OpenID Provider (de
           DICOMweb emulator that runs HealthImaging's pre-checks and invokes the built Lambda code
           (npm run build) with the exact HealthImaging event and a 1 s limit, answering 200 / 403 /
           408 / 424 as HealthImaging does. Prints the URLs and curl commands. Ctrl-C stops it.
+  --profile NAME    mint one IdP's documented token shapes and run its guide's configuration
+                    (docs/idp/README.md): entra-v1-user, entra-v1-app, entra-v2-user, entra-v2-app,
+                    keycloak, okta, auth0, auth0-rfc9068, cognito, adfs; default: the embedded provider
   --config FILE     your own configuration, e.g. to try your real IdP (default: sandbox/config.json;
                     the issuer "http://127.0.0.1/embedded-idp" stands for the embedded provider)
   --port N          the emulator's port (default 8787; 0 picks a free one)

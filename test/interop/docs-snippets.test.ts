@@ -4,7 +4,10 @@
  * test/infra/deployment-docs.test.ts), every per-IdP guide's snippets are exercised with tokens of that IdP's shape
  * (test/fixtures/idp) through the real pipeline (`ahi-authorizer explain`, offline with --jwks and
  * a frozen --now), and each `<!-- explain: id -->` block in a guide must equal a real run's output.
- * UPDATE_DOCS_EXPLAIN=1 rewrites those blocks from the run.
+ * The sandbox's IdP profiles (src/cli/sandbox/idp-profiles.ts) are held to the guides: each one's
+ * configuration is its guide's ```json block, unchanged, and each example it promises in the banner
+ * is decided that way by its guide's block here; docs/idp/README.md's list of the profiles is
+ * rendered from them. UPDATE_DOCS_EXPLAIN=1 rewrites the explain blocks and that list from the run.
  */
 
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +15,14 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.ts';
+import { routeDicomweb } from '../../src/cli/sandbox/route-dicomweb.ts';
+import {
+  IDP_PROFILES,
+  type IdpProfile,
+  loopbackConfig,
+  loopbackUrl,
+} from '../../src/cli/sandbox/idp-profiles.ts';
+import { adfsHeader, entraHeader } from '../../src/cli/sandbox/idp-token-shapes.ts';
 import { parseConfig } from '../../src/config/schema.ts';
 import { fakeIo } from '../cli/fixtures/fake-io.ts';
 import * as idp from '../fixtures/idp/tokens.ts';
@@ -41,7 +52,22 @@ const jsonBlocks = (markdown: string): string[] =>
     .filter((match) => match[1] === undefined)
     .map((match) => match[2] ?? '');
 
-type KeyName = 'entra' | 'keycloak' | 'okta' | 'auth0' | 'cognito';
+type KeyName = 'entra' | 'keycloak' | 'okta' | 'auth0' | 'cognito' | 'adfs';
+
+/** Fixed kids (the seeds' where there is one, else the profiles') keep the explain output stable across runs. */
+const KIDS: Record<KeyName, string> = {
+  entra: 'JDNa_4i4r7FgigL3sHIlI3xV-IU',
+  keycloak: 'EdNidhhDR32v_eRSJxGV6TmiT1O9Z7uml7r1exBvcY0',
+  okta: 'XZ0LuAzO6k4Hh2J9fl5k8b5h3m2nLkP0qYRsB6cD7eE',
+  auth0: 'qrmGrXjv0VxFsh4dXyKkg',
+  cognito: 'abcdefghijklmnopqrsexample=',
+  adfs: 'nP0kD3fLq8Vx2WmT7bYc5RgHs1A',
+};
+
+const ENTRA_V1 = entraHeader(1, KIDS.entra);
+const ENTRA_V2 = entraHeader(2, KIDS.entra);
+const KEYCLOAK = { typ: 'JWT' };
+const ADFS = adfsHeader(KIDS.adfs);
 
 interface DocCase {
   id: string;
@@ -56,14 +82,14 @@ interface DocCase {
   roleArn?: string;
 }
 
-const CASES: DocCase[] = [
+const GUIDE_CASES: DocCase[] = [
   {
     id: 'entra-app-v1',
     doc: 'idp/entra-id.md',
     snippet: 0,
     key: 'entra',
     claims: idp.entraV1App(NOW, { roles: ['DICOM.Writer'] }),
-    header: { typ: 'JWT' },
+    header: ENTRA_V1,
     operation: 'StoreDICOM',
     reason: 'allowed',
     roleArn: idp.READ_WRITE,
@@ -74,7 +100,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'entra',
     claims: idp.entraV2App(NOW, { roles: ['DICOM.Reader'] }),
-    header: { typ: 'JWT' },
+    header: ENTRA_V2,
     operation: 'GetDICOMInstance',
     reason: 'allowed',
     roleArn: idp.READ_ONLY,
@@ -85,6 +111,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'entra',
     claims: idp.entraV1App(NOW),
+    header: ENTRA_V1,
     operation: 'StoreDICOM',
     reason: 'no_role_mapping',
   },
@@ -94,6 +121,18 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'entra',
     claims: idp.entraV1User(NOW),
+    header: ENTRA_V1,
+    operation: 'StoreDICOM',
+    reason: 'allowed',
+    roleArn: idp.READ_WRITE,
+  },
+  {
+    id: 'entra-user-v1-client-id-audience',
+    doc: 'idp/entra-id.md',
+    snippet: 0,
+    key: 'entra',
+    claims: idp.entraV1User(NOW, { aud: idp.ENTRA_API_APP_ID }),
+    header: ENTRA_V1,
     operation: 'StoreDICOM',
     reason: 'allowed',
     roleArn: idp.READ_WRITE,
@@ -104,6 +143,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'entra',
     claims: idp.entraV2User(NOW),
+    header: ENTRA_V2,
     operation: 'SearchDICOMStudies',
     reason: 'allowed',
     roleArn: idp.READ_ONLY,
@@ -114,6 +154,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'entra',
     claims: idp.entraV2User(NOW, { tid: idp.ENTRA_OTHER_TENANT }),
+    header: ENTRA_V2,
     operation: 'SearchDICOMStudies',
     reason: 'tenant_not_allowed',
   },
@@ -122,7 +163,8 @@ const CASES: DocCase[] = [
     doc: 'idp/entra-id.md',
     snippet: 1,
     key: 'entra',
-    claims: idp.entraWithGroups(NOW, ['b4c1a2d3-0000-4000-8000-000000000001']),
+    claims: idp.entraWithGroups(NOW, [idp.ENTRA_RADIOLOGY_GROUP]),
+    header: ENTRA_V2,
     operation: 'SearchDICOMStudies',
     reason: 'allowed',
     roleArn: idp.READ_ONLY,
@@ -133,6 +175,7 @@ const CASES: DocCase[] = [
     snippet: 1,
     key: 'entra',
     claims: idp.entraGroupOverage(NOW),
+    header: ENTRA_V2,
     operation: 'SearchDICOMStudies',
     reason: 'no_role_mapping',
   },
@@ -142,7 +185,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'entra',
     claims: idp.entraV1UserId(NOW),
-    header: { typ: 'JWT' },
+    header: ENTRA_V1,
     operation: 'SearchDICOMStudies',
     reason: 'token_type_invalid',
   },
@@ -152,7 +195,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'entra',
     claims: idp.entraV2UserId(NOW),
-    header: { typ: 'JWT' },
+    header: ENTRA_V2,
     operation: 'SearchDICOMStudies',
     reason: 'token_type_invalid',
   },
@@ -162,7 +205,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'keycloak',
     claims: idp.keycloakServiceAccount(NOW),
-    header: { typ: 'JWT' },
+    header: KEYCLOAK,
     operation: 'StoreDICOM',
     reason: 'allowed',
     roleArn: idp.READ_WRITE,
@@ -173,6 +216,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'keycloak',
     claims: idp.keycloakUser(NOW),
+    header: KEYCLOAK,
     operation: 'StoreDICOM',
     reason: 'operation_not_permitted',
   },
@@ -182,7 +226,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'keycloak',
     claims: idp.keycloakUserWithNonce(NOW),
-    header: { typ: 'JWT' },
+    header: KEYCLOAK,
     operation: 'GetDICOMInstance',
     reason: 'allowed',
     roleArn: idp.READ_ONLY,
@@ -193,7 +237,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'keycloak',
     claims: idp.keycloakUserId(NOW),
-    header: { typ: 'JWT' },
+    header: KEYCLOAK,
     operation: 'GetDICOMInstance',
     reason: 'token_type_invalid',
   },
@@ -203,7 +247,7 @@ const CASES: DocCase[] = [
     snippet: 0,
     key: 'keycloak',
     claims: idp.keycloakExchangedId(NOW),
-    header: { typ: 'JWT' },
+    header: KEYCLOAK,
     operation: 'GetDICOMInstance',
     reason: 'token_type_invalid',
   },
@@ -237,6 +281,18 @@ const CASES: DocCase[] = [
     reason: 'token_type_invalid',
   },
   {
+    id: 'okta-org-authorization-server',
+    doc: 'idp/okta.md',
+    snippet: 0,
+    key: 'okta',
+    claims: idp.oktaUser(NOW, {
+      iss: 'https://dicom-example.okta.com',
+      aud: 'https://dicom-example.okta.com',
+    }),
+    operation: 'SearchDICOMStudies',
+    reason: 'issuer_invalid',
+  },
+  {
     id: 'auth0-user',
     doc: 'idp/auth0.md',
     snippet: 0,
@@ -246,6 +302,17 @@ const CASES: DocCase[] = [
     operation: 'SearchDICOMStudies',
     reason: 'allowed',
     roleArn: idp.READ_ONLY,
+  },
+  {
+    id: 'auth0-service',
+    doc: 'idp/auth0.md',
+    snippet: 0,
+    key: 'auth0',
+    claims: idp.auth0Service(NOW),
+    header: { typ: 'JWT' },
+    operation: 'StoreDICOM',
+    reason: 'allowed',
+    roleArn: idp.READ_WRITE,
   },
   {
     id: 'auth0-rfc9068-service',
@@ -307,7 +374,85 @@ const CASES: DocCase[] = [
     operation: 'SearchDICOMStudies',
     reason: 'token_type_invalid',
   },
+  {
+    id: 'adfs-user',
+    doc: 'idp/adfs.md',
+    snippet: 0,
+    key: 'adfs',
+    claims: idp.adfsUser(NOW),
+    header: ADFS,
+    operation: 'SearchDICOMStudies',
+    reason: 'allowed',
+    roleArn: idp.READ_ONLY,
+  },
+  {
+    id: 'adfs-service',
+    doc: 'idp/adfs.md',
+    snippet: 0,
+    key: 'adfs',
+    claims: idp.adfsService(NOW),
+    header: ADFS,
+    operation: 'StoreDICOM',
+    reason: 'allowed',
+    roleArn: idp.READ_WRITE,
+  },
+  {
+    id: 'adfs-default-identifier',
+    doc: 'idp/adfs.md',
+    snippet: 0,
+    key: 'adfs',
+    claims: idp.adfsUser(NOW, { iss: idp.ADFS_DEFAULT_ISSUER }),
+    header: ADFS,
+    operation: 'SearchDICOMStudies',
+    reason: 'issuer_invalid',
+  },
+  {
+    id: 'adfs-id-token',
+    doc: 'idp/adfs.md',
+    snippet: 0,
+    key: 'adfs',
+    claims: idp.adfsUserId(NOW),
+    header: ADFS,
+    operation: 'SearchDICOMStudies',
+    reason: 'issuer_invalid',
+  },
 ];
+
+const KEY_OF_GUIDE: Record<string, KeyName> = {
+  'docs/idp/entra-id.md': 'entra',
+  'docs/idp/keycloak.md': 'keycloak',
+  'docs/idp/okta.md': 'okta',
+  'docs/idp/auth0.md': 'auth0',
+  'docs/idp/cognito.md': 'cognito',
+  'docs/idp/adfs.md': 'adfs',
+};
+
+/** What the sandbox mints for an example, against the guide's block as printed (real issuer URLs). */
+function profileCases(profile: IdpProfile): DocCase[] {
+  const key = KEY_OF_GUIDE[profile.guide.file];
+  if (key === undefined) throw new Error(`${profile.name}: no key for ${profile.guide.file}`);
+  return profile.examples.map((example, index) => {
+    const token = profile.tokens.find((candidate) => candidate.name === example.token);
+    if (token === undefined) throw new Error(`${profile.name}: example ${index} names no token`);
+    const route = routeDicomweb(example.method, `/datastore/${idp.DATASTORE}${example.path}`);
+    if (!route.ok) throw new Error(`${profile.name}: example ${index} is not a DICOMweb request`);
+    const docCase: DocCase = {
+      id: `sandbox-${profile.name}-${example.token}-${route.operation}`,
+      doc: profile.guide.file.replace(/^docs\//, ''),
+      snippet: profile.guide.block,
+      key,
+      claims: token.claims(NOW),
+      header: token.header(KIDS[key]),
+      operation: route.operation,
+      reason: example.promise.reason,
+    };
+    if (example.promise.roleArn !== undefined) docCase.roleArn = example.promise.roleArn;
+    return docCase;
+  });
+}
+
+const PROFILE_CASES = IDP_PROFILES.flatMap(profileCases);
+const CASES: DocCase[] = [...GUIDE_CASES, ...PROFILE_CASES];
 
 let keys: Record<KeyName, TestKey>;
 let dir: string;
@@ -315,13 +460,13 @@ let jwksFile: string;
 const docs = new Map<string, string>();
 
 beforeAll(async () => {
-  // Fixed kids (the seeds' where there is one) keep the explain output stable across runs.
   keys = {
-    entra: await makeKey('RS256', 'JDNa_4i4r7FgigL3sHIlI3xV-IU'),
-    keycloak: await makeKey('RS256', 'EdNidhhDR32v_eRSJxGV6TmiT1O9Z7uml7r1exBvcY0'),
-    okta: await makeKey('RS256', 'XZ0LuAzO6k4Hh2J9fl5k8b5h3m2nLkP0qYRsB6cD7eE'),
-    auth0: await makeKey('RS256', 'qrmGrXjv0VxFsh4dXyKkg'),
-    cognito: await makeKey('RS256', 'abcdefghijklmnopqrsexample='),
+    entra: await makeKey('RS256', KIDS.entra),
+    keycloak: await makeKey('RS256', KIDS.keycloak),
+    okta: await makeKey('RS256', KIDS.okta),
+    auth0: await makeKey('RS256', KIDS.auth0),
+    cognito: await makeKey('RS256', KIDS.cognito),
+    adfs: await makeKey('RS256', KIDS.adfs),
   };
   dir = await mkdtemp(join(tmpdir(), 'ahi-docs-'));
   jwksFile = join(dir, 'jwks.json');
@@ -351,6 +496,7 @@ describe('the json blocks in docs/', () => {
   it('exist in every per-IdP guide', () => {
     const guides = [...docs.keys()].filter((file) => file.startsWith('idp/') && file !== 'idp/README.md');
     expect(guides.sort()).toEqual([
+      'idp/adfs.md',
       'idp/auth0.md',
       'idp/cognito.md',
       'idp/entra-id.md',
@@ -381,6 +527,104 @@ describe('the json blocks in docs/', () => {
     expect(all.filter((block) => !exercised.has(block))).toEqual([]);
   });
 });
+
+describe('the sandbox profiles', () => {
+  it.each(IDP_PROFILES.map((profile) => [profile.name, profile] as const))(
+    "%s runs its guide's json block unchanged",
+    (_name, profile) => {
+      const block = jsonBlocks(docs.get(profile.guide.file.replace(/^docs\//, '')) ?? '')[
+        profile.guide.block
+      ];
+
+      expect(block).toBeDefined();
+      expect(profile.config).toEqual(JSON.parse(block ?? 'null'));
+    },
+  );
+
+  it.each(IDP_PROFILES.map((profile) => [profile.name, profile] as const))(
+    '%s changes only its issuer and jwksUri URLs for the sandbox, each to its loopback form',
+    (_name, profile) => {
+      const origin = 'http://127.0.0.1:40123';
+      const local = loopbackConfig(profile.config, origin);
+      const restored = {
+        ...local,
+        issuers: local.issuers.map((issuer, index) => {
+          const original = profile.config.issuers[index];
+          expect(issuer.issuer).toBe(loopbackUrl(original?.issuer ?? '', origin));
+          expect(issuer.issuer.startsWith(`${origin}/`)).toBe(true);
+          expect(issuer.jwksUri).toBe(
+            original?.jwksUri === undefined ? undefined : loopbackUrl(original.jwksUri, origin),
+          );
+          return {
+            ...issuer,
+            issuer: original?.issuer,
+            ...(original?.jwksUri === undefined ? {} : { jwksUri: original.jwksUri }),
+          };
+        }),
+      };
+
+      expect(restored).toEqual(profile.config);
+    },
+  );
+
+  it('name every token their examples use, and every guide has one', () => {
+    for (const profile of IDP_PROFILES) {
+      const names = profile.tokens.map((token) => token.name);
+      expect(
+        profile.examples.map((example) => example.token).filter((name) => !names.includes(name)),
+      ).toEqual([]);
+      expect(names.filter((name) => !profile.examples.some((example) => example.token === name))).toEqual([]);
+    }
+    const guides = [...docs.keys()].filter((file) => file.startsWith('idp/') && file !== 'idp/README.md');
+    expect(
+      guides.filter((guide) => !IDP_PROFILES.some((profile) => profile.guide.file === `docs/${guide}`)),
+    ).toEqual([]);
+  });
+
+  it('are listed in docs/idp/README.md as they are defined', async () => {
+    const file = 'idp/README.md';
+    const text = docs.get(file) ?? '';
+    const marker = /(<!-- sandbox-profiles -->\n)[\s\S]*?(<!-- \/sandbox-profiles -->)/;
+    expect(text).toMatch(marker);
+    const rendered = text.replace(
+      marker,
+      (_, open: string, close: string) => `${open}\n${renderProfiles()}\n\n${close}`,
+    );
+    if (rendered !== text && UPDATE) await writeFile(join(DOCS, file), rendered);
+    if (!UPDATE) expect(rendered).toBe(text);
+  });
+});
+
+/** The Markdown list of the profiles in docs/idp/README.md. */
+function renderProfiles(): string {
+  const sections = IDP_PROFILES.map((profile) => {
+    const guide = profile.guide.file.replace(/^docs\/idp\//, '');
+    const lines = [
+      `### \`${profile.name}\``,
+      '',
+      `${profile.title}. Runs the ${ordinal(profile.guide.block)} \`json\` block of [${guide}](${guide}).`,
+      '',
+      ...profile.tokens.map((token) => `- token \`${token.name}\`: ${token.summary}`),
+      '',
+      "The banner's examples, decided by the handler at start; the guide promises:",
+      '',
+      ...profile.examples.map((example) => {
+        const route = routeDicomweb(example.method, `/datastore/${idp.DATASTORE}${example.path}`);
+        const operation = route.ok ? route.operation : example.path;
+        const { reason, roleArn } = example.promise;
+        const outcome =
+          reason === 'allowed' ? `200, \`allowed\`, role \`${roleArn ?? ''}\`` : `403, \`${reason}\``;
+        return `- ${example.title} (\`${example.token}\`, ${operation}): ${outcome}`;
+      }),
+    ];
+    return lines.join('\n');
+  });
+  return sections.join('\n\n');
+}
+
+function ordinal(index: number): string {
+  return ['first', 'second', 'third', 'fourth'][index] ?? `${index + 1}th`;
+}
 
 describe.each(CASES)('the $doc snippet $snippet with the $id token', (docCase) => {
   it(`decides ${docCase.reason}${docCase.roleArn ? ` with the documented role` : ''} for ${docCase.operation}`, async () => {

@@ -248,7 +248,7 @@ describe('Keycloak tokens through the bundle, keys from a realm JWKS that also l
 
     const result = await decide(
       h,
-      await signToken(keycloak, idp.keycloakUser(Date.now()), { typ: 'JWT' }),
+      await signToken(keycloak, idp.keycloakUser(Date.now(), { aud: 'account' }), { typ: 'JWT' }),
       'GetDICOMInstance',
     );
 
@@ -345,7 +345,7 @@ describe('Okta, Auth0 and Cognito tokens through the bundle', () => {
       rules: [
         {
           name: 'pacs-gateway',
-          claims: { client_id: idp.COGNITO_PACS_CLIENT, scope: 'dicomweb/write' },
+          claims: { client_id: idp.COGNITO_PACS_CLIENT, scope: 'ahi/dicom.write' },
           roleArn: RW,
         },
         {

@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { monotonicClock } from '../../clock.ts';
 
 export type InvokeOutcome =
-  | { kind: 'answer'; answer: unknown; reason?: string; ms: number }
+  | { kind: 'answer'; answer: unknown; reason?: string; rule?: string; ms: number }
   | { kind: 'timeout'; ms: number }
   | { kind: 'error'; detail: string; ms: number };
 
@@ -101,6 +101,7 @@ interface Pending {
   resolve(outcome: InvokeOutcome): void;
   startedAt: number;
   reason?: string;
+  rule?: string;
   timer: NodeJS.Timeout;
 }
 
@@ -117,14 +118,14 @@ function isHostMessage(value: unknown): value is HostMessage {
   );
 }
 
-/** The request id and reason of an audit line, if it is one. */
-function auditFacts(line: string): { requestId: string; reason: string } | undefined {
+/** The request id, reason and deciding rule of an audit line, if it is one. */
+function auditFacts(line: string): { requestId: string; reason: string; rule?: string } | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
     const record = JSON.parse(line) as Record<string, unknown>;
-    const { message, requestId, reason } = record;
+    const { message, requestId, reason, rule } = record;
     if (message === 'authorization decision' && typeof requestId === 'string' && typeof reason === 'string') {
-      return { requestId, reason };
+      return typeof rule === 'string' ? { requestId, reason, rule } : { requestId, reason };
     }
   } catch {
     // Not JSON: an ordinary line.
@@ -186,7 +187,10 @@ export function startHandlerProcess(options: HandlerProcessOptions): HandlerProc
             const facts = auditFacts(message.line);
             if (facts) {
               const entry = pending.get(facts.requestId);
-              if (entry) entry.reason = facts.reason;
+              if (entry) {
+                entry.reason = facts.reason;
+                if (facts.rule !== undefined) entry.rule = facts.rule;
+              }
             }
             options.onLine?.(message.line, 'stdout');
             return;
@@ -203,13 +207,14 @@ export function startHandlerProcess(options: HandlerProcessOptions): HandlerProc
           case 'answer': {
             const entry = pending.get(message.id);
             if (entry === undefined) return;
-            const ms = monotonicClock() - entry.startedAt;
-            settle(
-              message.id,
-              entry.reason === undefined
-                ? { kind: 'answer', answer: message.answer, ms }
-                : { kind: 'answer', answer: message.answer, reason: entry.reason, ms },
-            );
+            const outcome: InvokeOutcome = {
+              kind: 'answer',
+              answer: message.answer,
+              ms: monotonicClock() - entry.startedAt,
+            };
+            if (entry.reason !== undefined) outcome.reason = entry.reason;
+            if (entry.rule !== undefined) outcome.rule = entry.rule;
+            settle(message.id, outcome);
             return;
           }
           case 'error': {

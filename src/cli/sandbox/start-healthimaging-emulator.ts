@@ -29,6 +29,8 @@ export interface EmulatorRequestLog {
   message: string;
   /** The authorizer's reason code, from its audit line. */
   reason?: string;
+  /** The rule that decided, from the audit line. */
+  rule?: string;
   roleArn?: string;
   ms: number;
 }
@@ -43,14 +45,27 @@ export interface HealthImagingEmulatorOptions {
   onRequest?: (entry: EmulatorRequestLog) => void;
 }
 
+/** A request as the emulator reads it: method, path (a query is ignored), Authorization header. */
+export interface EmulatorRequest {
+  method: string;
+  url: string;
+  authorization?: string;
+}
+
 export interface HealthImagingEmulator {
   /** http://127.0.0.1:<port> */
   url: string;
   port: number;
+  /**
+   * Answers one request exactly as the HTTP endpoint does (same routing, pre-checks, handler
+   * invocation and mapping), without a socket and without logging it: the sandbox decides the
+   * banner's examples with this before it prints them.
+   */
+  answer(request: EmulatorRequest): Promise<EmulatorAnswer>;
   close(): Promise<void>;
 }
 
-interface Answer {
+export interface EmulatorAnswer {
   status: number;
   body: Record<string, unknown>;
   headers: Record<string, string>;
@@ -59,9 +74,11 @@ interface Answer {
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
-async function decide(req: IncomingMessage, options: HealthImagingEmulatorOptions): Promise<Answer> {
-  const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-  const route = routeDicomweb(req.method ?? 'GET', path);
+type Answer = EmulatorAnswer;
+
+async function decide(req: EmulatorRequest, options: HealthImagingEmulatorOptions): Promise<Answer> {
+  const path = new URL(req.url, 'http://127.0.0.1').pathname;
+  const route = routeDicomweb(req.method, path);
   if (!route.ok) {
     return {
       status: route.status,
@@ -71,7 +88,7 @@ async function decide(req: IncomingMessage, options: HealthImagingEmulatorOption
     };
   }
   const { operation, datastoreId } = route;
-  const bearer = BEARER.exec(req.headers.authorization ?? '');
+  const bearer = BEARER.exec(req.authorization ?? '');
   const bearerToken = bearer?.[1];
   if (bearerToken === undefined) {
     // AHI: without an "Authorization: Bearer" header the request goes to SigV4, which we do not emulate.
@@ -117,6 +134,7 @@ async function decide(req: IncomingMessage, options: HealthImagingEmulatorOption
   if (outcome.reason !== undefined) headers['x-authorizer-reason'] = outcome.reason;
   const log: Answer['log'] = { operation, status: mapped.status, message: mapped.message };
   if (outcome.reason !== undefined) log.reason = outcome.reason;
+  if (outcome.rule !== undefined) log.rule = outcome.rule;
   if (mapped.status !== 200 || mapped.roleArn === undefined) {
     return { status: mapped.status, body: { message: mapped.message }, headers, log };
   }
@@ -141,7 +159,9 @@ export async function startHealthImagingEmulator(
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const started = monotonicClock();
     req.resume(); // STOW-RS bodies are read and dropped: the gate is what is emulated
-    decide(req, options)
+    const request: EmulatorRequest = { method: req.method ?? 'GET', url: req.url ?? '/' };
+    if (req.headers.authorization !== undefined) request.authorization = req.headers.authorization;
+    decide(request, options)
       .catch((): Answer => ({
         status: 500,
         body: { message: 'sandbox error' },
@@ -171,6 +191,7 @@ export async function startHealthImagingEmulator(
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    answer: (request) => decide(request, options),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

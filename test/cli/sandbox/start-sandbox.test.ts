@@ -183,7 +183,7 @@ describe('the sandbox with misbehaving handler bundles', () => {
   async function withHandler(source: string, run: (sandbox: Sandbox, token: string) => Promise<void>) {
     const handlerPath = join(dir, `handler-${Math.random().toString(36).slice(2)}.mjs`);
     await writeFile(handlerPath, source);
-    const sandbox = await startSandbox({ port: 0, handlerPath });
+    const sandbox = await startSandbox({ port: 0, handlerPath, decideExamples: false });
     try {
       await run(sandbox, await sandbox.getToken('dicom-reader'));
     } finally {
@@ -200,7 +200,12 @@ describe('the sandbox with misbehaving handler bundles', () => {
     const seen: string[] = [];
     const handlerPath = join(dir, 'echo.mjs');
     await writeFile(handlerPath, source);
-    const sandbox = await startSandbox({ port: 0, handlerPath, onHandlerLine: (line) => seen.push(line) });
+    const sandbox = await startSandbox({
+      port: 0,
+      handlerPath,
+      decideExamples: false,
+      onHandlerLine: (line) => seen.push(line),
+    });
     try {
       const answer = await call(
         sandbox,
