@@ -118,12 +118,44 @@ const endpointUrl = (what: string) =>
     ),
   );
 
+/**
+ * An issuer is an identifier compared byte for byte, not always a place to fetch from: AD FS names
+ * itself `http://<host>/adfs/services/trust` by default. So any http(s) URL is accepted here, and an
+ * issuer that is not an allowed endpoint (http off loopback) must pin an https `jwksUri` (below):
+ * keys then never come from it.
+ */
+const issuerName = () =>
+  v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.maxLength(2048),
+    v.check((value) => !/\s/.test(value), 'issuer must not contain whitespace'),
+    v.check(
+      (value) => isAllowedEndpointUrl(value) || isHttpIdentifier(value),
+      'issuer must be an https URL (an http one only with a pinned https jwksUri) without credentials or fragment',
+    ),
+  );
+
+function isHttpIdentifier(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' && !url.username && !url.password && !url.hash;
+  } catch {
+    return false;
+  }
+}
+
 const nonEmptyString = () => v.pipe(v.string(), v.minLength(1), v.maxLength(1024));
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const IssuerConfigSchema = v.pipe(
   strictObject({
-    issuer: v.pipe(endpointUrl('issuer'), v.description('Exact `iss` value, compared byte for byte.')),
+    issuer: v.pipe(
+      issuerName(),
+      v.description(
+        'Exact `iss` value, compared byte for byte. https; an http identifier (AD FS default) only with a pinned https jwksUri.',
+      ),
+    ),
     jwksUri: v.pipe(
       v.optional(endpointUrl('jwksUri')),
       v.description('Pinned JWKS URL. Absent: OIDC discovery at issuer + /.well-known/openid-configuration.'),
@@ -174,6 +206,13 @@ export const IssuerConfigSchema = v.pipe(
   v.rawCheck(({ dataset, addIssue }) => {
     if (!refinable(dataset)) return;
     const issuer = dataset.value;
+    if (!isAllowedEndpointUrl(issuer.issuer) && issuer.jwksUri === undefined) {
+      addIssue({
+        message:
+          'an http issuer is only an identifier: set jwksUri to the https JWKS URL (discovery from an http issuer is never used)',
+        path: [{ type: 'object', origin: 'value', input: issuer, key: 'issuer', value: issuer.issuer }],
+      });
+    }
     if (issuer.audience === undefined && issuer.clientIds === undefined) {
       addIssue({
         message: 'set audience or clientIds (or both): a token must be bound to this API or to known clients',

@@ -24,7 +24,7 @@ describe('AuthorizerConfigSchema', () => {
     expect(result.ok).toBe(true);
   });
 
-  it('rejects an http issuer on a non-loopback host', () => {
+  it('rejects an http issuer on a non-loopback host without a pinned jwksUri, saying why', () => {
     // Arrange
     const config = validConfig();
     config.issuers[0]!.issuer = 'http://idp.example.com/realms/ahi';
@@ -34,6 +34,42 @@ describe('AuthorizerConfigSchema', () => {
 
     // Assert
     expect(paths).toEqual(['$.issuers[0].issuer']);
+  });
+
+  it('accepts an http issuer (AD FS default identifier) when an https jwksUri is pinned', () => {
+    // Arrange: the issuer is then only a name; keys come from the pinned URL over TLS.
+    const config = validConfig();
+    config.issuers[0]!.issuer = 'http://adfs.example.org/adfs/services/trust';
+    config.issuers[0]!.jwksUri = 'https://adfs.example.org/adfs/discovery/keys';
+
+    // Act
+    const result = parseConfig(config);
+
+    // Assert
+    expect(result.ok).toBe(true);
+  });
+
+  it('names the missing jwksUri for an http issuer, and still refuses an http jwksUri', () => {
+    // Arrange
+    const bare = validConfig();
+    bare.issuers[0]!.issuer = 'http://adfs.example.org/adfs/services/trust';
+    const plain = validConfig();
+    plain.issuers[0]!.issuer = 'http://adfs.example.org/adfs/services/trust';
+    plain.issuers[0]!.jwksUri = 'http://adfs.example.org/adfs/discovery/keys';
+
+    // Act
+    const bareResult = parseConfig(bare);
+    const plainPaths = issuePaths(plain);
+
+    // Assert
+    expect(bareResult.ok ? [] : bareResult.issues).toEqual([
+      {
+        path: '$.issuers[0].issuer',
+        message:
+          'an http issuer is only an identifier: set jwksUri to the https JWKS URL (discovery from an http issuer is never used)',
+      },
+    ]);
+    expect(plainPaths).toEqual(['$.issuers[0].jwksUri']);
   });
 
   it('accepts an http issuer on 127.0.0.1 for local testing', () => {

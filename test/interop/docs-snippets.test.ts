@@ -397,11 +397,11 @@ const GUIDE_CASES: DocCase[] = [
     roleArn: idp.READ_WRITE,
   },
   {
-    id: 'adfs-default-identifier',
+    id: 'adfs-changed-identifier',
     doc: 'idp/adfs.md',
     snippet: 0,
     key: 'adfs',
-    claims: idp.adfsUser(NOW, { iss: idp.ADFS_DEFAULT_ISSUER }),
+    claims: idp.adfsUser(NOW, { iss: idp.ADFS_CHANGED_ISSUER }),
     header: ADFS,
     operation: 'SearchDICOMStudies',
     reason: 'issuer_invalid',
@@ -551,7 +551,8 @@ describe('the sandbox profiles', () => {
         issuers: local.issuers.map((issuer, index) => {
           const original = profile.config.issuers[index];
           expect(issuer.issuer).toBe(loopbackUrl(original?.issuer ?? '', origin));
-          expect(issuer.issuer.startsWith(`${origin}/`)).toBe(true);
+          // An https issuer moves to loopback; an http one (AD FS's default identifier) is only a name.
+          expect(issuer.issuer.startsWith(`${origin}/`)).toBe(original?.issuer.startsWith('https://'));
           expect(issuer.jwksUri).toBe(
             original?.jwksUri === undefined ? undefined : loopbackUrl(original.jwksUri, origin),
           );

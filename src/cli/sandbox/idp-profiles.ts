@@ -577,9 +577,9 @@ const ADFS: IdpProfile = {
       (now) => shape.adfsService(now),
     ),
     adfsToken(
-      'default-identifier',
-      'the radiologist on a farm left at the default identifier: iss http://…/adfs/services/trust',
-      (now) => shape.adfsUser(now, { iss: shape.ADFS_DEFAULT_ISSUER }),
+      'changed-identifier',
+      'the radiologist on a farm whose identifier was changed to https://…/adfs/services/trust',
+      (now) => shape.adfsUser(now, { iss: shape.ADFS_CHANGED_ISSUER }),
     ),
     adfsToken('id-token', "the viewer's ID token (iss https://…/adfs, aud the client, nonce)", (now) =>
       shape.adfsUserId(now),
@@ -589,7 +589,7 @@ const ADFS: IdpProfile = {
     read('the radiologist searches studies', 'radiologist', allowed(RO)),
     store('the PACS gateway stores an instance', 'pacs-gateway', allowed(RW)),
     store('the radiologist stores an instance', 'radiologist', denied('operation_not_permitted')),
-    read('a token whose iss is the default http identifier', 'default-identifier', denied('issuer_invalid')),
+    read('a token from a farm with another identifier', 'changed-identifier', denied('issuer_invalid')),
     read('the viewer sends its ID token instead', 'id-token', denied('issuer_invalid')),
   ],
 };

@@ -613,13 +613,13 @@ export function cognitoUserId(nowMs: number, extra: Claims = {}): Claims {
 
 export const ADFS_HOST = 'adfs.example.org';
 /**
- * The Federation Service identifier, which AD FS puts in its access tokens' iss. The default is
- * `http://{host}/adfs/services/trust`, which the configuration schema cannot name (https only): this
- * farm's identifier was set to the https form (docs/idp/adfs.md).
+ * The Federation Service identifier, which AD FS puts in its access tokens' iss: by default
+ * `http://{host}/adfs/services/trust`. An http issuer is only an identifier to the authorizer, so
+ * the configuration pins the https jwksUri (docs/idp/adfs.md).
  */
-export const ADFS_ISSUER = `https://${ADFS_HOST}/adfs/services/trust`;
-/** The default Federation Service identifier: the iss of access tokens of a farm left at defaults. */
-export const ADFS_DEFAULT_ISSUER = `http://${ADFS_HOST}/adfs/services/trust`;
+export const ADFS_ISSUER = `http://${ADFS_HOST}/adfs/services/trust`;
+/** The identifier of a farm whose administrators changed it to the https form. */
+export const ADFS_CHANGED_ISSUER = `https://${ADFS_HOST}/adfs/services/trust`;
 /** The discovery `issuer`, carried by AD FS ID tokens (not by its access tokens). */
 export const ADFS_ID_TOKEN_ISSUER = `https://${ADFS_HOST}/adfs`;
 export const ADFS_JWKS = `https://${ADFS_HOST}/adfs/discovery/keys`;

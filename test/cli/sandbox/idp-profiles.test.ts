@@ -99,14 +99,14 @@ describe.each(IDP_PROFILES.map((profile) => [profile.name, profile] as const))(
 
         expect(header).toEqual({ alg: 'RS256', kid: profile.kid, ...token.header(profile.kid) });
         expect(Object.keys(claims).sort()).toEqual(Object.keys(documented).sort());
-        expect(claims.iss).toBe(loopbackUrl(String(documented['iss']), new URL(sandbox.issuer).origin));
+        expect(claims.iss).toBe(loopbackUrl(String(documented['iss']), idpOrigin(sandbox)));
         expect(claims.aud).toEqual(documented['aud']);
       }
     });
 
     it("loads the guide's configuration with its URLs on loopback and serves them", async () => {
       const loaded = JSON.parse(await readFile(sandbox.effectiveConfigPath, 'utf8')) as typeof profile.config;
-      const origin = new URL(sandbox.issuer).origin;
+      const origin = idpOrigin(sandbox);
 
       expect(loaded.rules).toEqual(profile.config.rules);
       expect(loaded.issuers.map((issuer) => issuer.issuer)).toEqual(
@@ -266,3 +266,13 @@ describe('sandbox --profile on the command line', () => {
     );
   });
 });
+
+/**
+ * The profile IdP's loopback origin, from its token-minting URL: an http issuer (AD FS's default
+ * identifier) stays a name and does not say where the IdP listens.
+ */
+function idpOrigin(sandbox: Sandbox): string {
+  const mint = sandbox.tokenSources.find((source) => source.kind === 'mint');
+  if (mint === undefined || mint.kind !== 'mint') throw new Error('the profile mints no tokens');
+  return new URL(mint.url).origin;
+}
