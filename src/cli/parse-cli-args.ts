@@ -16,6 +16,8 @@ export interface ExplainArgs {
   datastore?: string;
   nowMs?: number;
   jwks?: string;
+  /** A PEM file of CAs trusted for discovery and JWKS beside the default ones. */
+  caBundle?: string;
   json: boolean;
 }
 
@@ -24,6 +26,8 @@ export interface CheckArgs {
   config: string;
   timeoutMs?: number;
   allowedRoles?: string[];
+  /** A PEM file of CAs trusted for discovery and JWKS beside the default ones. */
+  caBundle?: string;
   json: boolean;
 }
 
@@ -71,6 +75,7 @@ function parseCommandArgs(command: string, args: string[]): ParsedCli {
           datastore: { type: 'string', short: 'd' },
           now: { type: 'string' },
           jwks: { type: 'string' },
+          'ca-bundle': { type: 'string' },
           json: { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
@@ -84,6 +89,7 @@ function parseCommandArgs(command: string, args: string[]): ParsedCli {
       if (values.operation !== undefined) result.operation = values.operation;
       if (values.datastore !== undefined) result.datastore = values.datastore;
       if (values.jwks !== undefined) result.jwks = values.jwks;
+      if (values['ca-bundle'] !== undefined) result.caBundle = values['ca-bundle'];
       if (values.now !== undefined) {
         const now = parseInstant(values.now);
         if (!now.ok) return fail(now.message);
@@ -100,6 +106,7 @@ function parseCommandArgs(command: string, args: string[]): ParsedCli {
           config: { type: 'string', short: 'c' },
           timeout: { type: 'string' },
           'allowed-roles': { type: 'string' },
+          'ca-bundle': { type: 'string' },
           json: { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
@@ -119,6 +126,7 @@ function parseCommandArgs(command: string, args: string[]): ParsedCli {
           .map((arn) => arn.trim())
           .filter(Boolean);
       }
+      if (values['ca-bundle'] !== undefined) result.caBundle = values['ca-bundle'];
       return { ok: true, value: result };
     }
     case 'sandbox': {
