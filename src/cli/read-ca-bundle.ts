@@ -27,13 +27,13 @@ export async function readCliCaBundle(io: CliIo, option: string | undefined): Pr
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     io.stderr(
-      `ahi-authorizer: ${source} ${file} cannot be read${typeof code === 'string' ? ` (${code})` : ''}\n`,
+      `ahi-authorizer: ${source} ${file}: cannot be read${typeof code === 'string' ? ` (${code})` : ''}\n`,
     );
     return { ok: false };
   }
   const parsed = parseCaBundle(text);
   if (!parsed.ok) {
-    io.stderr(`ahi-authorizer: ${source} ${file} ${parsed.problem}\n`);
+    io.stderr(`ahi-authorizer: ${source} ${file}: ${parsed.problem}\n`);
     return { ok: false };
   }
   return { ok: true, caBundle: { file, bundle: parsed.bundle } };

@@ -75,6 +75,10 @@ export function parseCaBundle(text: string): ParseCaBundleResult {
       isCa: x509.ca,
     });
   }
+  // A BEGIN line without its END (a truncated copy) is refused, not skipped.
+  if ((text.match(/-----BEGIN /g) ?? []).length !== index) {
+    return { ok: false, problem: `PEM block ${index + 1} is not closed` };
+  }
   if (certificates.length === 0) {
     return { ok: false, problem: 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)' };
   }

@@ -232,7 +232,7 @@ function loadCaBundle(
     logEvent('ERROR', 'CA bundle unusable: identity provider fetches trust the default CAs only', {
       setting: name,
       file: path,
-      detail: `the file ${read.problem}`,
+      detail: read.problem,
     });
     return undefined;
   }

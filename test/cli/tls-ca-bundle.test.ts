@@ -243,7 +243,7 @@ describe('check against an IdP signed by a private CA', () => {
     // Assert
     expect(code).toBe(2);
     expect(out).toBe('');
-    expect(err).toContain(`ahi-authorizer: --ca-bundle ${path} ${problem}`);
+    expect(err).toContain(`ahi-authorizer: --ca-bundle ${path}: ${problem}`);
     expect(err).not.toContain('PRIVATE KEY-----');
   });
 });

@@ -196,7 +196,7 @@ describe('the built handler against an IdP whose certificate a private CA signed
         level: 'ERROR',
         message: 'CA bundle unusable: identity provider fetches trust the default CAs only',
         setting: 'AUTHORIZER_CA_BUNDLE_FILE',
-        detail: 'the file cannot be read (ENOENT)',
+        detail: 'cannot be read (ENOENT)',
       }),
     );
     expect(fetchLines(h)).toContainEqual(expect.objectContaining({ outcome: 'tls', tlsCause: 'unknown_ca' }));

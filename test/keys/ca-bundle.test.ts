@@ -77,6 +77,11 @@ describe('parseCaBundle', () => {
       'PEM block 1 is not closed',
     ],
     [
+      'a certificate cut off before its END line',
+      '-----BEGIN CERTIFICATE-----\nMIIB\n',
+      'PEM block 1 is not closed',
+    ],
+    [
       'a public key',
       '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n',
       'PEM block 1 is a PUBLIC KEY block: a CA bundle holds only CERTIFICATE blocks',
