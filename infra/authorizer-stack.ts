@@ -1,6 +1,7 @@
 /**
- * The ready-to-deploy stack around the HealthImagingAuthorizer construct: it turns ARNs from the
- * deployment settings into constructs (the optional KMS key and alarm topic) and publishes the
+ * The ready-to-deploy stack around the HealthImagingAuthorizer construct: it turns ARNs and ids from
+ * the deployment settings into constructs (the optional KMS key and alarm topic, the VPC subnets and
+ * security groups, imported by id without a lookup) and publishes the
  * outputs an operator needs, above all `LambdaAuthorizerArn`, the alias ARN to give the datastore,
  * the role ARNs a config names, and the DICOMweb endpoint of each datastore the stack knows (the ids
  * it was given and the one it created), so a client or a smoke test reads its URL. It declares;
@@ -8,6 +9,7 @@
  */
 
 import { CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { SecurityGroup, Subnet } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -31,11 +33,18 @@ export function dicomWebEndpoint(region: string, datastoreId: string): string {
 export const DICOMWEB_ENDPOINT_OUTPUT = 'DicomWebEndpoint';
 
 export interface AuthorizerStackProps extends StackProps {
-  readonly authorizer: Omit<HealthImagingAuthorizerProps, 'logEncryptionKey' | 'alarmTopic'>;
+  readonly authorizer: Omit<
+    HealthImagingAuthorizerProps,
+    'logEncryptionKey' | 'alarmTopic' | 'vpcSubnets' | 'securityGroups'
+  >;
   /** An existing KMS key for the audit log (its policy must allow CloudWatch Logs). */
   readonly kmsKeyArn?: string;
   /** An existing SNS topic for alarm notifications. */
   readonly alarmTopicArn?: string;
+  /** Subnets to run the function in (with `vpcSecurityGroupIds`): `subnet-…` ids. */
+  readonly vpcSubnetIds?: readonly string[];
+  /** The function's security groups in the VPC (with `vpcSubnetIds`): `sg-…` ids. */
+  readonly vpcSecurityGroupIds?: readonly string[];
 }
 
 export class AuthorizerStack extends Stack {
@@ -51,6 +60,15 @@ export class AuthorizerStack extends Stack {
       ...props.authorizer,
       ...(props.kmsKeyArn && { logEncryptionKey: Key.fromKeyArn(this, 'LogKey', props.kmsKeyArn) }),
       ...(props.alarmTopicArn && { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
+      // Imported by id: no lookup, so synth needs no credentials.
+      ...(props.vpcSubnetIds && {
+        vpcSubnets: props.vpcSubnetIds.map((id) => Subnet.fromSubnetId(this, `Subnet-${id}`, id)),
+      }),
+      ...(props.vpcSecurityGroupIds && {
+        securityGroups: props.vpcSecurityGroupIds.map((id) =>
+          SecurityGroup.fromSecurityGroupId(this, `SecurityGroup-${id}`, id, { mutable: false }),
+        ),
+      }),
     });
 
     new CfnOutput(this, 'LambdaAuthorizerArn', {
