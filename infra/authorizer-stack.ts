@@ -8,8 +8,8 @@
  * it reads nothing (infra/app.ts parses context and files).
  */
 
-import { CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
-import { SecurityGroup, Subnet } from 'aws-cdk-lib/aws-ec2';
+import { Annotations, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { type ISubnet, SecurityGroup, Subnet } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -61,9 +61,7 @@ export class AuthorizerStack extends Stack {
       ...(props.kmsKeyArn && { logEncryptionKey: Key.fromKeyArn(this, 'LogKey', props.kmsKeyArn) }),
       ...(props.alarmTopicArn && { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
       // Imported by id: no lookup, so synth needs no credentials.
-      ...(props.vpcSubnetIds && {
-        vpcSubnets: props.vpcSubnetIds.map((id) => Subnet.fromSubnetId(this, `Subnet-${id}`, id)),
-      }),
+      ...(props.vpcSubnetIds && { vpcSubnets: props.vpcSubnetIds.map((id) => this.importSubnet(id)) }),
       ...(props.vpcSecurityGroupIds && {
         securityGroups: props.vpcSecurityGroupIds.map((id) =>
           SecurityGroup.fromSecurityGroupId(this, `SecurityGroup-${id}`, id, { mutable: false }),
@@ -93,6 +91,19 @@ export class AuthorizerStack extends Stack {
     }
     const { datastores } = props.authorizer;
     this.addDicomWebEndpoints(datastores === '*' || datastores === undefined ? [] : datastores);
+  }
+
+  /**
+   * A subnet by id. Imported without its route table (unknown without a lookup), about which CDK
+   * warns; nothing here reads it: the function's VpcConfig takes the subnet id only.
+   */
+  private importSubnet(subnetId: string): ISubnet {
+    const subnet = Subnet.fromSubnetId(this, `Subnet-${subnetId}`, subnetId);
+    Annotations.of(subnet).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      'Only the subnet id is used (the function VpcConfig); its route table is never read.',
+    );
+    return subnet;
   }
 
   /**

@@ -90,6 +90,8 @@ describe('with vpcSubnetIds, vpcSecurityGroupIds and caBundle (config from SSM)'
     // Imported, never created or modified.
     expect(logicalIdsOf(result, 'AWS::EC2::SecurityGroup')).toEqual([]);
     expect(logicalIdsOf(result, 'AWS::EC2::SecurityGroupEgress')).toEqual([]);
+    // Nothing about the imported subnets' route tables (never read) is left to warn about.
+    expect(Annotations.fromStack(result.stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 
   it('grants the network-interface actions in the customer-managed execution policy, before the function', () => {
