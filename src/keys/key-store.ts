@@ -17,6 +17,9 @@
  *   keys imported (jose `importJWK`, once per key and alg) for the current key set only;
  * - single-flight: one refresh per issuer at a time, shared by concurrent lookups and prefetch;
  *   every caller waits only until its own deadline reserve, so no IdP can make it late.
+ * - trust: https fetches verify the IdP's certificate against Node's default CAs, plus a private
+ *   CA bundle when `caBundle` is given (src/keys/tls-trust.ts); a TLS failure is fetch outcome `tls`
+ *   with its cause (src/keys/tls-failure.ts).
  * Network I/O is rate limited: an unknown kid refetches at most once per issuer per cooldown
  * (row 33 of test/security/catalogue.test.ts), and after a failure nothing is fetched for a backoff
  * that doubles from `failureBackoffMs` to `maxFailureBackoffMs` with consecutive failures (Envoy's

@@ -20,15 +20,6 @@ import { sanitize } from '../observability/sanitize.ts';
 export type TlsFailureCause =
   'unknown_ca' | 'expired' | 'not_yet_valid' | 'host_mismatch' | 'bad_certificate' | 'handshake';
 
-export const TLS_FAILURE_CAUSES: readonly TlsFailureCause[] = [
-  'unknown_ca',
-  'expired',
-  'not_yet_valid',
-  'host_mismatch',
-  'bad_certificate',
-  'handshake',
-];
-
 export interface TlsFailure {
   cause: TlsFailureCause;
   /** Node's error code, e.g. SELF_SIGNED_CERT_IN_CHAIN. */
@@ -47,40 +38,55 @@ export const TLS_FAILURE_TEXT: Readonly<Record<TlsFailureCause, string>> = {
   handshake: 'handshake failed',
 };
 
-const BY_CODE: Readonly<Record<string, TlsFailureCause>> = {
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unknown_ca',
-  SELF_SIGNED_CERT_IN_CHAIN: 'unknown_ca',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'unknown_ca',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unknown_ca',
-  UNABLE_TO_GET_ISSUER_CERT: 'unknown_ca',
-  CERT_UNTRUSTED: 'unknown_ca',
-  CERT_HAS_EXPIRED: 'expired',
-  CERT_NOT_YET_VALID: 'not_yet_valid',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'host_mismatch',
-  HOSTNAME_MISMATCH: 'host_mismatch',
+/** Node's error codes by cause; ERR_SSL_* (OpenSSL handshake errors) are `handshake` too. */
+const CODES: Readonly<Record<TlsFailureCause, readonly string[]>> = {
+  unknown_ca: [
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'CERT_UNTRUSTED',
+  ],
+  expired: ['CERT_HAS_EXPIRED'],
+  not_yet_valid: ['CERT_NOT_YET_VALID'],
+  host_mismatch: ['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH'],
   // The rest of Node's X.509 verification codes.
-  UNABLE_TO_GET_CRL: 'bad_certificate',
-  UNABLE_TO_DECRYPT_CERT_SIGNATURE: 'bad_certificate',
-  UNABLE_TO_DECRYPT_CRL_SIGNATURE: 'bad_certificate',
-  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: 'bad_certificate',
-  CERT_SIGNATURE_FAILURE: 'bad_certificate',
-  CRL_SIGNATURE_FAILURE: 'bad_certificate',
-  CRL_NOT_YET_VALID: 'bad_certificate',
-  CRL_HAS_EXPIRED: 'bad_certificate',
-  ERROR_IN_CERT_NOT_BEFORE_FIELD: 'bad_certificate',
-  ERROR_IN_CERT_NOT_AFTER_FIELD: 'bad_certificate',
-  ERROR_IN_CRL_LAST_UPDATE_FIELD: 'bad_certificate',
-  ERROR_IN_CRL_NEXT_UPDATE_FIELD: 'bad_certificate',
-  CERT_CHAIN_TOO_LONG: 'bad_certificate',
-  CERT_REVOKED: 'bad_certificate',
-  INVALID_CA: 'bad_certificate',
-  PATH_LENGTH_EXCEEDED: 'bad_certificate',
-  INVALID_PURPOSE: 'bad_certificate',
-  CERT_REJECTED: 'bad_certificate',
-  ERR_TLS_CERT_ALTNAME_FORMAT: 'bad_certificate',
-  // A system error some Node versions give for a failed handshake.
-  EPROTO: 'handshake',
+  bad_certificate: [
+    'UNABLE_TO_GET_CRL',
+    'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+    'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+    'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+    'CERT_SIGNATURE_FAILURE',
+    'CRL_SIGNATURE_FAILURE',
+    'CRL_NOT_YET_VALID',
+    'CRL_HAS_EXPIRED',
+    'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+    'ERROR_IN_CERT_NOT_AFTER_FIELD',
+    'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+    'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+    'CERT_CHAIN_TOO_LONG',
+    'CERT_REVOKED',
+    'INVALID_CA',
+    'PATH_LENGTH_EXCEEDED',
+    'INVALID_PURPOSE',
+    'CERT_REJECTED',
+    'ERR_TLS_CERT_ALTNAME_FORMAT',
+  ],
+  // EPROTO: the system error some Node versions give for a failed handshake.
+  handshake: ['EPROTO'],
 };
+
+let byCode: Map<string, TlsFailureCause> | undefined;
+
+function causeOf(code: string): TlsFailureCause | undefined {
+  byCode ??= new Map(
+    (Object.entries(CODES) as [TlsFailureCause, readonly string[]][]).flatMap(([cause, codes]) =>
+      codes.map((each) => [each, cause] as const),
+    ),
+  );
+  return byCode.get(code) ?? (code.startsWith('ERR_SSL_') ? 'handshake' : undefined);
+}
 
 /** The TLS failure an error (or its cause) stands for; undefined for anything else. */
 export function tlsFailureOf(error: unknown): TlsFailure | undefined {
@@ -91,7 +97,7 @@ function classify(error: unknown): TlsFailure | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string' || !/^[A-Z][A-Z0-9_]{1,60}$/.test(code)) return undefined;
-  const cause = BY_CODE[code] ?? (code.startsWith('ERR_SSL_') ? 'handshake' : undefined);
+  const cause = causeOf(code);
   if (cause === undefined) return undefined;
   const failure: TlsFailure = { cause, code };
   if (cause === 'host_mismatch') {
