@@ -1,8 +1,9 @@
 /**
  * The CDK app (`cdk.json` runs it with tsx): the only place that reads context, files and the
  * environment. It parses the deployment settings (infra/deploy-settings.ts), reads the config
- * file, declares the stack and runs the cdk-nag packs. Expected mistakes (a bad key, a config typo, a missing build) end with one clear
- * message and exit code 1 instead of a stack trace.
+ * file (and the CA bundle, if the settings name one), declares the stack and runs the cdk-nag
+ * packs. Expected mistakes (a bad key, a config typo, a missing build) end with one clear message
+ * and exit code 1 instead of a stack trace.
  */
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -45,13 +46,16 @@ function main(): void {
   if (!existsSync(settings.configPath)) {
     throw new UsageError(`config file not found: ${settings.configPath} (named by ${settings.settingsPath})`);
   }
-  const inRepo = relative(process.cwd(), settings.configPath);
-  const configSource = inRepo && !inRepo.startsWith('..') ? inRepo : settings.configPath;
+  const configSource = shown(settings.configPath);
+  const caBundle =
+    settings.caBundlePath === undefined
+      ? undefined
+      : readCaBundle(settings.caBundlePath, settings.settingsPath);
 
   new AuthorizerStack(
     app,
     settings.stackName,
-    stackPropsFromSettings(settings, readFileSync(settings.configPath, 'utf8'), configSource),
+    stackPropsFromSettings(settings, readFileSync(settings.configPath, 'utf8'), configSource, caBundle),
   );
   if (settings.accountIsPlaceholder) {
     console.error(
@@ -62,6 +66,24 @@ function main(): void {
 
   addNagChecks(app);
   app.synth();
+}
+
+/** A path as the user knows it: relative when inside the working directory. */
+function shown(path: string): string {
+  const inRepo = relative(process.cwd(), path);
+  return inRepo && !inRepo.startsWith('..') ? inRepo : path;
+}
+
+/** The caBundle file's text; the construct validates it (an invalid bundle fails naming the setting too). */
+function readCaBundle(path: string, settingsPath: string): { pem: string; source: string } {
+  try {
+    return { pem: readFileSync(path, 'utf8'), source: shown(path) };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new UsageError(
+      `caBundle: cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''} (named by ${settingsPath})`,
+    );
+  }
 }
 
 try {

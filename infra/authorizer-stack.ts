@@ -1,13 +1,15 @@
 /**
- * The ready-to-deploy stack around the HealthImagingAuthorizer construct: it turns ARNs from the
- * deployment settings into constructs (the optional KMS key and alarm topic) and publishes the
+ * The ready-to-deploy stack around the HealthImagingAuthorizer construct: it turns ARNs and ids from
+ * the deployment settings into constructs (the optional KMS key and alarm topic, the VPC subnets and
+ * security groups, imported by id without a lookup) and publishes the
  * outputs an operator needs, above all `LambdaAuthorizerArn`, the alias ARN to give the datastore,
  * the role ARNs a config names, and the DICOMweb endpoint of each datastore the stack knows (the ids
  * it was given and the one it created), so a client or a smoke test reads its URL. It declares;
  * it reads nothing (infra/app.ts parses context and files).
  */
 
-import { CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { type ISubnet, SecurityGroup, Subnet } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -31,11 +33,18 @@ export function dicomWebEndpoint(region: string, datastoreId: string): string {
 export const DICOMWEB_ENDPOINT_OUTPUT = 'DicomWebEndpoint';
 
 export interface AuthorizerStackProps extends StackProps {
-  readonly authorizer: Omit<HealthImagingAuthorizerProps, 'logEncryptionKey' | 'alarmTopic'>;
+  readonly authorizer: Omit<
+    HealthImagingAuthorizerProps,
+    'logEncryptionKey' | 'alarmTopic' | 'vpcSubnets' | 'securityGroups'
+  >;
   /** An existing KMS key for the audit log (its policy must allow CloudWatch Logs). */
   readonly kmsKeyArn?: string;
   /** An existing SNS topic for alarm notifications. */
   readonly alarmTopicArn?: string;
+  /** Subnets to run the function in (with `vpcSecurityGroupIds`): `subnet-…` ids. */
+  readonly vpcSubnetIds?: readonly string[];
+  /** The function's security groups in the VPC (with `vpcSubnetIds`): `sg-…` ids. */
+  readonly vpcSecurityGroupIds?: readonly string[];
 }
 
 export class AuthorizerStack extends Stack {
@@ -51,6 +60,13 @@ export class AuthorizerStack extends Stack {
       ...props.authorizer,
       ...(props.kmsKeyArn && { logEncryptionKey: Key.fromKeyArn(this, 'LogKey', props.kmsKeyArn) }),
       ...(props.alarmTopicArn && { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
+      // Imported by id: no lookup, so synth needs no credentials.
+      ...(props.vpcSubnetIds && { vpcSubnets: props.vpcSubnetIds.map((id) => this.importSubnet(id)) }),
+      ...(props.vpcSecurityGroupIds && {
+        securityGroups: props.vpcSecurityGroupIds.map((id) =>
+          SecurityGroup.fromSecurityGroupId(this, `SecurityGroup-${id}`, id, { mutable: false }),
+        ),
+      }),
     });
 
     new CfnOutput(this, 'LambdaAuthorizerArn', {
@@ -75,6 +91,19 @@ export class AuthorizerStack extends Stack {
     }
     const { datastores } = props.authorizer;
     this.addDicomWebEndpoints(datastores === '*' || datastores === undefined ? [] : datastores);
+  }
+
+  /**
+   * A subnet by id. Imported without its route table (unknown without a lookup), about which CDK
+   * warns; nothing here reads it: the function's VpcConfig takes the subnet id only.
+   */
+  private importSubnet(subnetId: string): ISubnet {
+    const subnet = Subnet.fromSubnetId(this, `Subnet-${subnetId}`, subnetId);
+    Annotations.of(subnet).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      'Only the subnet id is used (the function VpcConfig); its route table is never read.',
+    );
+    return subnet;
   }
 
   /**

@@ -50,6 +50,24 @@ const integer = (min: number, max: number) => {
 const described = <T extends v.GenericSchema>(schema: T, text: string) => v.pipe(schema, v.description(text));
 
 const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/**
+ * Lambda takes at most 16 subnets and 5 security groups
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_VpcConfig.html); EC2 ids are 8 or 17 hex digits.
+ */
+const MAX_VPC_SUBNETS = 16;
+const MAX_VPC_SECURITY_GROUPS = 5;
+const idList = (prefix: string, max: number, what: string) =>
+  v.pipe(
+    v.array(
+      pattern(
+        new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`),
+        `a ${what} such as ${prefix}-0123456789abcdef0`,
+      ),
+    ),
+    v.minLength(1, `list at least one ${what}`),
+    v.maxLength(max, `Lambda takes at most ${max}`),
+    v.check((ids) => new Set(ids).size === ids.length, `lists a ${what} twice`),
+  );
 const datastoreId = pattern(DATASTORE_ID_PATTERN, 'datastore ids are 32 characters of [0-9a-z]');
 
 /** Every key with its one-line meaning (shown in errors and in docs/deployment.md). */
@@ -132,6 +150,18 @@ export const DeploySettingsSchema = v.pipe(
       'bundled: the config ships with each function version (a change is a deploy); parameter: an SSM parameter read at run time',
     ),
     auditSubject: v.optional(v.picklist(['hash', 'plain', 'omit'] as const), 'hash'),
+    vpcSubnetIds: described(
+      v.optional(idList('subnet', MAX_VPC_SUBNETS, 'subnet id')),
+      'run the function in these subnets (with vpcSecurityGroupIds); they need a route to the IdPs and, with configDelivery parameter, to SSM',
+    ),
+    vpcSecurityGroupIds: described(
+      v.optional(idList('sg', MAX_VPC_SECURITY_GROUPS, 'security group id')),
+      'the function’s security groups in the VPC (with vpcSubnetIds); they must allow HTTPS out to the IdPs',
+    ),
+    caBundle: described(
+      v.optional(v.pipe(v.string(), v.minLength(1))),
+      'a PEM file of CA certificates trusted for discovery and JWKS beside the default CAs, relative to this settings file',
+    ),
     budgetMs: v.optional(v.number()),
     initBudgetMs: v.optional(v.number()),
     provisionedInitBudgetMs: v.optional(v.number()),
@@ -181,6 +211,11 @@ export const DeploySettingsSchema = v.pipe(
         addIssue({ message: problem.slice(key.length + 2), path: at(key) });
       }
     }
+    if ((settings.vpcSubnetIds === undefined) !== (settings.vpcSecurityGroupIds === undefined)) {
+      const missing = settings.vpcSubnetIds === undefined ? 'vpcSubnetIds' : 'vpcSecurityGroupIds';
+      const given = missing === 'vpcSubnetIds' ? 'vpcSecurityGroupIds' : 'vpcSubnetIds';
+      addIssue({ message: `required with ${given}: a function in a VPC needs both`, path: at(missing) });
+    }
     if (
       settings.reservedConcurrency !== undefined &&
       settings.provisionedConcurrency > settings.reservedConcurrency
@@ -209,10 +244,12 @@ export type DeploySettingKey = Exclude<keyof DeploySettingsFile, '$comment'>;
 
 export interface DeploySettings extends Omit<
   DeploySettingsFile,
-  '$comment' | 'config' | 'account' | 'region'
+  '$comment' | 'config' | 'account' | 'region' | 'caBundle'
 > {
   /** Absolute path of the authorizer configuration file. */
   configPath: string;
+  /** Absolute path of the CA bundle file (`caBundle`), when set. */
+  caBundlePath?: string;
   /** The settings file these came from (for messages). */
   settingsPath: string;
   account: string;
@@ -269,6 +306,9 @@ const CONTEXT_KINDS: Readonly<
   budgetMs: 'integer',
   initBudgetMs: 'integer',
   provisionedInitBudgetMs: 'integer',
+  vpcSubnetIds: 'list',
+  vpcSecurityGroupIds: 'list',
+  caBundle: 'string',
 };
 
 export const DEPLOY_SETTING_KEYS = Object.keys(CONTEXT_KINDS) as DeploySettingKey[];
@@ -365,14 +405,15 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
   }
   const settings = (parsed as { ok: true; output: DeploySettingsFile }).output;
 
-  // A config path from the file is relative to the file; one from -c to the working directory.
-  const configBase = overridden.has('config') ? inputs.cwd : dirname(settingsPath);
+  // A path from the file is relative to the file; one from -c to the working directory.
+  const base = (key: 'config' | 'caBundle') => (overridden.has(key) ? inputs.cwd : dirname(settingsPath));
   const cliAccount = inputs.defaultEnv.account;
   const account = settings.account ?? (cliAccount && /^\d{12}$/.test(cliAccount) ? cliAccount : undefined);
-  const { $comment: _comment, config, account: _account, region, ...rest } = settings;
+  const { $comment: _comment, config, account: _account, region, caBundle, ...rest } = settings;
   return {
     ...rest,
-    configPath: resolve(configBase, config),
+    configPath: resolve(base('config'), config),
+    ...(caBundle === undefined ? {} : { caBundlePath: resolve(base('caBundle'), caBundle) }),
     settingsPath,
     account: account ?? PLACEHOLDER_ACCOUNT,
     region: region ?? inputs.defaultEnv.region ?? PLACEHOLDER_REGION,

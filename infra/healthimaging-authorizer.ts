@@ -7,7 +7,9 @@
  * declares the invoke permission for HealthImaging only (scoped by account and datastore ARN), the
  * DICOMweb roles named after the stack, the role allowlist the function enforces, the audit log
  * (long retention, KMS), a watch on changes made outside a deploy, and the alarms. Optionally it
- * creates the OIDC datastore itself, after HealthImaging's invoke permission. Props are typed; the construct reads no context, file or env.
+ * creates the OIDC datastore itself, after HealthImaging's invoke permission, runs the function in
+ * given VPC subnets (an identity provider inside the hospital network), and ships a private CA
+ * bundle the IdP fetches trust. Props are typed; the construct reads no context, file or env.
  */
 
 import { cpSync, existsSync, writeFileSync } from 'node:fs';
@@ -24,11 +26,13 @@ import {
   Token,
   Validations,
 } from 'aws-cdk-lib';
+import type { ISecurityGroup, ISubnet } from 'aws-cdk-lib/aws-ec2';
 import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import {
   Alias,
   Architecture,
+  type CfnFunction,
   CfnPermission,
   Code,
   Function as LambdaFunction,
@@ -41,6 +45,13 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ParameterTier, StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { AuthorizerConfig } from '../src/config/schema.ts';
+import {
+  type CaBundle,
+  certificatesOutsideValidity,
+  describeCaCertificate,
+  parseCaBundle,
+} from '../src/keys/ca-bundle.ts';
+import { acknowledgeWildcardResource } from './acknowledge-wildcard-resource.ts';
 import { AuthorizerAlarms } from './authorizer-alarms.ts';
 import { type AllowedRole, checkAuthorizerConfig } from './check-authorizer-config.ts';
 import type { DatastoreOptions } from './datastore-options.ts';
@@ -62,12 +73,18 @@ const AUTHORIZER_ASSET_EXCLUDE = ['*', '!handler.mjs', '!handler.mjs.LEGAL.txt',
 const BUNDLED_CONFIG_NAME = 'authorizer-config.json';
 const BUNDLED_CONFIG_FILE = `/var/task/${BUNDLED_CONFIG_NAME}`;
 
+/** The CA bundle beside the config, read through AUTHORIZER_CA_BUNDLE_FILE. */
+const CA_BUNDLE_NAME = 'ca-bundle.pem';
+const CA_BUNDLE_FILE = `/var/task/${CA_BUNDLE_NAME}`;
+
 /**
- * The function's code with the config inside: the bundle (as the plain asset would take it) plus
- * the minified config, staged by CDK's local bundling, so no Docker runs at synth. The asset hash is
- * the output's, so a changed config is a new asset and a new function version.
+ * The function's code: the bundle, plus (when any) files written into its root — the minified
+ * config, the CA bundle — staged by CDK's local bundling, so no Docker runs at synth. The asset hash
+ * is the output's, so a changed config or bundle is a new asset and a new function version.
  */
-function bundledCode(distDirectory: string, configValue: string): Code {
+function functionCode(distDirectory: string, files: Readonly<Record<string, string>>): Code {
+  if (Object.keys(files).length === 0)
+    return Code.fromAsset(distDirectory, { exclude: AUTHORIZER_ASSET_EXCLUDE });
   return Code.fromAsset(distDirectory, {
     exclude: AUTHORIZER_ASSET_EXCLUDE,
     assetHashType: AssetHashType.OUTPUT,
@@ -77,7 +94,7 @@ function bundledCode(distDirectory: string, configValue: string): Code {
       local: {
         tryBundle(outputDir) {
           copyBundle(distDirectory, outputDir);
-          writeFileSync(join(outputDir, BUNDLED_CONFIG_NAME), configValue);
+          for (const [name, text] of Object.entries(files)) writeFileSync(join(outputDir, name), text);
           return true;
         },
       },
@@ -172,6 +189,23 @@ export interface HealthImagingAuthorizerProps {
   readonly runtime?: Runtime;
   /** With `configDelivery: 'parameter'`. Default `/healthimaging-authorizer/<stack>/<id>/config`. */
   readonly parameterName?: string;
+  /**
+   * Run the function in these subnets (with `securityGroups`), e.g. to reach an identity provider
+   * inside the hospital network over VPN or Direct Connect. Lambda then needs a route from them to
+   * every IdP and, with `configDelivery: 'parameter'`, to SSM (a NAT gateway or interface endpoints):
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html. Default: no VPC.
+   */
+  readonly vpcSubnets?: readonly ISubnet[];
+  /** The function's security groups in the VPC (with `vpcSubnets`); they must allow HTTPS out. */
+  readonly securityGroups?: readonly ISecurityGroup[];
+  /**
+   * PEM CA certificates the discovery and JWKS fetches trust beside the default CAs (an IdP whose
+   * certificate a private CA signed). Validated at synth; shipped in the function's code and named
+   * by AUTHORIZER_CA_BUNDLE_FILE.
+   */
+  readonly caBundlePem?: string;
+  /** Names the CA bundle in synth errors, e.g. its file path. */
+  readonly caBundleSource?: string;
 }
 
 /** A timing setting outside the range the function accepts. */
@@ -223,6 +257,8 @@ export class HealthImagingAuthorizer extends Construct {
           'of the account and region (an explicit choice), or set createDatastore',
       );
     }
+    const inVpc = checkVpcProps(props);
+    const caBundle = props.caBundlePem === undefined ? undefined : this.checkCaBundle(props);
     const namePrefix = `/healthimaging-authorizer/${stack.stackName}/${id}`;
     // Log groups are kept when the stack is deleted; a suffix from this stack's id keeps a later stack
     // of the same name from colliding with them ("already exists") while the old audit trail stays.
@@ -312,8 +348,20 @@ export class HealthImagingAuthorizer extends Construct {
               }),
             ]
           : []),
+        ...(inVpc ? [vpcAccessStatement()] : []),
       ],
     });
+    if (inVpc) {
+      acknowledgeWildcardResource(
+        executionPolicy,
+        ['*'],
+        '*',
+        'The network-interface actions of AWSLambdaVPCAccessExecutionRole, which Lambda needs to attach the ' +
+          'function to its subnets (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html): ' +
+          'ec2:DescribeNetworkInterfaces works only on "*", and the interfaces Lambda creates have no ARN before ' +
+          'they exist.',
+      );
+    }
     const executionRole = new Role(this, 'ExecutionRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the HealthImaging OIDC authorizer',
@@ -322,10 +370,10 @@ export class HealthImagingAuthorizer extends Construct {
 
     this.function = new LambdaFunction(this, 'Function', {
       description: 'HealthImaging OIDC authorizer: verifies bearer JWTs and returns the DICOMweb role',
-      code:
-        configDelivery === 'bundled'
-          ? bundledCode(distDirectory, configValue)
-          : Code.fromAsset(distDirectory, { exclude: AUTHORIZER_ASSET_EXCLUDE }),
+      code: functionCode(distDirectory, {
+        ...(configDelivery === 'bundled' && { [BUNDLED_CONFIG_NAME]: configValue }),
+        ...(caBundle && { [CA_BUNDLE_NAME]: caBundle.certificates.map((c) => c.pem).join('') }),
+      }),
       handler: 'handler.handler',
       runtime,
       architecture: Architecture.ARM_64,
@@ -342,12 +390,24 @@ export class HealthImagingAuthorizer extends Construct {
           ? { AUTHORIZER_CONFIG_PARAMETER: this.configParameter.parameterName }
           : { AUTHORIZER_CONFIG_FILE: BUNDLED_CONFIG_FILE }),
         AUTHORIZER_ALLOWED_ROLE_ARNS: this.allowedRoleArns.join(','),
+        ...(caBundle && { [SETTING_NAMES.caBundleFile]: CA_BUNDLE_FILE }),
         ...timingEnvironment(props),
         ...this.auditSubjectEnvironment(props.auditSubject ?? 'hash'),
       }),
     });
+    if (inVpc) {
+      // Lambda's VpcConfig takes only subnet and security group ids
+      // (https://docs.aws.amazon.com/lambda/latest/api/API_VpcConfig.html):
+      // set on the function resource, so no VPC needs to be looked up (no credentials at synth). The
+      // execution policy above holds the network-interface permissions, and the function already
+      // depends on it: Lambda checks them when it creates the function.
+      (this.function.node.defaultChild as CfnFunction).vpcConfig = {
+        subnetIds: (props.vpcSubnets ?? []).map((subnet) => subnet.subnetId),
+        securityGroupIds: (props.securityGroups ?? []).map((group) => group.securityGroupId),
+      };
+    }
     this.function.node.addDependency(executionPolicy);
-    this.acknowledgeFunctionFindings(reservedConcurrency === undefined);
+    this.acknowledgeFunctionFindings(reservedConcurrency === undefined, inVpc);
 
     this.alias = new Alias(this, 'Alias', {
       aliasName: 'live',
@@ -524,7 +584,27 @@ export class HealthImagingAuthorizer extends Construct {
     };
   }
 
-  private acknowledgeFunctionFindings(noReservedConcurrency: boolean): void {
+  /**
+   * The CA bundle parsed with the function's own parser: an invalid one fails the synth naming the
+   * setting; a certificate outside its validity is a warning (it anchors nothing).
+   */
+  private checkCaBundle(props: HealthImagingAuthorizerProps): CaBundle {
+    const source = props.caBundleSource ?? 'caBundlePem';
+    const parsed = parseCaBundle(props.caBundlePem ?? '');
+    if (!parsed.ok) throw new AuthorizerSettingsError(`caBundle ${source}: ${parsed.problem}`);
+    const certificates = parsed.bundle.certificates;
+    for (const certificate of certificatesOutsideValidity(parsed.bundle, Date.now())) {
+      Annotations.of(this).addWarningV2(
+        'healthimaging-authorizer:caBundleCertificateOutsideValidity',
+        `caBundle ${source}: ${describeCaCertificate(certificate, certificates.indexOf(certificate))} is valid ` +
+          `from ${new Date(certificate.notBeforeMs).toISOString()} to ${new Date(certificate.notAfterMs).toISOString()}: ` +
+          'outside that time it verifies no certificate',
+      );
+    }
+    return parsed.bundle;
+  }
+
+  private acknowledgeFunctionFindings(noReservedConcurrency: boolean, inVpc: boolean): void {
     const fn = this.function;
     if (noReservedConcurrency) {
       const reason =
@@ -533,18 +613,15 @@ export class HealthImagingAuthorizer extends Construct {
       Validations.of(fn).acknowledge({ id: 'HIPAA.Security-LambdaConcurrency', reason });
       Validations.of(fn).acknowledge({ id: 'NIST.800.53.R5-LambdaConcurrency', reason });
     }
-    Validations.of(fn).acknowledge({
-      id: 'HIPAA.Security-LambdaInsideVPC',
-      reason:
+    if (!inVpc) {
+      // Only without VPC settings: with them the function is in a VPC and these rules pass.
+      const outsideVpc =
         'The function needs only HTTPS egress to the identity providers (public OIDC/JWKS endpoints) and the SSM ' +
-        'API; it holds no PHI and reaches no VPC resource. A VPC would add NAT and endpoints for no isolation gain.',
-    });
-    Validations.of(fn).acknowledge({
-      id: 'NIST.800.53.R5-LambdaInsideVPC',
-      reason:
-        'The function needs only HTTPS egress to the identity providers (public OIDC/JWKS endpoints) and the SSM ' +
-        'API; it holds no PHI and reaches no VPC resource. A VPC would add NAT and endpoints for no isolation gain.',
-    });
+        'API; it holds no PHI and reaches no VPC resource. A VPC would add NAT and endpoints for no isolation gain ' +
+        '(set vpcSubnetIds and vpcSecurityGroupIds for an IdP inside your network).';
+      Validations.of(fn).acknowledge({ id: 'HIPAA.Security-LambdaInsideVPC', reason: outsideVpc });
+      Validations.of(fn).acknowledge({ id: 'NIST.800.53.R5-LambdaInsideVPC', reason: outsideVpc });
+    }
     const dlq =
       'HealthImaging invokes the authorizer synchronously and needs the answer within 1 s; there is no ' +
       'asynchronous invocation whose failures a dead-letter queue could hold.';
@@ -574,6 +651,40 @@ function allowedRolePattern(arn: string, rolePath: string): AllowedRole {
   const name = arn.slice(arn.lastIndexOf('/') + 1);
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^arn:aws(-[a-z]+)*:iam::\\d{12}:role${escape(rolePath)}${escape(name)}$`);
+}
+
+/** Both or neither: a function in a VPC needs subnets and security groups. */
+function checkVpcProps(props: HealthImagingAuthorizerProps): boolean {
+  const subnets = props.vpcSubnets?.length ?? 0;
+  const groups = props.securityGroups?.length ?? 0;
+  if ((subnets === 0) !== (groups === 0)) {
+    throw new AuthorizerSettingsError(
+      'vpcSubnets and securityGroups go together: a function in a VPC needs both (or give neither)',
+    );
+  }
+  return subnets > 0;
+}
+
+/**
+ * The network-interface actions of the AWS managed policy AWSLambdaVPCAccessExecutionRole
+ * (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html),
+ * as the Lambda developer guide lists them for a function in a VPC
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html), in this customer-managed
+ * policy: no AWS managed policy on the role (cdk-nag AwsSolutions-IAM4), and no logs:CreateLogGroup.
+ */
+function vpcAccessStatement(): PolicyStatement {
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    actions: [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSubnets',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ],
+    resources: ['*'],
+  });
 }
 
 /** Lambda refuses a function whose environment variables total over 4 KB. */

@@ -12,14 +12,19 @@ export function stackPropsFromSettings(
   settings: DeploySettings,
   configJson: string,
   configSource: string,
+  /** The `caBundle` file's text and how to name it in errors, when the settings name one. */
+  caBundle?: { pem: string; source: string },
 ): AuthorizerStackProps {
   return {
     env: { account: settings.account, region: settings.region },
     ...(settings.kmsKeyArn && { kmsKeyArn: settings.kmsKeyArn }),
     ...(settings.alarmTopicArn && { alarmTopicArn: settings.alarmTopicArn }),
+    ...(settings.vpcSubnetIds && { vpcSubnetIds: settings.vpcSubnetIds }),
+    ...(settings.vpcSecurityGroupIds && { vpcSecurityGroupIds: settings.vpcSecurityGroupIds }),
     authorizer: {
       configJson,
       configSource,
+      ...(caBundle && { caBundlePem: caBundle.pem, caBundleSource: caBundle.source }),
       configDelivery: settings.configDelivery,
       ...(settings.datastores !== undefined && { datastores: settings.datastores }),
       ...(settings.createDatastore && {

@@ -10,6 +10,7 @@ import type { AuthorizerConfig, IssuerConfig } from '../config/schema.ts';
 import { discoveryUrl } from '../keys/discovery.ts';
 import { createKeyStore, type KeyFetchEvent } from '../keys/key-store.ts';
 import type { ExplainDeps } from './explain-token.ts';
+import type { CliCaBundle } from './read-ca-bundle.ts';
 
 export interface ExplainDepsInput {
   config: AuthorizerConfig;
@@ -20,6 +21,8 @@ export interface ExplainDepsInput {
   /** Evaluate at this instant (epoch ms) instead of now. */
   nowMs?: number;
   fetch?: typeof globalThis.fetch;
+  /** CAs trusted for live fetches beside the default ones (--ca-bundle). */
+  caBundle?: CliCaBundle;
 }
 
 /** Stands in for every issuer's jwks_uri when keys come from a file (never fetched). */
@@ -67,8 +70,10 @@ export function buildExplainDeps(input: ExplainDepsInput): ExplainDeps {
   const fetchImpl = offline
     ? createOfflineFetch(normaliseJwksText(offline.text), input.config.issuers)
     : input.fetch;
+  const caBundle = offline ? undefined : input.caBundle;
   const keys = createKeyStore({
     ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
+    ...(caBundle === undefined ? {} : { caBundle: caBundle.bundle }),
     // explain is a one-shot process: no cooldown games, a patient fetch.
     fetchTimeoutMs: 5_000,
     onFetch: (event) => fetches.push(event),
@@ -84,6 +89,7 @@ export function buildExplainDeps(input: ExplainDepsInput): ExplainDeps {
       return issuer.jwksUri ?? keys.snapshot(issuer).jwksUri ?? `discovery at ${discoveryUrl(issuer.issuer)}`;
     },
     fetches: () => (offline ? [] : fetches),
+    ...(caBundle === undefined ? {} : { caBundleFile: caBundle.file }),
     now: nowMs === undefined ? systemClock : () => nowMs,
     nowSource: nowMs === undefined ? 'system clock' : '--now',
   };

@@ -6,6 +6,7 @@
 import { checkConfig } from './check-config.ts';
 import type { CliIo } from './cli-io.ts';
 import type { CheckArgs } from './parse-cli-args.ts';
+import { readCliCaBundle } from './read-ca-bundle.ts';
 import { renderCheck } from './render-check.ts';
 import { createTerminalStyle, wantsColour } from './terminal-style.ts';
 
@@ -25,9 +26,12 @@ export async function runCheckCommand(args: CheckArgs, io: CliIo): Promise<numbe
     .map((arn) => arn.trim())
     .filter(Boolean);
   const allowed = args.allowedRoles ?? allowedFromEnv;
+  const trust = await readCliCaBundle(io, args.caBundle);
+  if (!trust.ok) return 2;
   const report = await checkConfig(args.config, text, {
     ...(args.timeoutMs === undefined ? {} : { timeoutMs: args.timeoutMs }),
     ...(allowed === undefined ? {} : { allowedRoles: new Set(allowed) }),
+    ...(trust.caBundle === undefined ? {} : { caBundle: trust.caBundle }),
   });
   if (args.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   else io.stdout(renderCheck(report, createTerminalStyle(wantsColour(io.stdoutIsTTY, io.env))));

@@ -2,8 +2,9 @@
  * The `check` use case: validates a configuration with the same schema and JSON-path messages as
  * the Lambda, then does what the key store would do for each issuer — discovery and JWKS through
  * the same fetchJson / parseDiscovery / parseJwks — with timings, reporting usable keys and their
- * algorithms, issuer mismatches (with Entra v1/v2 hints), unreachable endpoints, and rules that
- * can never match. Returns a CheckReport for the text and `--json` renderers.
+ * algorithms, issuer mismatches (with Entra v1/v2 hints), unreachable endpoints, TLS failures by
+ * cause (with the CA bundle the function would trust, if given), and rules that can never match.
+ * Returns a CheckReport for the text and `--json` renderers.
  */
 
 import { contentVersion } from '../config/content-version.ts';
@@ -13,13 +14,16 @@ import {
   type IssuerConfig,
   parseConfigText,
 } from '../config/schema.ts';
+import { certificatesOutsideValidity, describeCaCertificate } from '../keys/ca-bundle.ts';
 import { discoveryUrl, parseDiscovery } from '../keys/discovery.ts';
 import { fetchJson, type FetchOutcome } from '../keys/fetch-json.ts';
 import { type JwksKey, keyFitsAlg, parseJwks } from '../keys/parse-jwks.ts';
 import { sanitize } from '../observability/sanitize.ts';
 import { type Finding, lintIssuer, lintRules, type Severity } from './lint-config.ts';
 import { issuerMismatchHints } from './hints.ts';
+import type { CliCaBundle } from './read-ca-bundle.ts';
 import { showValue } from './show-value.ts';
+import { tlsHint } from './tls-hints.ts';
 
 export type { Finding, Severity };
 
@@ -29,6 +33,9 @@ export interface EndpointResult {
   ok: boolean;
   ms: number;
   detail: string;
+  /** With a TLS failure: its cause (unknown_ca, expired …) and Node's error code. */
+  tlsCause?: string;
+  tlsCode?: string;
 }
 
 export interface IssuerReport {
@@ -47,6 +54,8 @@ export interface CheckReport {
     issuers: number;
     rules: number;
   };
+  /** The CA bundle trusted beside the default CAs, with its certificates' subjects. */
+  caBundle?: { file: string; certificates: string[]; findings: Finding[] };
   issuers: IssuerReport[];
   rules: Finding[];
   problems: number;
@@ -59,6 +68,10 @@ export interface CheckDeps {
   timeoutMs?: number;
   /** Role ARNs the deployment allows (AUTHORIZER_ALLOWED_ROLE_ARNS); unset: not checked. */
   allowedRoles?: ReadonlySet<string>;
+  /** CAs trusted for the fetches beside the default ones (--ca-bundle). */
+  caBundle?: CliCaBundle;
+  /** For the CA bundle's validity; default Date.now. */
+  nowMs?: () => number;
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000;
@@ -80,9 +93,10 @@ export async function checkConfig(
     };
   }
   const { config } = parsed;
+  const caBundle = deps.caBundle === undefined ? undefined : describeBundle(deps.caBundle, deps);
   const issuers = await Promise.all(config.issuers.map((issuer) => checkIssuer(issuer, deps, config)));
   const rules = lintRules(config, deps.allowedRoles);
-  const all = [...issuers.flatMap((issuer) => issuer.findings), ...rules];
+  const all = [...(caBundle?.findings ?? []), ...issuers.flatMap((issuer) => issuer.findings), ...rules];
   return {
     config: {
       file: configFile,
@@ -92,6 +106,7 @@ export async function checkConfig(
       issuers: config.issuers.length,
       rules: config.rules.length,
     },
+    ...(caBundle === undefined ? {} : { caBundle }),
     issuers,
     rules,
     problems: all.filter((finding) => finding.severity === 'problem').length,
@@ -99,16 +114,42 @@ export async function checkConfig(
   };
 }
 
+/** The bundle's subjects, and a warning per certificate outside its validity (it anchors nothing then). */
+function describeBundle(caBundle: CliCaBundle, deps: CheckDeps): NonNullable<CheckReport['caBundle']> {
+  const now = (deps.nowMs ?? Date.now)();
+  const certificates = caBundle.bundle.certificates;
+  const findings = certificatesOutsideValidity(caBundle.bundle, now).map((certificate): Finding => ({
+    severity: 'warning',
+    subject: 'ca bundle',
+    message: `${describeCaCertificate(certificate, certificates.indexOf(certificate))} is ${
+      certificate.notAfterMs < now ? 'expired' : 'not valid yet'
+    } (valid ${new Date(certificate.notBeforeMs).toISOString().slice(0, 10)} to ${new Date(certificate.notAfterMs).toISOString().slice(0, 10)})`,
+    hints: ['a CA outside its validity verifies no certificate: replace it in the bundle'],
+  }));
+  return { file: caBundle.file, certificates: certificates.map(describeCaCertificate), findings };
+}
+
 function fetchFailureHints(
   outcome: Extract<FetchOutcome, { ok: false }>,
   kind: 'discovery' | 'jwks',
+  caBundleFile: string | undefined,
 ): string[] {
   switch (outcome.cause) {
+    case 'tls':
+      return outcome.tlsCause === undefined
+        ? []
+        : [
+            tlsHint({
+              cause: outcome.tlsCause,
+              ...(outcome.tlsCode === undefined ? {} : { code: outcome.tlsCode }),
+              ...(caBundleFile === undefined ? {} : { caBundleFile }),
+            }),
+          ];
     case 'network':
       return [
         /ENOTFOUND|EAI_AGAIN/.test(outcome.detail)
           ? 'the host name does not resolve: check the URL (and that the Lambda can resolve it)'
-          : 'nothing answers there: check the URL and port, and that the Lambda can reach it (a VPC without NAT cannot reach the internet)',
+          : 'nothing answers there: check the URL and port, and that the Lambda can reach it (a function in a VPC needs a route: a NAT gateway for an internet IdP, VPN or Direct Connect for one in the hospital network)',
       ];
     case 'timeout':
       return ['the endpoint did not answer in time; the Lambda waits far less (its whole budget is 800 ms)'];
@@ -135,6 +176,7 @@ async function timedFetch(url: string, kind: 'discovery' | 'jwks', deps: CheckDe
   const outcome = await fetchJson(url, {
     signal: AbortSignal.timeout(deps.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+    ...(deps.caBundle === undefined ? {} : { caBundle: deps.caBundle.bundle }),
   });
   const endpoint: EndpointResult = {
     kind,
@@ -143,7 +185,16 @@ async function timedFetch(url: string, kind: 'discovery' | 'jwks', deps: CheckDe
     ms: Math.round(outcome.ms),
     detail: outcome.ok ? 'ok' : outcome.detail,
   };
+  if (!outcome.ok && outcome.tlsCause !== undefined) endpoint.tlsCause = outcome.tlsCause;
+  if (!outcome.ok && outcome.tlsCode !== undefined) endpoint.tlsCode = outcome.tlsCode;
   return { outcome, endpoint };
+}
+
+/** `<url> unreachable: request failed (ECONNREFUSED) after 3 ms`; a TLS failure is not "unreachable". */
+function failureMessage(url: string, outcome: Extract<FetchOutcome, { ok: false }>, ms: number): string {
+  return outcome.cause === 'tls'
+    ? `${url}: ${outcome.detail} after ${ms} ms`
+    : `${url} unreachable: ${outcome.detail} after ${ms} ms`;
 }
 
 async function checkIssuer(
@@ -166,8 +217,8 @@ async function checkIssuer(
       find(
         'problem',
         'discovery',
-        `${url} unreachable: ${outcome.detail} after ${endpoint.ms} ms`,
-        fetchFailureHints(outcome, 'discovery'),
+        failureMessage(url, outcome, endpoint.ms),
+        fetchFailureHints(outcome, 'discovery', deps.caBundle?.file),
       );
       return report;
     }
@@ -208,8 +259,8 @@ async function checkIssuer(
     find(
       'problem',
       'jwks',
-      `${jwksUri} unreachable: ${outcome.detail} after ${endpoint.ms} ms`,
-      fetchFailureHints(outcome, 'jwks'),
+      failureMessage(jwksUri, outcome, endpoint.ms),
+      fetchFailureHints(outcome, 'jwks', deps.caBundle?.file),
     );
     return report;
   }

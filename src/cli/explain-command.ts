@@ -12,6 +12,7 @@ import type { CliIo } from './cli-io.ts';
 import { cliCommand } from './command-form.ts';
 import { explainToken, type ExplainRequest } from './explain-token.ts';
 import type { ExplainArgs } from './parse-cli-args.ts';
+import { readCliCaBundle } from './read-ca-bundle.ts';
 import { renderExplain } from './render-explain.ts';
 import { createTerminalStyle, wantsColour } from './terminal-style.ts';
 
@@ -77,11 +78,15 @@ export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<n
     jwks = { file: args.jwks, text: file.text };
   }
 
+  const trust = await readCliCaBundle(io, args.caBundle);
+  if (!trust.ok) return EXIT.usage;
+
   const deps = buildExplainDeps({
     config: parsed.config,
     configVersion: contentVersion(configFile.text),
     configFile: args.config,
     ...(jwks === undefined ? {} : { jwks }),
+    ...(trust.caBundle === undefined ? {} : { caBundle: trust.caBundle }),
     ...(args.nowMs === undefined ? {} : { nowMs: args.nowMs }),
   });
   const request: ExplainRequest = {

@@ -117,6 +117,8 @@ export interface ExplainDeps {
   keySource(issuer: IssuerConfig): string;
   /** Fetches the key store made so far (for timings). */
   fetches(): readonly KeyFetchEvent[];
+  /** The CA bundle the key store trusts beside the default CAs (--ca-bundle), for hints. */
+  caBundleFile?: string;
   now: Clock;
   nowSource: ExplainReport['nowSource'];
   /** The pipeline budget; longer than the Lambda's 800 ms so a slow IdP is reported, not raced. */
@@ -227,6 +229,8 @@ function buildReport(request: ExplainRequest, deps: ExplainDeps, runs: readonly 
     };
   }
   if (claims !== undefined) hintContext.claims = claims;
+  const tls = issuer === undefined ? undefined : lastTlsFailure(deps, issuer);
+  if (tls !== undefined) hintContext.tls = tls;
   const hints = decision.reason === 'allowed' ? [] : decisionHints(hintContext);
 
   const report: ExplainReport = {
@@ -312,13 +316,27 @@ function headerText(header: ExplainReport['header']): string {
   return parts.join(' · ');
 }
 
+/** The issuer's last fetch, when it failed in TLS: its cause for the hint. */
+function lastTlsFailure(deps: ExplainDeps, issuer: IssuerConfig): DecisionHintContext['tls'] {
+  const last = deps
+    .fetches()
+    .filter((event) => event.issuer === issuer.issuer)
+    .at(-1);
+  if (last?.outcome !== 'tls' || last.tlsCause === undefined) return undefined;
+  return {
+    cause: last.tlsCause,
+    ...(last.tlsCode === undefined ? {} : { code: last.tlsCode }),
+    ...(deps.caBundleFile === undefined ? {} : { caBundleFile: deps.caBundleFile }),
+  };
+}
+
 function keyTimings(deps: ExplainDeps, issuer: IssuerConfig): string {
   const fetched = deps
     .fetches()
     .filter((event) => event.issuer === issuer.issuer)
     .map(
       (event) =>
-        `${event.kind} ${event.outcome === 'ok' ? '' : `${event.outcome} `}${formatDuration(event.ms)}`,
+        `${event.kind} ${event.outcome === 'ok' ? '' : `${event.outcome}${event.tlsCause === undefined ? '' : ` ${event.tlsCause}`} `}${formatDuration(event.ms)}`,
     );
   return fetched.length === 0 ? '' : ` (fetched: ${fetched.join(', ')})`;
 }

@@ -9,10 +9,12 @@
 import type { AuthorizerConfig, ClaimScalar, IssuerConfig } from '../config/schema.ts';
 import { KNOWN_OPERATIONS } from '../contract/healthimaging.ts';
 import type { Reason } from '../decision/reason-codes.ts';
+import type { TlsFailureCause } from '../keys/tls-failure.ts';
 import type { ConditionResult } from '../policy/evaluate-policy.ts';
 import { cliCommand } from './command-form.ts';
 import { formatDuration } from './format-duration.ts';
 import { showAlternatives, showValue } from './show-value.ts';
+import { tlsHint } from './tls-hints.ts';
 
 export interface Hint {
   id: string;
@@ -45,6 +47,8 @@ export interface DecisionHintContext {
   datastoreId?: string;
   /** Where the issuer's keys came from and which kids it publishes (IdP data). */
   keys?: { source: string; kids: readonly string[] };
+  /** The issuer's last fetch failed in TLS: why, and the CA bundle the fetch trusted, if any. */
+  tls?: { cause: TlsFailureCause; code?: string; caBundleFile?: string };
   /** Rules whose issuer and claims matched, but not this operation or datastore. */
   claimMatchedRules?: readonly {
     rule: string;
@@ -404,8 +408,16 @@ export const DECISION_HINTS: readonly HintRule<DecisionHintContext>[] = [
       `two keys in ${ctx.keys?.source ?? "the issuer's JWKS"} share kid ${showValue(ctx.header?.kid)}: the IdP's JWKS is broken; no key is chosen by guesswork.`,
   },
   {
+    id: 'idp-tls',
+    when: (ctx) => ctx.reason === 'idp_unavailable' && ctx.tls !== undefined,
+    text: (ctx) => {
+      const hint = ctx.tls === undefined ? '' : tlsHint(ctx.tls);
+      return `${hint}${hint.endsWith('?') ? '' : '.'} Then run \`ahi-authorizer check --config ${ctx.configFile}\` to test discovery and JWKS.`;
+    },
+  },
+  {
     id: 'idp-unavailable',
-    when: (ctx) => ctx.reason === 'idp_unavailable',
+    when: (ctx) => ctx.reason === 'idp_unavailable' && ctx.tls === undefined,
     text: (ctx) =>
       `no keys could be fetched (${ctx.detail}): run \`${cliCommand(`check --config ${ctx.configFile}`)}\` to test discovery and JWKS, or verify offline with --jwks FILE.`,
   },

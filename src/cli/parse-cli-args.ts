@@ -19,6 +19,8 @@ export interface ExplainArgs {
   datastore?: string;
   nowMs?: number;
   jwks?: string;
+  /** A PEM file of CAs trusted for discovery and JWKS beside the default ones. */
+  caBundle?: string;
   json: boolean;
 }
 
@@ -27,6 +29,8 @@ export interface CheckArgs {
   config: string;
   timeoutMs?: number;
   allowedRoles?: string[];
+  /** A PEM file of CAs trusted for discovery and JWKS beside the default ones. */
+  caBundle?: string;
   json: boolean;
 }
 
@@ -70,6 +74,7 @@ export const COMMAND_OPTIONS: Readonly<Record<CommandName, Readonly<Record<strin
     datastore: { type: 'string', short: 'd', value: 'ID' },
     now: { type: 'string', value: 'TIME' },
     jwks: { type: 'string', value: 'FILE' },
+    'ca-bundle': { type: 'string', value: 'FILE' },
     json: { type: 'boolean' },
     help: HELP,
   },
@@ -77,6 +82,7 @@ export const COMMAND_OPTIONS: Readonly<Record<CommandName, Readonly<Record<strin
     config: { type: 'string', short: 'c', value: 'FILE' },
     timeout: { type: 'string', value: 'MS' },
     'allowed-roles': { type: 'string', value: 'ARNS' },
+    'ca-bundle': { type: 'string', value: 'FILE' },
     json: { type: 'boolean' },
     help: HELP,
   },
@@ -213,6 +219,8 @@ function parseCommandArgs(command: CommandName, args: string[]): ParsedCli {
       if (operation !== undefined) result.operation = operation;
       if (datastore !== undefined) result.datastore = datastore;
       if (jwks !== undefined) result.jwks = jwks;
+      const caBundle = text(values, 'ca-bundle');
+      if (caBundle !== undefined) result.caBundle = caBundle;
       if (now !== undefined) {
         const instant = parseInstant(now);
         if (!instant.ok) return fail(instant.message, command);
@@ -223,6 +231,8 @@ function parseCommandArgs(command: CommandName, args: string[]): ParsedCli {
     case 'check': {
       if (config === undefined) return fail('check needs --config FILE', command);
       const result: CheckArgs = { command: 'check', config, json };
+      const caBundle = text(values, 'ca-bundle');
+      if (caBundle !== undefined) result.caBundle = caBundle;
       const timeout = text(values, 'timeout');
       if (timeout !== undefined) {
         if (!/^\d{1,6}$/.test(timeout) || Number(timeout) < 1) {

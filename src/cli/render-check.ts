@@ -1,6 +1,7 @@
 /**
- * Renders a CheckReport as text: the config verdict (or each problem with its JSON path), then per
- * issuer the discovery / JWKS fetches with timings, keys and algorithms, then the rules, and a
+ * Renders a CheckReport as text: the config verdict (or each problem with its JSON path), the CA
+ * bundle trusted beside the default CAs (if any), then per issuer the discovery / JWKS fetches with
+ * timings (a TLS failure with its cause and hint), keys and algorithms, then the rules, and a
  * one-line tally. Pure: report + style → text.
  */
 
@@ -32,6 +33,15 @@ export function renderCheck(report: CheckReport, style: TerminalStyle): string {
         `(${report.config.version}; ${report.config.issuers} issuer${report.config.issuers === 1 ? '' : 's'}, ${report.config.rules} rule${report.config.rules === 1 ? '' : 's'})`,
       )}`,
     );
+  }
+  if (report.caBundle !== undefined) {
+    const { file, certificates, findings } = report.caBundle;
+    out.push(
+      `${label('ca bundle')}${file} ${style.dim(
+        `(${certificates.length} certificate${certificates.length === 1 ? '' : 's'}: ${certificates.slice(0, 5).join(', ')}${certificates.length > 5 ? ', …' : ''})`,
+      )}`,
+    );
+    for (const finding of findings) out.push(...findingLines(finding, style));
   }
   for (const issuer of report.issuers) {
     out.push('');

@@ -12,8 +12,9 @@ const OVERVIEW = `ahi-authorizer: explain and check AWS HealthImaging OIDC autho
 
 Usage, in a clone of the repository after npm ci and npm run build:
   ${CLI_COMMAND} explain --config FILE [--token JWT] [--operation OP]
-${INDENT}[--datastore ID] [--now TIME] [--jwks FILE] [--json]
-  ${CLI_COMMAND} check   --config FILE [--timeout MS] [--allowed-roles ARN,...] [--json]
+${INDENT}[--datastore ID] [--now TIME] [--jwks FILE] [--ca-bundle FILE] [--json]
+  ${CLI_COMMAND} check   --config FILE [--timeout MS] [--allowed-roles ARN,...]
+${INDENT}[--ca-bundle FILE] [--json]
   ${CLI_COMMAND} sandbox [--profile NAME | --config FILE] [--port N] [--idp-port N]
 ${INDENT}[--datastore ID] [--json]
   ${CLI_COMMAND} help [COMMAND]
@@ -33,6 +34,8 @@ const EXPLAIN = `explain   Runs the authorizer's own pipeline on a token and pri
   --datastore ID    the datastore id (default: the config's first datastore)
   --now TIME        evaluate at another instant: ISO 8601 (2026-11-23T12:00:00Z) or epoch seconds
   --jwks FILE       verify offline against this saved JWKS (no network)
+  --ca-bundle FILE  PEM CA certificates trusted for discovery and JWKS beside the default CAs
+                    (an IdP signed by a private CA; default: AUTHORIZER_CA_BUNDLE_FILE)
   --json            the same report as JSON
   Exit status: 0 allowed (without --operation: for at least one operation), 1 denied,
                2 usage or configuration error.
@@ -40,12 +43,15 @@ const EXPLAIN = `explain   Runs the authorizer's own pipeline on a token and pri
 
 const CHECK = `check     Validates the configuration (same messages and JSON paths as the Lambda), fetches each
           issuer's discovery document and JWKS with timings, and reports usable keys and their
-          algorithms, issuer mismatches (Entra v1/v2 hints), unreachable endpoints, rules that
-          can never match, and roles outside the allowlist.
+          algorithms, issuer mismatches (Entra v1/v2 hints), unreachable endpoints and TLS
+          failures by cause (unknown CA, expired, another host name), rules that can never match,
+          and roles outside the allowlist.
   --config FILE          the authorizer configuration (JSON)
   --timeout MS           per request (default 5000)
   --allowed-roles ARNS   comma-separated role ARNs the deployment allows
                          (default: AUTHORIZER_ALLOWED_ROLE_ARNS, else not checked)
+  --ca-bundle FILE       PEM CA certificates trusted for discovery and JWKS beside the default
+                         CAs (an IdP signed by a private CA; default: AUTHORIZER_CA_BUNDLE_FILE)
   --json                 the same report as JSON
   Exit status: 0 no problems (warnings allowed), 1 problems found, 2 usage error or invalid
                configuration.

@@ -9,9 +9,17 @@
 import type * as Http from 'node:http';
 import type * as Https from 'node:https';
 import { monotonicClock } from '../clock.ts';
+import type { CaBundle } from './ca-bundle.ts';
 import { raceSignal } from './deadline.ts';
+import { type TlsFailureCause, tlsFailureDetail, tlsFailureOf } from './tls-failure.ts';
+import { agentFor } from './tls-trust.ts';
 
-export type FetchFailureCause = 'timeout' | 'status' | 'too_large' | 'invalid' | 'redirect' | 'network';
+/**
+ * `tls`: the TLS session failed (an untrusted, expired or misnamed certificate, or no handshake);
+ * `tlsCause` says which. `network`: everything else below HTTP (refused, unresolvable, reset).
+ */
+export type FetchFailureCause =
+  'timeout' | 'status' | 'too_large' | 'invalid' | 'redirect' | 'tls' | 'network';
 
 export type FetchOutcome =
   | { ok: true; value: unknown; ms: number }
@@ -20,6 +28,10 @@ export type FetchOutcome =
       cause: FetchFailureCause;
       status?: number;
       retryAfterSeconds?: number;
+      /** With cause `tls`: what failed (src/keys/tls-failure.ts). */
+      tlsCause?: TlsFailureCause;
+      /** With cause `tls`: Node's error code, e.g. SELF_SIGNED_CERT_IN_CHAIN. */
+      tlsCode?: string;
       detail: string;
       ms: number;
     };
@@ -30,6 +42,11 @@ export interface FetchJsonOptions {
   maxBytes?: number;
   /** A Fetch API implementation to use instead of node:http(s) (tests, other runtimes). */
   fetch?: typeof globalThis.fetch;
+  /**
+   * A private CA bundle, trusted for https in addition to Node's default CAs (src/keys/tls-trust.ts).
+   * Not used by an injected `fetch`, which brings its own TLS.
+   */
+  caBundle?: CaBundle;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 131_072;
@@ -79,7 +96,7 @@ interface RawResponse {
   discard(): void;
 }
 
-type Transport = (url: string, signal: AbortSignal) => Promise<RawResponse>;
+type Transport = (url: string, signal: AbortSignal, caBundle: CaBundle | undefined) => Promise<RawResponse>;
 
 /**
  * node:http(s) GET. It never follows redirects, verifies TLS certificates, and aborts on the signal.
@@ -88,13 +105,16 @@ type Transport = (url: string, signal: AbortSignal) => Promise<RawResponse>;
  *   the bundle `node:module`/`createRequire` and `import.meta` (~1 ms) and dynamic `import()`;
  * - the abort is wired by hand: the `signal` request option pulls in Node's stream abort helpers
  *   (add-abort-signal, end-of-stream) on first use, 2 ms of a cold start under the CPU profiler.
+ * With a CA bundle, https requests go through that bundle's agent (default CAs plus the bundle);
+ * certificate and host name checks stay on (rejectUnauthorized is never touched).
  */
-const nodeTransport: Transport = async (url, signal) => {
-  const { request } = process.getBuiltinModule(
-    url.startsWith('https:') ? 'node:https' : 'node:http',
-  ) as typeof Https;
+const nodeTransport: Transport = async (url, signal, caBundle) => {
+  const https = url.startsWith('https:');
+  const { request } = process.getBuiltinModule(https ? 'node:https' : 'node:http') as typeof Https;
+  const options: Https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+  if (https && caBundle !== undefined) options.agent = agentFor(caBundle);
   return new Promise<RawResponse>((resolve, reject) => {
-    const req = request(url, { method: 'GET', headers: { accept: 'application/json' } }, (res) => {
+    const req = request(url, options, (res) => {
       resolve({
         status: res.statusCode ?? 0,
         header: (name) => {
@@ -171,7 +191,7 @@ async function exchange(url: string, options: FetchJsonOptions): Promise<{ value
 
   let response: RawResponse;
   try {
-    response = await transport(url, signal);
+    response = await transport(url, signal, options.caBundle);
   } catch (error) {
     return signal.aborted ? fail('timeout', 'timed out') : networkFailure(error);
   }
@@ -262,8 +282,15 @@ function parseRetryAfter(value: string | undefined): number | undefined {
   return Number(trimmed);
 }
 
-/** Names the system error code (ECONNREFUSED, ENOTFOUND …) when there is one; never a message. */
+/**
+ * A TLS failure with its cause, or else the system error code (ECONNREFUSED, ENOTFOUND …) when
+ * there is one; never a message.
+ */
 function networkFailure(error: unknown): Failure {
+  const tls = tlsFailureOf(error);
+  if (tls !== undefined) {
+    return fail('tls', tlsFailureDetail(tls), { tlsCause: tls.cause, tlsCode: tls.code });
+  }
   const code = errorCode(error) ?? errorCode((error as { cause?: unknown } | undefined)?.cause);
   return fail('network', code === undefined ? 'request failed' : `request failed (${code})`);
 }

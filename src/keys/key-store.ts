@@ -17,6 +17,9 @@
  *   keys imported (jose `importJWK`, once per key and alg) for the current key set only;
  * - single-flight: one refresh per issuer at a time, shared by concurrent lookups and prefetch;
  *   every caller waits only until its own deadline reserve, so no IdP can make it late.
+ * - trust: https fetches verify the IdP's certificate against Node's default CAs, plus a private
+ *   CA bundle when `caBundle` is given (src/keys/tls-trust.ts); a TLS failure is fetch outcome `tls`
+ *   with its cause (src/keys/tls-failure.ts).
  * Network I/O is rate limited: an unknown kid refetches at most once per issuer per cooldown
  * (row 33 of test/security/catalogue.test.ts), and after a failure nothing is fetched for a backoff
  * that doubles from `failureBackoffMs` to `maxFailureBackoffMs` with consecutive failures (Envoy's
@@ -26,10 +29,17 @@
 import { type CryptoKey, importJWK, type JWK } from 'jose';
 import { type MonotonicClock, monotonicClock } from '../clock.ts';
 import type { IssuerConfig } from '../config/schema.ts';
+import type { CaBundle } from './ca-bundle.ts';
 import { type Deadline, raceSignal } from './deadline.ts';
 import { discoveryUrl, parseDiscovery } from './discovery.ts';
-import { DEFAULT_MAX_BODY_BYTES, type FetchFailureCause, fetchJson } from './fetch-json.ts';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  type FetchFailureCause,
+  type FetchOutcome,
+  fetchJson,
+} from './fetch-json.ts';
 import { type DroppedKey, type JwksKey, keyFitsAlg, parseJwks } from './parse-jwks.ts';
+import type { TlsFailureCause } from './tls-failure.ts';
 
 /**
  * 'fresh': served from cache within the soft TTL, no I/O; 'refetched': this lookup waited for a
@@ -43,11 +53,16 @@ export interface KeyFetchEvent {
   kind: 'discovery' | 'jwks';
   url: string;
   outcome: 'ok' | FetchFailureCause | 'issuer_mismatch' | 'no_usable_keys';
+  /** With outcome `tls`: what failed and Node's error code. */
+  tlsCause?: TlsFailureCause;
+  tlsCode?: string;
   ms: number;
 }
 
 export interface KeyStoreOptions {
   fetch?: typeof globalThis.fetch;
+  /** Trusted for https in addition to Node's default CAs (an on-premises IdP's private CA). */
+  caBundle?: CaBundle;
   /** For cooldowns and ages; default monotonicClock. */
   now?: MonotonicClock;
   /** Unknown-kid refetch at most once per issuer per this; default 30_000. */
@@ -179,6 +194,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
   const answerReserveMs = options.answerReserveMs ?? 50;
   const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const fetchImpl = options.fetch;
+  const caBundle = options.caBundle;
 
   const entries = new Map<string, Entry>();
   let generations = 0;
@@ -261,6 +277,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
       signal: AbortSignal.timeout(fetchTimeoutMs),
       maxBytes,
       ...fetchOption(),
+      ...(caBundle === undefined ? {} : { caBundle }),
     });
     const interruptedByFreeze =
       !outcome.ok && outcome.cause === 'timeout' && now() - startedAt > 2 * fetchTimeoutMs;
@@ -278,7 +295,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
         const url = discoveryUrl(entry.issuer);
         const { outcome, interruptedByFreeze } = await fetchWithinLimit(url);
         if (!outcome.ok) {
-          emit({ issuer: entry.issuer, kind: 'discovery', url, outcome: outcome.cause, ms: outcome.ms });
+          emit(failedFetch(entry.issuer, 'discovery', url, outcome));
           if (interruptedByFreeze) return { ok: false, detail: 'discovery: interrupted' };
           return failed(entry, `discovery: ${outcome.detail}`, outcome.retryAfterSeconds);
         }
@@ -298,7 +315,7 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
 
     const { outcome, interruptedByFreeze } = await fetchWithinLimit(jwksUri);
     if (!outcome.ok) {
-      emit({ issuer: entry.issuer, kind: 'jwks', url: jwksUri, outcome: outcome.cause, ms: outcome.ms });
+      emit(failedFetch(entry.issuer, 'jwks', jwksUri, outcome));
       if (interruptedByFreeze) return { ok: false, detail: 'jwks: interrupted' };
       return failed(entry, `jwks: ${outcome.detail}`, outcome.retryAfterSeconds);
     }
@@ -480,6 +497,24 @@ export function createKeyStore(options: KeyStoreOptions = {}): KeyStore {
     clear() {
       entries.clear();
     },
+  };
+}
+
+/** The fetch event of a failed fetch, with the TLS cause when there is one. */
+function failedFetch(
+  issuer: string,
+  kind: KeyFetchEvent['kind'],
+  url: string,
+  outcome: Extract<FetchOutcome, { ok: false }>,
+): KeyFetchEvent {
+  return {
+    issuer,
+    kind,
+    url,
+    outcome: outcome.cause,
+    ...(outcome.tlsCause === undefined ? {} : { tlsCause: outcome.tlsCause }),
+    ...(outcome.tlsCode === undefined ? {} : { tlsCode: outcome.tlsCode }),
+    ms: outcome.ms,
   };
 }
 

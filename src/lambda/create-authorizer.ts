@@ -14,6 +14,7 @@ import { type AuthorizeDeps, authorize } from '../authorize.ts';
 import { type Clock, type MonotonicClock, monotonicClock, systemClock } from '../clock.ts';
 import { createConfigLoader } from '../config/config-loader.ts';
 import { type AuthResult, toAuthResult } from '../contract/healthimaging.ts';
+import { type CaBundle, describeCaCertificate, readCaBundleFile } from '../keys/ca-bundle.ts';
 import { raceSignal } from '../keys/deadline.ts';
 import { createKeyStore } from '../keys/key-store.ts';
 import {
@@ -27,7 +28,7 @@ import type { AuthorizerContext } from './invocation.ts';
 import { failClosed, failClosedAnswer } from './middlewares/fail-closed.ts';
 import { normalizeContext } from './middlewares/normalize-context.ts';
 import { writeAuditLine } from './middlewares/write-audit-line.ts';
-import { MIN_INVOCATION_BUDGET_MS, readRuntimeSettings } from './runtime-settings.ts';
+import { MIN_INVOCATION_BUDGET_MS, readRuntimeSettings, SETTING_NAMES } from './runtime-settings.ts';
 
 declare const __AUTHORIZER_VERSION__: string | undefined;
 const AUTHORIZER_VERSION = typeof __AUTHORIZER_VERSION__ === 'string' ? __AUTHORIZER_VERSION__ : 'dev';
@@ -86,6 +87,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     logEvent('ERROR', problem.message, { setting: problem.name, fallback: problem.fallback }),
   );
   logEvent('INFO', 'audit lines name the subject by mode', { auditSubject: settings.auditSubject.mode });
+  const caBundle = loadCaBundle(env, logEvent);
   const deps: AuthorizeDeps = {
     config: createConfigLoader({
       env,
@@ -110,6 +112,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     }),
     keys: createKeyStore({
       now: monotonicNow,
+      ...(caBundle === undefined ? {} : { caBundle }),
       maxStaleMs: settings.keysMaxStaleSeconds * 1000,
       onFetch: (event) => {
         try {
@@ -209,4 +212,36 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
   };
 
   return { handler, ready };
+}
+
+/**
+ * The private CA bundle named by AUTHORIZER_CA_BUNDLE_FILE (the stack ships it in the function's
+ * code), read once at init. An unusable bundle (synth validated it, so this means a hand-edited
+ * function) is an ERROR line and fetches trust the default CAs only: never more trust than
+ * configured, and every fetch to a privately signed IdP then fails as `tls` / `unknown_ca`.
+ */
+function loadCaBundle(
+  env: Readonly<Record<string, string | undefined>>,
+  logEvent: (level: 'INFO' | 'ERROR', message: string, fields: Parameters<typeof buildEventLine>[2]) => void,
+): CaBundle | undefined {
+  const name = SETTING_NAMES.caBundleFile;
+  const path = env[name];
+  if (path === undefined || path === '') return undefined;
+  const read = readCaBundleFile(path);
+  if (!read.ok) {
+    logEvent('ERROR', 'CA bundle unusable: identity provider fetches trust the default CAs only', {
+      setting: name,
+      file: path,
+      detail: read.problem,
+    });
+    return undefined;
+  }
+  logEvent('INFO', 'identity provider fetches also trust the CA bundle', {
+    setting: name,
+    file: path,
+    certificates: read.bundle.certificates.length,
+    // Subject CNs of the operator's own CAs, at most ten: enough to confirm the right file shipped.
+    subjects: read.bundle.certificates.slice(0, 10).map(describeCaCertificate),
+  });
+  return read.bundle;
 }

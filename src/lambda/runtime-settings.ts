@@ -98,6 +98,8 @@ export const SETTING_NAMES = {
   provisionedInitBudgetMs: 'AUTHORIZER_PROVISIONED_INIT_BUDGET_MS',
   keysMaxStaleSeconds: 'AUTHORIZER_KEYS_MAX_STALE_SECONDS',
   tokenCacheSize: 'AUTHORIZER_TOKEN_CACHE_SIZE',
+  /** A PEM file of CAs trusted for discovery and JWKS in addition to the default ones (src/keys/ca-bundle.ts). */
+  caBundleFile: 'AUTHORIZER_CA_BUNDLE_FILE',
 } as const;
 
 export interface SettingProblem {

@@ -276,15 +276,21 @@ export interface IdpFetchFacts {
   issuer: string;
   kind: 'discovery' | 'jwks';
   url: string;
-  /** 'ok' or the failure cause: timeout, status, too_large, invalid, redirect, network, issuer_mismatch, no_usable_keys. */
+  /** 'ok' or the failure cause: timeout, status, too_large, invalid, redirect, tls, network, issuer_mismatch, no_usable_keys. */
   outcome: string;
+  /** With outcome `tls`: unknown_ca, expired, not_yet_valid, host_mismatch, bad_certificate or handshake. */
+  tlsCause?: string;
+  /** With outcome `tls`: Node's error code (SELF_SIGNED_CERT_IN_CHAIN …), a fixed vocabulary. */
+  tlsCode?: string;
   ms: number;
 }
 
 /**
  * One line per discovery/JWKS fetch (rare: refreshes and cold starts), also an EMF record so fetch
  * outcomes by cause can be graphed and alarmed on: metrics `idpFetches` and `idpFetchMs`,
- * dimensions `function` + `kind` + `outcome`. Never the response body.
+ * dimensions `function` + `kind` + `outcome`. A TLS failure (outcome `tls`) also names its cause and
+ * Node's error code as plain fields, not dimensions (no new metric per cause). Never the response
+ * body, never the peer's certificate.
  */
 export function buildIdpFetchRecord(
   fetch: IdpFetchFacts,
@@ -299,6 +305,8 @@ export function buildIdpFetchRecord(
     kind: fetch.kind,
     url: sanitize(fetch.url, 512),
     outcome: fetch.outcome,
+    ...(fetch.tlsCause === undefined ? {} : { tlsCause: sanitize(fetch.tlsCause, 32) }),
+    ...(fetch.tlsCode === undefined ? {} : { tlsCode: sanitize(fetch.tlsCode, 64) }),
     function: functionName,
     idpFetches: 1,
     idpFetchMs: Math.round(fetch.ms * 100) / 100,

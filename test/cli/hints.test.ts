@@ -149,6 +149,14 @@ const DECISION_CASES: [string, DecisionHintContext][] = [
   ],
   ['jwks-ambiguous', decision({ reason: 'jwks_ambiguous_key' })],
   ['idp-unavailable', decision({ reason: 'idp_unavailable', detail: 'jwks: request failed (ECONNREFUSED)' })],
+  [
+    'idp-tls',
+    decision({
+      reason: 'idp_unavailable',
+      detail: 'discovery: TLS certificate not issued by a trusted CA (SELF_SIGNED_CERT_IN_CHAIN)',
+      tls: { cause: 'unknown_ca', code: 'SELF_SIGNED_CERT_IN_CHAIN' },
+    }),
+  ],
   ['signature', decision({ reason: 'signature_invalid' })],
   ['malformed', decision({ reason: 'token_malformed' })],
   ['too-large', decision({ reason: 'token_too_large' })],

@@ -1,10 +1,12 @@
 /**
  * A real HTTP server on 127.0.0.1 that plays an identity provider's discovery and JWKS endpoints,
  * with switchable misbehaviour (hang, status, delay, redirect, huge or broken bodies) and a hit
- * counter per path. Tests must `close()` it; close() also destroys hung sockets.
+ * counter per path; HTTPS with the given certificate and key (test/helpers/certificates.ts). Tests
+ * must `close()` it; close() also destroys hung and kept-alive sockets.
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Behaviour =
@@ -22,8 +24,13 @@ export type Behaviour =
   | { kind: 'trickle'; body: string; intervalMs: number; chunkBytes?: number }
   | { kind: 'redirect'; location: string; status?: number };
 
+export interface IdpServerOptions {
+  /** Serve HTTPS with this certificate chain (PEM, leaf first) and private key. */
+  tls?: { cert: string; key: string };
+}
+
 export interface IdpServer {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port>, or https:// with `tls` */
   readonly url: string;
   /** Sets what `path` answers. */
   on(path: string, behaviour: Behaviour): void;
@@ -32,7 +39,7 @@ export interface IdpServer {
   close(): Promise<void>;
 }
 
-export async function startIdpServer(): Promise<IdpServer> {
+export async function startIdpServer(options: IdpServerOptions = {}): Promise<IdpServer> {
   const routes = new Map<string, Behaviour>();
   const counts = new Map<string, number>();
   const sockets = new Set<Socket>();
@@ -101,8 +108,8 @@ export async function startIdpServer(): Promise<IdpServer> {
     }
   };
 
-  const server: Server = createServer(handle);
-  server.on('connection', (socket) => {
+  const server: Server = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -110,7 +117,7 @@ export async function startIdpServer(): Promise<IdpServer> {
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     on: (path, behaviour) => routes.set(path, behaviour),
     hits: (path) => counts.get(path) ?? 0,
     resetHits: () => counts.clear(),

@@ -90,11 +90,12 @@ describe('role ARNs in the docs and examples', () => {
 });
 
 describe('the settings files in docs/deployment.md', () => {
-  it('are there: the first deploy, staging and production', () => {
+  it('are there: the first deploy, staging, production and an IdP inside the network', () => {
     expect([...SETTINGS_BLOCKS.keys()]).toEqual([
       'deploy/radiology.settings.json',
       'deploy/staging.settings.json',
       'deploy/production.settings.json',
+      'deploy/hospital.settings.json',
     ]);
   });
 
