@@ -13,12 +13,12 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type CryptoKey, exportJWK, importJWK } from 'jose';
-import { type AuthorizeDeps, authorize } from '../src/authorize.ts';
-import type { ConfigState } from '../src/config/config-loader.ts';
-import { parseConfig } from '../src/config/schema.ts';
-import { createDeadline } from '../src/keys/deadline.ts';
-import type { KeyStore } from '../src/keys/key-store.ts';
-import { inspectToken, MAX_TOKEN_LENGTH } from '../src/token/inspect-token.ts';
+import { type AuthorizeDeps, authorize } from '../src/core/authorize.ts';
+import type { ConfigState } from '../src/core/config/config-loader.ts';
+import { parseConfig } from '../src/core/config/schema.ts';
+import { createDeadline } from '../src/core/kernel/deadline.ts';
+import type { KeyStore } from '../src/core/keys/key-store.ts';
+import { inspectToken, MAX_TOKEN_LENGTH } from '../src/core/token/inspect-token.ts';
 
 const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 2000);
 const WARMUP = 50;

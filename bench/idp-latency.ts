@@ -11,8 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Behaviour, startIdpServer } from '../test/helpers/idp-server.ts';
-import { epoch, jwksOf, makeKey, signToken } from '../test/helpers/keys.ts';
+import { type Behaviour, startIdpServer } from '../test/support/idp-server.ts';
+import { epoch, jwksOf, makeKey, signToken } from '../test/support/keys.ts';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const WARM = Number(process.env['BENCH_WARM'] ?? 200);

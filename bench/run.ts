@@ -26,7 +26,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { epoch, jwksOf, makeKey, signToken, type TestKey } from '../test/helpers/keys.ts';
+import { epoch, jwksOf, makeKey, signToken, type TestKey } from '../test/support/keys.ts';
 import { idpLatencyScenario } from './idp-latency.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);

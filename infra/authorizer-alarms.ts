@@ -24,8 +24,8 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { Reason } from '../src/decision/reason-codes.ts';
-import { FUNCTION_DIMENSION, METRIC_NAMESPACE } from '../src/observability/audit-line.ts';
+import type { Reason } from '../src/core/decision/reason-codes.ts';
+import { FUNCTION_DIMENSION, METRIC_NAMESPACE } from '../src/core/observability/audit-line.ts';
 
 export interface AuthorizerAlarmsProps {
   readonly function: IFunction;

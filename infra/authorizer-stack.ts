@@ -13,7 +13,7 @@ import { type ISubnet, SecurityGroup, Subnet } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { DATASTORE_ID_PATTERN } from '../src/contract/healthimaging.ts';
+import { DATASTORE_ID_PATTERN } from '../src/core/contract/healthimaging.ts';
 import { HealthImagingAuthorizer, type HealthImagingAuthorizerProps } from './healthimaging-authorizer.ts';
 
 /**

@@ -2,12 +2,12 @@
  * Synth-time validation of the authorizer configuration: the handler's own schema (`parseConfigText`,
  * so a bad file fails `cdk synth` with exactly the JSON-path messages the function would log), the
  * deployment's rule that every rule's role is one the stack allows the function to return, and the
- * lint `ahi-authorizer check` prints (src/cli/lint-config.ts): its problems fail synth, its warnings
+ * lint `ahi-authorizer check` prints (src/tools/cli/check/lint-config.ts): its problems fail synth, its warnings
  * are returned for the construct to print. A config that would deny every request never deploys.
  */
 
-import { type Finding, lintConfig } from '../src/cli/lint-config.ts';
-import { type AuthorizerConfig, formatConfigIssues, parseConfigText } from '../src/config/schema.ts';
+import { type Finding, lintConfig } from '../src/tools/cli/check/lint-config.ts';
+import { type AuthorizerConfig, formatConfigIssues, parseConfigText } from '../src/core/config/schema.ts';
 
 /** An allowed role: an exact ARN, or a pattern when the stack's account is only known at deploy time. */
 export type AllowedRole = string | RegExp;

@@ -8,7 +8,7 @@
  */
 
 import type { LosslessStorageFormat } from '@aws-sdk/client-medical-imaging';
-import { duplicateKeyIssues } from '../src/config/schema.ts';
+import { duplicateKeyIssues } from '../src/core/config/schema.ts';
 
 /** The values of the SDK's LosslessStorageFormat (@aws-sdk/client-medical-imaging 3.958). */
 export const LOSSLESS_STORAGE_FORMATS = [

@@ -17,9 +17,9 @@ import {
   parseWithSchema,
   refinable,
   strictObject,
-} from '../src/config/schema.ts';
-import { DATASTORE_ID_PATTERN } from '../src/contract/healthimaging.ts';
-import { runtimeSettingProblems, SETTING_NAMES } from '../src/lambda/runtime-settings.ts';
+} from '../src/core/config/schema.ts';
+import { DATASTORE_ID_PATTERN } from '../src/core/contract/healthimaging.ts';
+import { runtimeSettingProblems, SETTING_NAMES } from '../src/core/lambda/runtime-settings.ts';
 import { datastoreOptionProblems, LOSSLESS_STORAGE_FORMATS, readTags } from './datastore-options.ts';
 
 const DATASTORE_OPTION_KEYS = [

@@ -11,7 +11,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { READ_OPERATIONS, WRITE_OPERATIONS } from '../src/contract/healthimaging.ts';
+import { READ_OPERATIONS, WRITE_OPERATIONS } from '../src/core/contract/healthimaging.ts';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard-resource.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
 

@@ -44,13 +44,13 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ParameterTier, StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { AuthorizerConfig } from '../src/config/schema.ts';
+import type { AuthorizerConfig } from '../src/core/config/schema.ts';
 import {
   type CaBundle,
   certificatesOutsideValidity,
   describeCaCertificate,
   parseCaBundle,
-} from '../src/keys/ca-bundle.ts';
+} from '../src/core/keys/ca-bundle.ts';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard-resource.ts';
 import { AuthorizerAlarms } from './authorizer-alarms.ts';
 import { type AllowedRole, checkAuthorizerConfig } from './check-authorizer-config.ts';
@@ -59,7 +59,7 @@ import { DicomWebRoles, dicomWebRoleNames } from './dicomweb-roles.ts';
 import { HealthImagingDatastore } from './healthimaging-datastore.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
 import { OutOfBandChangeWatch } from './out-of-band-change-watch.ts';
-import { runtimeSettingProblems, SETTING_NAMES } from '../src/lambda/runtime-settings.ts';
+import { runtimeSettingProblems, SETTING_NAMES } from '../src/core/lambda/runtime-settings.ts';
 
 /** The repository's dist/ (the esbuild output), next to infra/. */
 export const DEFAULT_DIST_DIRECTORY = fileURLToPath(new URL('../dist', import.meta.url));
@@ -717,7 +717,7 @@ function checkedEnvironment(environment: Record<string, string>): Record<string,
 
 /**
  * The timing settings as the function's environment, checked with the function's own ranges
- * (src/lambda/runtime-settings.ts): a value that would let an answer outrun HealthImaging's second
+ * (src/core/lambda/runtime-settings.ts): a value that would let an answer outrun HealthImaging's second
  * fails the synth instead of being refused at every cold start.
  */
 function timingEnvironment(props: HealthImagingAuthorizerProps): Record<string, string> {

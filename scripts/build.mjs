@@ -38,7 +38,7 @@ rmSync('dist', { recursive: true, force: true });
 
 const lambda = await build({
   ...common,
-  entryPoints: { handler: 'src/handler.ts' },
+  entryPoints: { handler: 'src/core/handler.ts' },
   outdir: 'dist',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
@@ -47,17 +47,17 @@ writeFileSync('dist/handler.meta.json', JSON.stringify(lambda.metafile));
 
 await build({
   ...common,
-  entryPoints: { authorizer: 'src/lambda/create-authorizer.ts' },
+  entryPoints: { authorizer: 'src/core/lambda/create-authorizer.ts' },
   outdir: 'dist/authorizer',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   metafile: false,
 });
 
-if (existsSync('src/cli/main.ts')) {
+if (existsSync('src/tools/cli/main.ts')) {
   await build({
     ...common,
-    entryPoints: { cli: 'src/cli/main.ts' },
+    entryPoints: { cli: 'src/tools/cli/main.ts' },
     outdir: 'dist',
     target: CLI_TARGET,
     // The CLI runs where the package is installed: its npm dependencies (oidc-provider for the

@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { toJsonSchema } from '@valibot/to-json-schema';
-import { AuthorizerConfigSchema } from '../src/config/schema.ts';
+import { AuthorizerConfigSchema } from '../src/core/config/schema.ts';
 
 export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../config.schema.json', import.meta.url));
 export const CONFIG_SCHEMA_ID = 'urn:healthimaging-oidc-authorizer:config';

@@ -4,13 +4,13 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { type AuthorizeDeps, authorize } from '../src/authorize.ts';
-import type { ConfigState } from '../src/config/config-loader.ts';
-import { parseConfig } from '../src/config/schema.ts';
-import { createDeadline } from '../src/keys/deadline.ts';
-import type { KeyLookupResult, KeyStore } from '../src/keys/key-store.ts';
-import { createVerifiedTokenCache } from '../src/token/verified-token-cache.ts';
-import { epoch, makeKey, signToken, type TestKey } from './helpers/keys.ts';
+import { type AuthorizeDeps, authorize } from '../src/core/authorize.ts';
+import type { ConfigState } from '../src/core/config/config-loader.ts';
+import { parseConfig } from '../src/core/config/schema.ts';
+import { createDeadline } from '../src/core/kernel/deadline.ts';
+import type { KeyLookupResult, KeyStore } from '../src/core/keys/key-store.ts';
+import { createVerifiedTokenCache } from '../src/core/token/verified-token-cache.ts';
+import { epoch, makeKey, signToken, type TestKey } from './support/keys.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const ISS = 'https://idp.example.org';

@@ -13,7 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_COMMAND } from '../../src/cli/command-form.ts';
+import { CLI_COMMAND } from '../../src/tools/cli/command-form.ts';
 import {
   entraAppPayload,
   entraConfig,
@@ -23,7 +23,7 @@ import {
   type SeedFiles,
   type SeedKeys,
   writeSeedFiles,
-} from './fixtures/seed-tokens.ts';
+} from '../support/fixtures/seed-tokens.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.mjs');

@@ -8,10 +8,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.ts';
-import { startIdpServer, type IdpServer } from '../helpers/idp-server.ts';
-import { epoch, jwksOf, signToken } from '../helpers/keys.ts';
-import { fakeIo } from './fixtures/fake-io.ts';
+import { runCli } from '../../src/tools/cli/run-cli.ts';
+import { startIdpServer, type IdpServer } from '../support/idp-server.ts';
+import { epoch, jwksOf, signToken } from '../support/keys.ts';
+import { fakeIo } from '../support/fake-io.ts';
 import {
   API_APP_ID,
   API_URI,
@@ -35,7 +35,7 @@ import {
   type SeedFiles,
   type SeedKeys,
   writeSeedFiles,
-} from './fixtures/seed-tokens.ts';
+} from '../support/fixtures/seed-tokens.ts';
 
 let keys: SeedKeys;
 let files: SeedFiles;

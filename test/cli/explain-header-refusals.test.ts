@@ -6,8 +6,8 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.ts';
-import { fakeIo } from './fixtures/fake-io.ts';
+import { runCli } from '../../src/tools/cli/run-cli.ts';
+import { fakeIo } from '../support/fake-io.ts';
 import {
   ENTRA_V1,
   entraAppPayload,
@@ -17,7 +17,7 @@ import {
   type SeedFiles,
   type SeedKeys,
   writeSeedFiles,
-} from './fixtures/seed-tokens.ts';
+} from '../support/fixtures/seed-tokens.ts';
 
 let keys: SeedKeys;
 let files: SeedFiles;

@@ -3,7 +3,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { formatDuration, isoSeconds, relativeTime } from '../../src/cli/format-duration.ts';
+import { formatDuration, isoSeconds, relativeTime } from '../../src/tools/cli/shared/format-duration.ts';
 
 describe('formatDuration', () => {
   it.each([

@@ -13,9 +13,9 @@ import {
   type DecisionHintContext,
   decisionHints,
   issuerMismatchHints,
-} from '../../src/cli/hints.ts';
-import { type AuthorizerConfig, parseConfig } from '../../src/config/schema.ts';
-import type { ConditionResult } from '../../src/policy/evaluate-policy.ts';
+} from '../../src/tools/cli/shared/hints.ts';
+import { type AuthorizerConfig, parseConfig } from '../../src/core/config/schema.ts';
+import type { ConditionResult } from '../../src/core/policy/evaluate-policy.ts';
 import {
   API_APP_ID,
   APP_ID,
@@ -28,7 +28,7 @@ import {
   NOW,
   OBJECT_ID,
   TENANT,
-} from './fixtures/seed-tokens.ts';
+} from '../support/fixtures/seed-tokens.ts';
 
 function config(): AuthorizerConfig {
   const parsed = parseConfig(entraConfig());

@@ -5,9 +5,9 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { closestName, editDistance } from '../../src/cli/closest-name.ts';
-import { parseCliArgs } from '../../src/cli/parse-cli-args.ts';
-import { parseInstant } from '../../src/cli/parse-instant.ts';
+import { closestName, editDistance } from '../../src/tools/cli/closest-name.ts';
+import { parseCliArgs } from '../../src/tools/cli/parse-cli-args.ts';
+import { parseInstant } from '../../src/tools/cli/parse-instant.ts';
 
 describe('parseCliArgs', () => {
   it('parses explain with every option', () => {

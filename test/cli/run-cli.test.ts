@@ -5,10 +5,10 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { CLI_COMMAND } from '../../src/cli/command-form.ts';
-import { runCli } from '../../src/cli/run-cli.ts';
-import { usage } from '../../src/cli/usage.ts';
-import { fakeIo } from './fixtures/fake-io.ts';
+import { CLI_COMMAND } from '../../src/tools/cli/command-form.ts';
+import { runCli } from '../../src/tools/cli/run-cli.ts';
+import { usage } from '../../src/tools/cli/usage.ts';
+import { fakeIo } from '../support/fake-io.ts';
 
 describe('usage errors', () => {
   it.each([

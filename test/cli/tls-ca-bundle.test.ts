@@ -11,19 +11,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../src/cli/parse-cli-args.ts';
-import { runCli } from '../../src/cli/run-cli.ts';
-import { usage } from '../../src/cli/usage.ts';
+import { parseCliArgs } from '../../src/tools/cli/parse-cli-args.ts';
+import { runCli } from '../../src/tools/cli/run-cli.ts';
+import { usage } from '../../src/tools/cli/usage.ts';
 import {
   daysFromNow,
   makeCertificate,
   makePrivateCa,
   makeServerCertificate,
   type TestCertificate,
-} from '../helpers/certificates.ts';
-import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
-import { epoch, jwksOf, makeKey, signToken, type TestKey } from '../helpers/keys.ts';
-import { fakeIo } from './fixtures/fake-io.ts';
+} from '../support/certificates.ts';
+import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
+import { epoch, jwksOf, makeKey, signToken, type TestKey } from '../support/keys.ts';
+import { fakeIo } from '../support/fake-io.ts';
 
 const ROLE = 'arn:aws:iam::111122223333:role/healthimaging/HealthImagingAuthorizer-AhiReadOnly';
 

@@ -3,7 +3,7 @@
  * helpers, so each test states only the part it is about.
  */
 
-import type { AuthorizerConfigInput } from '../../src/config/schema.ts';
+import type { AuthorizerConfigInput } from '../../src/core/config/schema.ts';
 
 export const ISSUER = 'https://idp.example.com/realms/ahi';
 

@@ -10,8 +10,8 @@ import {
   type ConfigEvent,
   type ConfigLoaderOptions,
   createConfigLoader,
-} from '../../src/config/config-loader.ts';
-import { createSsmParameterReader } from '../../src/config/ssm-parameter-reader.ts';
+} from '../../src/core/config/config-loader.ts';
+import { createSsmParameterReader } from '../../src/core/config/ssm-parameter-reader.ts';
 import {
   DUPLICATE_KEY_CONFIG_TEXT,
   DUPLICATE_KEY_ISSUE,

@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ConfigEvent, createConfigLoader } from '../../src/config/config-loader.ts';
-import { contentVersion } from '../../src/config/content-version.ts';
-import { formatConfigIssues } from '../../src/config/schema.ts';
-import type { SsmParameterReader } from '../../src/config/ssm-parameter-reader.ts';
+import { type ConfigEvent, createConfigLoader } from '../../src/core/config/config-loader.ts';
+import { contentVersion } from '../../src/core/config/content-version.ts';
+import { formatConfigIssues } from '../../src/core/config/schema.ts';
+import type { SsmParameterReader } from '../../src/core/config/ssm-parameter-reader.ts';
 import {
   DUPLICATE_KEY_CONFIG_TEXT,
   DUPLICATE_KEY_ISSUE,

@@ -6,9 +6,9 @@
 
 import { fc, it as prop } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { findDuplicateMembers } from '../../src/config/duplicate-members.ts';
-import { type ConfigIssue, parseConfigText } from '../../src/config/schema.ts';
-import { parseStrictJson } from '../../src/token/strict-json.ts';
+import { findDuplicateMembers } from '../../src/core/config/duplicate-members.ts';
+import { type ConfigIssue, parseConfigText } from '../../src/core/config/schema.ts';
+import { parseStrictJson } from '../../src/core/token/strict-json.ts';
 import { DUPLICATE_KEY_CONFIG_TEXT, DUPLICATE_KEY_ISSUE, ISSUER } from './config-fixtures.ts';
 
 const ROLE = 'arn:aws:iam::111122223333:role/AhiRead';

@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { parseConfig, parseConfigText } from '../../src/config/schema.ts';
+import { parseConfig, parseConfigText } from '../../src/core/config/schema.ts';
 import { ISSUER, validConfig } from './config-fixtures.ts';
 
 function issuePaths(value: unknown): string[] {

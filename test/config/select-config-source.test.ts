@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectConfigSource } from '../../src/config/select-config-source.ts';
+import { selectConfigSource } from '../../src/core/config/select-config-source.ts';
 
 describe('selectConfigSource', () => {
   it('answers config_unavailable naming all three variables when none is set', () => {

@@ -7,9 +7,9 @@
 import { AccessDeniedException, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createConfigLoader } from '../../src/config/config-loader.ts';
-import { createSsmParameterReader } from '../../src/config/ssm-parameter-reader.ts';
-import { loopbackClientConfig, type SsmServer, startSsmServer } from '../helpers/ssm-server.ts';
+import { createConfigLoader } from '../../src/core/config/config-loader.ts';
+import { createSsmParameterReader } from '../../src/core/config/ssm-parameter-reader.ts';
+import { loopbackClientConfig, type SsmServer, startSsmServer } from '../support/ssm-server.ts';
 import { validConfigText } from './config-fixtures.ts';
 
 const NAME = '/ahi/authorizer/config';

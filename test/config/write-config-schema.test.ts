@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMA_PATH, configJsonSchema } from '../../scripts/write-config-schema.ts';
-import { parseConfigText } from '../../src/config/schema.ts';
+import { parseConfigText } from '../../src/core/config/schema.ts';
 
 const EXAMPLE_PATH = new URL('../../examples/config.example.json', import.meta.url);
 

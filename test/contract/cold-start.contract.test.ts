@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Behaviour, type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
-import { epoch, jwksOf, makeKey, signToken, type TestKey } from '../helpers/keys.ts';
+import { type Behaviour, type IdpServer, startIdpServer } from '../support/idp-server.ts';
+import { epoch, jwksOf, makeKey, signToken, type TestKey } from '../support/keys.ts';
 
 const BUNDLE = pathToFileURL(resolve(import.meta.dirname, '../../dist/handler.mjs')).href;
 const ISS = 'https://idp.example.org';

@@ -2,15 +2,15 @@
  * Contract tests of the built Lambda bundle (dist/handler.mjs), configured through AUTHORIZER_CONFIG
  * exactly as docs/configuration.md says, against real JWKS servers on 127.0.0.1 and tokens
  * minted now. The token shapes follow real 403 reports (Entra ID v1 app and user tokens, a Keycloak
- * service account), as in test/cli/fixtures/seed-tokens.ts.
+ * service account), as in test/support/fixtures/seed-tokens.ts.
  */
 
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REASON_CODES } from '../../src/decision/reason-codes.ts';
-import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
-import { b64url, epoch, makeKey, signRaw, signToken, type TestKey } from '../helpers/keys.ts';
-import { allLines, type LoadedHandler, loadHandler } from '../helpers/load-handler.ts';
+import { REASON_CODES } from '../../src/core/decision/reason-codes.ts';
+import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
+import { b64url, epoch, makeKey, signRaw, signToken, type TestKey } from '../support/keys.ts';
+import { allLines, type LoadedHandler, loadHandler } from '../support/load-handler.ts';
 
 const TENANT = '1fa9468c-81e2-46be-8fb6-57d421e024ba';
 const ENTRA_ISS = `https://sts.windows.net/${TENANT}/`;

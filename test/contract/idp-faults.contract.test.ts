@@ -8,9 +8,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Behaviour, type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
-import { epoch, jwksOf, makeKey, signRaw, signToken, type TestKey } from '../helpers/keys.ts';
-import { type LoadedHandler, loadHandler } from '../helpers/load-handler.ts';
+import { type Behaviour, type IdpServer, startIdpServer } from '../support/idp-server.ts';
+import { epoch, jwksOf, makeKey, signRaw, signToken, type TestKey } from '../support/keys.ts';
+import { type LoadedHandler, loadHandler } from '../support/load-handler.ts';
 
 const ISS = 'https://idp.example.org';
 const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';

@@ -6,9 +6,9 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHandler } from '../helpers/load-handler.ts';
-import { type OidcProviderFixture, startOidcProvider } from '../helpers/oidc-provider.ts';
-import { type SsmServer, startSsmServer } from '../helpers/ssm-server.ts';
+import { loadHandler } from '../support/load-handler.ts';
+import { type OidcProviderFixture, startOidcProvider } from '../support/oidc-provider.ts';
+import { type SsmServer, startSsmServer } from '../support/ssm-server.ts';
 
 const RO = 'arn:aws:iam::111122223333:role/healthimaging/AhiReadOnly';
 const RW = 'arn:aws:iam::111122223333:role/healthimaging/AhiReadWrite';

@@ -7,9 +7,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
-import { epoch, jwksOf, makeKey, signToken, type TestKey } from '../helpers/keys.ts';
-import { loadHandler } from '../helpers/load-handler.ts';
+import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
+import { epoch, jwksOf, makeKey, signToken, type TestKey } from '../support/keys.ts';
+import { loadHandler } from '../support/load-handler.ts';
 
 const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const ROLE = 'arn:aws:iam::111122223333:role/healthimaging/AhiReadOnly';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { REASON_CODES, REASONS } from '../../src/decision/reason-codes.ts';
-import { renderReasonTable } from '../../src/decision/reason-table.ts';
+import { REASON_CODES, REASONS } from '../../src/core/decision/reason-codes.ts';
+import { renderReasonTable } from '../../src/core/decision/reason-table.ts';
 
 describe('reason codes', () => {
   it('are lower snake case and unique', () => {

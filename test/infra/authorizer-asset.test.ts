@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, expect, it } from 'vitest';
 import { HealthImagingAuthorizer } from '../../infra/healthimaging-authorizer.ts';
-import { ACCOUNT, deployConfig, REGION, STACK_NAME, SYNTH_TIMEOUT_MS } from './synth-stack.ts';
+import { ACCOUNT, deployConfig, REGION, STACK_NAME, SYNTH_TIMEOUT_MS } from '../support/synth-stack.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'ahi-asset-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -27,7 +27,7 @@ import {
   synthStack,
   READ_ONLY_ROLE_NAME,
   READ_WRITE_ROLE_NAME,
-} from './synth-stack.ts';
+} from '../support/synth-stack.ts';
 
 const DATASTORES = ['0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210'];
 const DATASTORE_ARNS = DATASTORES.map((id) => `arn:aws:medical-imaging:${REGION}:${ACCOUNT}:datastore/${id}`);

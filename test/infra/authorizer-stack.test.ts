@@ -23,7 +23,7 @@ import {
   READ_ONLY_ROLE_NAME,
   READ_WRITE_ROLE_NAME,
   roleManagedPolicyStatements,
-} from './synth-stack.ts';
+} from '../support/synth-stack.ts';
 
 const ANY_DATASTORE = `arn:aws:medical-imaging:${REGION}:${ACCOUNT}:datastore/*`;
 /** `/healthimaging-authorizer/<stack>/<construct>/audit-<first 8 hex digits of the stack's UUID>`. */

@@ -23,7 +23,7 @@ import {
   REGION,
   STACK_NAME,
   SYNTH_TIMEOUT_MS,
-} from './synth-stack.ts';
+} from '../support/synth-stack.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'ahi-config-'));

@@ -22,7 +22,7 @@ import {
   parseDeploySettings,
 } from '../../infra/deploy-settings.ts';
 import { stackPropsFromSettings } from '../../infra/stack-from-settings.ts';
-import { SYNTH_TIMEOUT_MS } from './synth-stack.ts';
+import { SYNTH_TIMEOUT_MS } from '../support/synth-stack.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOC = readFileSync(join(ROOT, 'docs', 'deployment.md'), 'utf8');

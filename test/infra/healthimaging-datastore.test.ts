@@ -20,7 +20,7 @@ import {
   type SynthResult,
   SYNTH_TIMEOUT_MS,
   synthStack,
-} from './synth-stack.ts';
+} from '../support/synth-stack.ts';
 
 let result: SynthResult;
 

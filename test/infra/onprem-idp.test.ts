@@ -25,7 +25,7 @@ import {
   makeCertificate,
   makePrivateCa,
   type TestCertificate,
-} from '../helpers/certificates.ts';
+} from '../support/certificates.ts';
 import {
   ACCOUNT,
   deployConfig,
@@ -36,7 +36,7 @@ import {
   type SynthResult,
   SYNTH_TIMEOUT_MS,
   synthStack,
-} from './synth-stack.ts';
+} from '../support/synth-stack.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];

@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHandler } from '../helpers/load-handler.ts';
+import { loadHandler } from '../support/load-handler.ts';
 
 const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const RO = 'arn:aws:iam::111122223333:role/healthimaging/AhiReadOnly';

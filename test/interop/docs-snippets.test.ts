@@ -2,9 +2,9 @@
  * The docs cannot rot: every ```json block under docs/ must validate against the configuration
  * schema (deployment settings blocks, marked `<!-- deploy-settings: … -->`, are checked by
  * test/infra/deployment-docs.test.ts), every per-IdP guide's snippets are exercised with tokens of that IdP's shape
- * (test/fixtures/idp) through the real pipeline (`ahi-authorizer explain`, offline with --jwks and
+ * (test/support/fixtures/idp) through the real pipeline (`ahi-authorizer explain`, offline with --jwks and
  * a frozen --now), and each `<!-- explain: id -->` block in a guide must equal a real run's output.
- * The sandbox's IdP profiles (src/cli/sandbox/idp-profiles.ts) are held to the guides: each one's
+ * The sandbox's IdP profiles (src/tools/sandbox/idp-profiles.ts) are held to the guides: each one's
  * configuration is its guide's ```json block, unchanged, and each example it promises in the banner
  * is decided that way by its guide's block here; docs/idp/README.md's list of the profiles is
  * rendered from them. UPDATE_DOCS_EXPLAIN=1 rewrites the explain blocks and that list from the run.
@@ -14,19 +14,19 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.ts';
-import { routeDicomweb } from '../../src/cli/sandbox/route-dicomweb.ts';
+import { runCli } from '../../src/tools/cli/run-cli.ts';
+import { routeDicomweb } from '../../src/tools/sandbox/route-dicomweb.ts';
 import {
   IDP_PROFILES,
   type IdpProfile,
   loopbackConfig,
   loopbackUrl,
-} from '../../src/cli/sandbox/idp-profiles.ts';
-import { adfsHeader, entraHeader } from '../../src/cli/sandbox/idp-token-shapes.ts';
-import { parseConfig } from '../../src/config/schema.ts';
-import { fakeIo } from '../cli/fixtures/fake-io.ts';
-import * as idp from '../fixtures/idp/tokens.ts';
-import { jwksOf, makeKey, signToken, type TestKey } from '../helpers/keys.ts';
+} from '../../src/tools/sandbox/idp-profiles.ts';
+import { adfsHeader, entraHeader } from '../../src/tools/sandbox/idp-token-shapes.ts';
+import { parseConfig } from '../../src/core/config/schema.ts';
+import { fakeIo } from '../support/fake-io.ts';
+import * as idp from '../support/fixtures/idp/tokens.ts';
+import { jwksOf, makeKey, signToken, type TestKey } from '../support/keys.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DOCS = join(ROOT, 'docs');

@@ -1,5 +1,5 @@
 /**
- * Token shapes of each identity provider (test/fixtures/idp, each citing its source), signed at
+ * Token shapes of each identity provider (test/support/fixtures/idp, each citing its source), signed at
  * test time and verified by the BUILT bundle against a loopback JWKS shaped as that IdP publishes
  * it: Entra keys with x5t/x5c and no alg, Keycloak's extra RSA-OAEP encryption key, Okta/Cognito
  * plain keys, Auth0 keys with x5c. Includes the Entra specifics: v1 and v2 issuers of one tenant
@@ -10,11 +10,11 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entraKey, keycloakKeys, plainKey, auth0Key } from '../fixtures/idp/keys.ts';
-import * as idp from '../fixtures/idp/tokens.ts';
-import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
-import { signToken, type TestKey } from '../helpers/keys.ts';
-import { loadHandler, type LoadedHandler } from '../helpers/load-handler.ts';
+import { entraKey, keycloakKeys, plainKey, auth0Key } from '../support/fixtures/idp/keys.ts';
+import * as idp from '../support/fixtures/idp/tokens.ts';
+import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
+import { signToken, type TestKey } from '../support/keys.ts';
+import { loadHandler, type LoadedHandler } from '../support/load-handler.ts';
 
 const DS = idp.DATASTORE;
 const RO = idp.READ_ONLY;

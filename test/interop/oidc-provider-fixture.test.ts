@@ -12,7 +12,7 @@ import {
   type OidcProviderFixture,
   type OidcSigningAlg,
   startOidcProvider,
-} from '../helpers/oidc-provider.ts';
+} from '../support/oidc-provider.ts';
 
 async function getJson(url: string): Promise<Record<string, unknown>> {
   const response = await fetch(url);

@@ -9,8 +9,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, type JWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadHandler } from '../helpers/load-handler.ts';
-import { type OidcProviderFixture, startOidcProvider } from '../helpers/oidc-provider.ts';
+import { loadHandler } from '../support/load-handler.ts';
+import { type OidcProviderFixture, startOidcProvider } from '../support/oidc-provider.ts';
 
 const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const RO = 'arn:aws:iam::111122223333:role/healthimaging/HealthImagingAuthorizer-AhiReadOnly';

@@ -13,14 +13,14 @@ import {
   MAX_CA_BUNDLE_BYTES,
   parseCaBundle,
   readCaBundleFile,
-} from '../../src/keys/ca-bundle.ts';
-import { tlsFailureOf } from '../../src/keys/tls-failure.ts';
+} from '../../src/core/keys/ca-bundle.ts';
+import { tlsFailureOf } from '../../src/core/keys/tls-failure.ts';
 import {
   daysFromNow,
   makeCertificate,
   makePrivateCa,
   type TestCertificate,
-} from '../helpers/certificates.ts';
+} from '../support/certificates.ts';
 
 let root: TestCertificate;
 let issuing: TestCertificate;

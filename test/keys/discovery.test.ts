@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { discoveryUrl, parseDiscovery } from '../../src/keys/discovery.ts';
+import { discoveryUrl, parseDiscovery } from '../../src/core/keys/discovery.ts';
 
 const ISSUER = 'https://keycloak.example.org/realms/dcm4che';
 

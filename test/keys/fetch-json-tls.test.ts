@@ -8,16 +8,16 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CaBundle, parseCaBundle } from '../../src/keys/ca-bundle.ts';
-import { fetchJson } from '../../src/keys/fetch-json.ts';
+import { type CaBundle, parseCaBundle } from '../../src/core/keys/ca-bundle.ts';
+import { fetchJson } from '../../src/core/keys/fetch-json.ts';
 import {
   daysFromNow,
   makeCertificate,
   makePrivateCa,
   makeServerCertificate,
   type TestCertificate,
-} from '../helpers/certificates.ts';
-import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
+} from '../support/certificates.ts';
+import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
 
 let ca: TestCertificate;
 let bundle: CaBundle;

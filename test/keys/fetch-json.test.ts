@@ -7,8 +7,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fetchJson } from '../../src/keys/fetch-json.ts';
-import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
+import { fetchJson } from '../../src/core/keys/fetch-json.ts';
+import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
 
 let server: IdpServer;
 

@@ -8,11 +8,11 @@
 
 import { compactVerify } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { IssuerConfig } from '../../src/config/schema.ts';
-import { createDeadline } from '../../src/keys/deadline.ts';
-import { createKeyStore, type KeyFetchEvent, type KeyStoreOptions } from '../../src/keys/key-store.ts';
-import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
-import { jwksOf, makeKey, signToken, type TestKey } from '../helpers/keys.ts';
+import type { IssuerConfig } from '../../src/core/config/schema.ts';
+import { createDeadline } from '../../src/core/kernel/deadline.ts';
+import { createKeyStore, type KeyFetchEvent, type KeyStoreOptions } from '../../src/core/keys/key-store.ts';
+import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
+import { jwksOf, makeKey, signToken, type TestKey } from '../support/keys.ts';
 
 let server: IdpServer;
 let keyA: TestKey;

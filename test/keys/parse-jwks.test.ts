@@ -4,8 +4,8 @@
  */
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type JwksKey, keyFitsAlg, parseJwks } from '../../src/keys/parse-jwks.ts';
-import { makeKey, type TestKey } from '../helpers/keys.ts';
+import { type JwksKey, keyFitsAlg, parseJwks } from '../../src/core/keys/parse-jwks.ts';
+import { makeKey, type TestKey } from '../support/keys.ts';
 
 let rsa: TestKey;
 let rsa1024: TestKey;

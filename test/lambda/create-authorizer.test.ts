@@ -6,9 +6,9 @@
 
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type AuthorizerOptions, createAuthorizer } from '../../src/lambda/create-authorizer.ts';
-import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
-import { epoch, jwksOf, makeKey, signToken } from '../helpers/keys.ts';
+import { type AuthorizerOptions, createAuthorizer } from '../../src/core/lambda/create-authorizer.ts';
+import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
+import { epoch, jwksOf, makeKey, signToken } from '../support/keys.ts';
 
 const ISS = 'https://idp.example.org';
 const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';

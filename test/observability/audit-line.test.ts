@@ -1,14 +1,14 @@
 import { fc, it as prop } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import type { Decision } from '../../src/decision/decision.ts';
-import { type Reason, REASONS } from '../../src/decision/reason-codes.ts';
+import type { Decision } from '../../src/core/decision/decision.ts';
+import { type Reason, REASONS } from '../../src/core/decision/reason-codes.ts';
 import {
   buildAuditRecord,
   buildIdpFetchRecord,
   formatAuditLine,
   METRIC_NAMESPACE,
-} from '../../src/observability/audit-line.ts';
-import { type AuditSubject, hashedSubject } from '../../src/observability/audit-subject.ts';
+} from '../../src/core/observability/audit-line.ts';
+import { type AuditSubject, hashedSubject } from '../../src/core/observability/audit-subject.ts';
 
 const PLAIN: AuditSubject = { mode: 'plain' };
 const KEY = 'an-audit-hash-key-of-32-characters!';

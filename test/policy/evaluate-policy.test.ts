@@ -1,19 +1,23 @@
 /**
  * Role-rule evaluation (docs/configuration.md): the example config
  * (examples/config.example.json) with realistic Entra ID and Keycloak claims (as in
- * test/cli/fixtures/seed-tokens.ts), exact typed matching, operation and datastore scoping,
+ * test/support/fixtures/seed-tokens.ts), exact typed matching, operation and datastore scoping,
  * first-match order (rows 63-66 of test/security/catalogue.test.ts) and the explain trace.
  */
 
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type RoleRule } from '../../src/config/schema.ts';
-import { KNOWN_OPERATIONS, READ_OPERATIONS, WRITE_OPERATIONS } from '../../src/contract/healthimaging.ts';
+import { parseConfig, type RoleRule } from '../../src/core/config/schema.ts';
+import {
+  KNOWN_OPERATIONS,
+  READ_OPERATIONS,
+  WRITE_OPERATIONS,
+} from '../../src/core/contract/healthimaging.ts';
 import {
   evaluatePolicy,
   isOperationNamedByRules,
   type PolicyInput,
   ruleCoversOperation,
-} from '../../src/policy/evaluate-policy.ts';
+} from '../../src/core/policy/evaluate-policy.ts';
 
 const ENTRA = 'https://sts.windows.net/00000000-0000-0000-0000-000000000001/';
 const KEYCLOAK = 'https://keycloak.example.org/realms/dcm4che';

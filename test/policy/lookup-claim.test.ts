@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { claimValueSet, lookupClaim, MAX_CLAIM_VALUES } from '../../src/policy/lookup-claim.ts';
+import { claimValueSet, lookupClaim, MAX_CLAIM_VALUES } from '../../src/core/policy/lookup-claim.ts';
 
 describe('lookupClaim', () => {
   it('finds exact top-level names containing colons and URLs', () => {

@@ -98,7 +98,7 @@ const RULES: Rule[] = [
   },
 ];
 
-/** Repository-relative paths such as src/keys/key-store.ts; relative links and URLs are not matched. */
+/** Repository-relative paths such as src/core/keys/key-store.ts; relative links and URLs are not matched. */
 const CITED_PATH = /(?<![\w./@-])(?:src|test|infra|docs|bench|scripts)\/[^\s`'"()[\]<>{},;|]+/g;
 
 /** Generated output (gitignored, such as bench/results/) is named before it exists. */
@@ -123,7 +123,7 @@ describe('references in comments, test titles and docs', () => {
 
   it('scans the tracked sources and docs', () => {
     // Assert
-    expect(files).toContain('src/authorize.ts');
+    expect(files).toContain('src/core/authorize.ts');
     expect(files).toContain('README.md');
     expect(files).toContain('SECURITY.md');
     expect(files).toContain('test/repository/comment-references.test.ts');

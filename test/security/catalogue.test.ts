@@ -16,12 +16,12 @@
 import { createPrivateKey, randomUUID, sign as nodeSign } from 'node:crypto';
 import { type CryptoKey, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isTokenValidFor, type Reason } from '../../src/decision/reason-codes.ts';
-import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
-import { b64url, makeKey, signToken, type TestKey } from '../helpers/keys.ts';
-import { type AuthResult, type LoadedHandler, loadHandler } from '../helpers/load-handler.ts';
-import { hygieneProblems } from './support/log-hygiene.ts';
-import { decide as decideWith, pipelineDeps } from './support/pipeline.ts';
+import { isTokenValidFor, type Reason } from '../../src/core/decision/reason-codes.ts';
+import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
+import { b64url, makeKey, signToken, type TestKey } from '../support/keys.ts';
+import { type AuthResult, type LoadedHandler, loadHandler } from '../support/load-handler.ts';
+import { hygieneProblems } from '../support/log-hygiene.ts';
+import { decide as decideWith, pipelineDeps } from '../support/security-pipeline.ts';
 import {
   forgeForExponentOne,
   highSTwin,
@@ -36,8 +36,8 @@ import {
   signBytes,
   signSegments,
   withSignature,
-} from './support/tokens.ts';
-import { type JwkGroup, loadVectors } from './support/wycheproof.ts';
+} from '../support/hostile-tokens.ts';
+import { type JwkGroup, loadVectors } from '../support/wycheproof.ts';
 
 // ── Fixed facts ────────────────────────────────────────────────────────────────────────────────
 

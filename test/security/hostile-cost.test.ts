@@ -7,13 +7,13 @@
  */
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type AuthorizeDeps, authorize } from '../../src/authorize.ts';
-import { createDeadline } from '../../src/keys/deadline.ts';
-import type { KeyStore } from '../../src/keys/key-store.ts';
-import { inspectToken, MAX_TOKEN_LENGTH } from '../../src/token/inspect-token.ts';
-import { makeKey } from '../helpers/keys.ts';
-import { DS, loadedConfig } from './support/pipeline.ts';
-import { signBytes } from './support/tokens.ts';
+import { type AuthorizeDeps, authorize } from '../../src/core/authorize.ts';
+import { createDeadline } from '../../src/core/kernel/deadline.ts';
+import type { KeyStore } from '../../src/core/keys/key-store.ts';
+import { inspectToken, MAX_TOKEN_LENGTH } from '../../src/core/token/inspect-token.ts';
+import { makeKey } from '../support/keys.ts';
+import { DS, loadedConfig } from '../support/security-pipeline.ts';
+import { signBytes } from '../support/hostile-tokens.ts';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const S = NOW / 1000;

@@ -10,14 +10,14 @@
 import { randomUUID } from 'node:crypto';
 import { fc, it as prop } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KNOWN_OPERATIONS } from '../../src/contract/healthimaging.ts';
-import { REASON_CODES } from '../../src/decision/reason-codes.ts';
-import { type IdpServer, startIdpServer } from '../helpers/idp-server.ts';
-import { b64url, makeKey, signToken } from '../helpers/keys.ts';
-import { type LoadedHandler, loadHandler } from '../helpers/load-handler.ts';
-import { hygieneProblems } from './support/log-hygiene.ts';
-import { DS } from './support/pipeline.ts';
-import { minted, mintedTokens } from './support/tokens.ts';
+import { KNOWN_OPERATIONS } from '../../src/core/contract/healthimaging.ts';
+import { REASON_CODES } from '../../src/core/decision/reason-codes.ts';
+import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
+import { b64url, makeKey, signToken } from '../support/keys.ts';
+import { type LoadedHandler, loadHandler } from '../support/load-handler.ts';
+import { hygieneProblems } from '../support/log-hygiene.ts';
+import { DS } from '../support/security-pipeline.ts';
+import { minted, mintedTokens } from '../support/hostile-tokens.ts';
 
 const ISS = 'https://idp.example.org';
 const AUD = 'https://dicomweb.example.org';

@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { hygieneProblems } from './support/log-hygiene.ts';
+import { hygieneProblems } from '../support/log-hygiene.ts';
 
 const TOKEN =
   'eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLWJ5dGVzLXRoYXQtYXJlLWxvbmctZW5vdWdo';

@@ -16,14 +16,14 @@ import {
   parseConfig,
   parseConfigText,
   type RoleRule,
-} from '../../src/config/schema.ts';
-import { KNOWN_OPERATIONS } from '../../src/contract/healthimaging.ts';
-import { REASON_CODES } from '../../src/decision/reason-codes.ts';
-import { evaluatePolicy } from '../../src/policy/evaluate-policy.ts';
-import { b64url, makeKey, signToken } from '../helpers/keys.ts';
-import { hygieneProblems } from './support/log-hygiene.ts';
-import { auditLine, decide, DS, pipelineDeps } from './support/pipeline.ts';
-import { minted, mintedTokens } from './support/tokens.ts';
+} from '../../src/core/config/schema.ts';
+import { KNOWN_OPERATIONS } from '../../src/core/contract/healthimaging.ts';
+import { REASON_CODES } from '../../src/core/decision/reason-codes.ts';
+import { evaluatePolicy } from '../../src/core/policy/evaluate-policy.ts';
+import { b64url, makeKey, signToken } from '../support/keys.ts';
+import { hygieneProblems } from '../support/log-hygiene.ts';
+import { auditLine, decide, DS, pipelineDeps } from '../support/security-pipeline.ts';
+import { minted, mintedTokens } from '../support/hostile-tokens.ts';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const S = NOW / 1000;

@@ -20,18 +20,24 @@
 
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ASYMMETRIC_ALGORITHMS, type IssuerConfig, parseConfig } from '../../src/config/schema.ts';
-import { createDeadline } from '../../src/keys/deadline.ts';
-import { createKeyStore } from '../../src/keys/key-store.ts';
-import { parseJwks } from '../../src/keys/parse-jwks.ts';
-import { checkHeaderForIssuer } from '../../src/token/check-header-for-issuer.ts';
-import { inspectToken } from '../../src/token/inspect-token.ts';
-import { verifySignature } from '../../src/token/verify-signature.ts';
-import type { TestAlg, TestKey } from '../helpers/keys.ts';
-import { hygieneProblems } from './support/log-hygiene.ts';
-import { auditLine, decide, jwksEndpoint, pipelineDeps } from './support/pipeline.ts';
-import { minted, mintedTokens, signBytes } from './support/tokens.ts';
-import { countTests, type JwkGroup, type JwsGroup, type JwsTest, loadVectors } from './support/wycheproof.ts';
+import { ASYMMETRIC_ALGORITHMS, type IssuerConfig, parseConfig } from '../../src/core/config/schema.ts';
+import { createDeadline } from '../../src/core/kernel/deadline.ts';
+import { createKeyStore } from '../../src/core/keys/key-store.ts';
+import { parseJwks } from '../../src/core/keys/parse-jwks.ts';
+import { checkHeaderForIssuer } from '../../src/core/token/check-header-for-issuer.ts';
+import { inspectToken } from '../../src/core/token/inspect-token.ts';
+import { verifySignature } from '../../src/core/token/verify-signature.ts';
+import type { TestAlg, TestKey } from '../support/keys.ts';
+import { hygieneProblems } from '../support/log-hygiene.ts';
+import { auditLine, decide, jwksEndpoint, pipelineDeps } from '../support/security-pipeline.ts';
+import { minted, mintedTokens, signBytes } from '../support/hostile-tokens.ts';
+import {
+  countTests,
+  type JwkGroup,
+  type JwsGroup,
+  type JwsTest,
+  loadVectors,
+} from '../support/wycheproof.ts';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const ISS = 'https://wycheproof.example.org';

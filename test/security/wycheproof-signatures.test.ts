@@ -23,19 +23,19 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
-import type { AuthorizeDeps } from '../../src/authorize.ts';
-import type { Algorithm } from '../../src/config/schema.ts';
-import { b64url } from '../helpers/keys.ts';
-import { hygieneProblems } from './support/log-hygiene.ts';
-import { auditLine, decide, pipelineDeps } from './support/pipeline.ts';
-import { minted, mintedTokens } from './support/tokens.ts';
+import type { AuthorizeDeps } from '../../src/core/authorize.ts';
+import type { Algorithm } from '../../src/core/config/schema.ts';
+import { b64url } from '../support/keys.ts';
+import { hygieneProblems } from '../support/log-hygiene.ts';
+import { auditLine, decide, pipelineDeps } from '../support/security-pipeline.ts';
+import { minted, mintedTokens } from '../support/hostile-tokens.ts';
 import {
   countTests,
   type Jwk,
   loadVectors,
   type SignatureGroup,
   type SignatureTest,
-} from './support/wycheproof.ts';
+} from '../support/wycheproof.ts';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const ISS = 'https://wycheproof.example.org';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asciiLowerCase } from '../../src/token/ascii-lower-case.ts';
+import { asciiLowerCase } from '../../src/core/token/ascii-lower-case.ts';
 
 describe('asciiLowerCase', () => {
   it('lower-cases ASCII letters and keeps everything else', () => {

@@ -4,10 +4,10 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import type { IssuerConfig } from '../../src/config/schema.ts';
-import { checkHeaderForIssuer } from '../../src/token/check-header-for-issuer.ts';
-import { inspectToken, type JoseHeaderFacts } from '../../src/token/inspect-token.ts';
-import { epoch, makeKey, signRaw, signToken, type TestKey } from '../helpers/keys.ts';
+import type { IssuerConfig } from '../../src/core/config/schema.ts';
+import { checkHeaderForIssuer } from '../../src/core/token/check-header-for-issuer.ts';
+import { inspectToken, type JoseHeaderFacts } from '../../src/core/token/inspect-token.ts';
+import { epoch, makeKey, signRaw, signToken, type TestKey } from '../support/keys.ts';
 
 const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
 const CLAIMS = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonTypeName } from '../../src/token/json-type-name.ts';
+import { jsonTypeName } from '../../src/core/token/json-type-name.ts';
 
 describe('jsonTypeName', () => {
   it.each([

@@ -6,11 +6,11 @@
 
 import { fc, it as prop } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/schema.ts';
-import { evaluatePolicy } from '../../src/policy/evaluate-policy.ts';
-import { claimsKeptFor, pruneClaims } from '../../src/token/prune-claims.ts';
-import { VALIDATED_CLAIMS, validateClaims } from '../../src/token/validate-claims.ts';
-import * as shapes from '../fixtures/idp/tokens.ts';
+import { parseConfig } from '../../src/core/config/schema.ts';
+import { evaluatePolicy } from '../../src/core/policy/evaluate-policy.ts';
+import { claimsKeptFor, pruneClaims } from '../../src/core/token/prune-claims.ts';
+import { VALIDATED_CLAIMS, validateClaims } from '../../src/core/token/validate-claims.ts';
+import * as shapes from '../support/fixtures/idp/tokens.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 12);
 type Claims = Record<string, unknown>;

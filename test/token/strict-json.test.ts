@@ -1,6 +1,6 @@
 import { fc, it as prop } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { parseStrictJson } from '../../src/token/strict-json.ts';
+import { parseStrictJson } from '../../src/core/token/strict-json.ts';
 
 const LIMITS = { maxDepth: 16, maxMembers: 1000 };
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

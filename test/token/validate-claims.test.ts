@@ -5,11 +5,11 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import type { IssuerConfig } from '../../src/config/schema.ts';
-import { inspectToken } from '../../src/token/inspect-token.ts';
-import { validateClaims } from '../../src/token/validate-claims.ts';
-import * as idp from '../fixtures/idp/tokens.ts';
-import { epoch, makeKey, signRaw } from '../helpers/keys.ts';
+import type { IssuerConfig } from '../../src/core/config/schema.ts';
+import { inspectToken } from '../../src/core/token/inspect-token.ts';
+import { validateClaims } from '../../src/core/token/validate-claims.ts';
+import * as idp from '../support/fixtures/idp/tokens.ts';
+import { epoch, makeKey, signRaw } from '../support/keys.ts';
 
 const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
 const NOW = epoch(NOW_MS);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createVerifiedTokenCache, type VerifiedToken } from '../../src/token/verified-token-cache.ts';
+import { createVerifiedTokenCache, type VerifiedToken } from '../../src/core/token/verified-token-cache.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 12);
 const entry = (overrides: Partial<VerifiedToken> = {}): VerifiedToken => ({

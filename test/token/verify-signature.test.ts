@@ -7,9 +7,9 @@ import { generateKeyPairSync, type KeyObject, sign as nodeSign } from 'node:cryp
 import { fc, it as prop } from '@fast-check/vitest';
 import { CompactSign, type CryptoKey, errors, exportJWK, importJWK } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
-import { reasonForJoseError } from '../../src/token/jose-error-reason.ts';
-import { type ResolveKey, verifySignature } from '../../src/token/verify-signature.ts';
-import { b64url, epoch, makeKey, signRaw, signToken, type TestAlg } from '../helpers/keys.ts';
+import { reasonForJoseError } from '../../src/core/token/jose-error-reason.ts';
+import { type ResolveKey, verifySignature } from '../../src/core/token/verify-signature.ts';
+import { b64url, epoch, makeKey, signRaw, signToken, type TestAlg } from '../support/keys.ts';
 
 const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
 const CLAIMS = {

@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../../src/cli/parse-cli-args.ts';
-import { IDP_PROFILES, loopbackUrl } from '../../../src/cli/sandbox/idp-profiles.ts';
-import { describeOutcome, renderSandboxBanner } from '../../../src/cli/sandbox/render-sandbox-banner.ts';
-import { type Sandbox, startSandbox } from '../../../src/cli/sandbox/start-sandbox.ts';
-import { createTerminalStyle } from '../../../src/cli/terminal-style.ts';
+import { parseCliArgs } from '../../../src/tools/cli/parse-cli-args.ts';
+import { IDP_PROFILES, loopbackUrl } from '../../../src/tools/sandbox/idp-profiles.ts';
+import { describeOutcome, renderSandboxBanner } from '../../../src/tools/sandbox/render-sandbox-banner.ts';
+import { type Sandbox, startSandbox } from '../../../src/tools/sandbox/start-sandbox.ts';
+import { createTerminalStyle } from '../../../src/tools/cli/shared/terminal-style.ts';
 
 const plain = createTerminalStyle(false);
 

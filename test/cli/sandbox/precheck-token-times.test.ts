@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { precheckTokenTimes } from '../../../src/cli/sandbox/precheck-token-times.ts';
+import { precheckTokenTimes } from '../../../src/tools/sandbox/precheck-token-times.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const s = (offset: number) => NOW / 1000 + offset;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   prepareSandboxConfig,
   SANDBOX_ISSUER_PLACEHOLDER,
-} from '../../../src/cli/sandbox/prepare-sandbox-config.ts';
+} from '../../../src/tools/sandbox/prepare-sandbox-config.ts';
 
 const EMBEDDED = 'http://127.0.0.1:4100/embedded-idp';
 const ROLE = 'arn:aws:iam::111122223333:role/AhiRead';

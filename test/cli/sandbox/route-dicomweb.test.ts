@@ -4,8 +4,8 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { routeDicomweb } from '../../../src/cli/sandbox/route-dicomweb.ts';
-import { KNOWN_OPERATIONS } from '../../../src/contract/healthimaging.ts';
+import { routeDicomweb } from '../../../src/tools/sandbox/route-dicomweb.ts';
+import { KNOWN_OPERATIONS } from '../../../src/core/contract/healthimaging.ts';
 
 const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const base = `/datastore/${DS}`;

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, SandboxConfigError, startSandbox } from '../../../src/cli/sandbox/start-sandbox.ts';
-import { makeKey } from '../../helpers/keys.ts';
+import { type Sandbox, SandboxConfigError, startSandbox } from '../../../src/tools/sandbox/start-sandbox.ts';
+import { makeKey } from '../../support/keys.ts';
 
 const RO = 'arn:aws:iam::111122223333:role/SandboxDicomReadOnly';
 const RW = 'arn:aws:iam::111122223333:role/SandboxDicomReadWrite';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthorizerContext } from '../../../src/lambda/invocation.ts';
+import type { AuthorizerContext } from '../../../src/core/lambda/invocation.ts';
 import {
   type InvocationBudget,
   normalizeContext,
-} from '../../../src/lambda/middlewares/normalize-context.ts';
+} from '../../../src/core/lambda/middlewares/normalize-context.ts';
 
 const BUDGET: InvocationBudget = {
   budgetMs: 800,

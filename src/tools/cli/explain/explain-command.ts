@@ -1,0 +1,108 @@
+/**
+ * `ahi-authorizer explain`: reads the configuration (invalid → exit 2 with the JSON-path
+ * messages), the token (--token or stdin) and an optional saved JWKS, builds the explain
+ * composition root, runs the real pipeline and prints the report (text or --json).
+ * Exit 0 allowed, 1 denied, 2 usage or configuration error.
+ */
+
+import { contentVersion } from '../../../core/config/content-version.ts';
+import { formatConfigIssues, parseConfigText } from '../../../core/config/schema.ts';
+import { buildExplainDeps } from './build-explain-deps.ts';
+import type { CliIo } from '../shared/cli-io.ts';
+import { cliCommand } from '../command-form.ts';
+import { explainToken, type ExplainRequest } from './explain-token.ts';
+import type { ExplainArgs } from '../parse-cli-args.ts';
+import { readCliCaBundle } from '../shared/read-ca-bundle.ts';
+import { renderExplain } from './render-explain.ts';
+import { createTerminalStyle, wantsColour } from '../shared/terminal-style.ts';
+
+/** A datastore id for configs without a datastores allowlist (any valid id would do). */
+export const PLACEHOLDER_DATASTORE_ID = '0'.repeat(32);
+
+export const EXIT = { ok: 0, denied: 1, usage: 2 } as const;
+
+/** The raw token: surrounding whitespace and an optional `Bearer ` scheme removed. */
+export function cleanToken(text: string): string {
+  return text.trim().replace(/^Bearer\s+/i, '');
+}
+
+async function readText(
+  io: CliIo,
+  path: string,
+  what: string,
+): Promise<{ ok: true; text: string } | { ok: false }> {
+  try {
+    return { ok: true, text: await io.readFile(path) };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    io.stderr(`ahi-authorizer: cannot read ${what} ${path}${typeof code === 'string' ? ` (${code})` : ''}\n`);
+    return { ok: false };
+  }
+}
+
+export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
+  const configFile = await readText(io, args.config, 'config');
+  if (!configFile.ok) return EXIT.usage;
+  const parsed = parseConfigText(configFile.text);
+  if (!parsed.ok) {
+    if (args.json)
+      io.stdout(
+        `${JSON.stringify({ error: 'config_invalid', file: args.config, issues: parsed.issues }, null, 2)}\n`,
+      );
+    io.stderr(
+      `ahi-authorizer: ${args.config} is not a valid configuration:\n${formatConfigIssues(parsed.issues)}\n`,
+    );
+    return EXIT.usage;
+  }
+
+  let raw = args.token;
+  if (raw === undefined) {
+    if (io.stdinIsTTY) {
+      io.stderr(
+        `ahi-authorizer: no token: pass it on stdin (echo "$TOKEN" | ${cliCommand('explain …')}) or with --token\n`,
+      );
+      return EXIT.usage;
+    }
+    raw = await io.readStdin();
+  }
+  const token = cleanToken(raw);
+  if (token === '') {
+    io.stderr('ahi-authorizer: the token is empty\n');
+    return EXIT.usage;
+  }
+
+  let jwks: { file: string; text: string } | undefined;
+  if (args.jwks !== undefined) {
+    const file = await readText(io, args.jwks, 'JWKS');
+    if (!file.ok) return EXIT.usage;
+    jwks = { file: args.jwks, text: file.text };
+  }
+
+  const trust = await readCliCaBundle(io, args.caBundle);
+  if (!trust.ok) return EXIT.usage;
+
+  const deps = buildExplainDeps({
+    config: parsed.config,
+    configVersion: contentVersion(configFile.text),
+    configFile: args.config,
+    ...(jwks === undefined ? {} : { jwks }),
+    ...(trust.caBundle === undefined ? {} : { caBundle: trust.caBundle }),
+    ...(args.nowMs === undefined ? {} : { nowMs: args.nowMs }),
+  });
+  const request: ExplainRequest = {
+    token,
+    datastoreId: args.datastore ?? parsed.config.datastores?.[0] ?? PLACEHOLDER_DATASTORE_ID,
+    datastoreSource:
+      args.datastore !== undefined
+        ? 'option'
+        : parsed.config.datastores !== undefined
+          ? 'config'
+          : 'placeholder',
+  };
+  if (args.operation !== undefined) request.operation = args.operation;
+
+  const report = await explainToken(request, deps);
+  if (args.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  else io.stdout(renderExplain(report, createTerminalStyle(wantsColour(io.stdoutIsTTY, io.env))));
+  return report.decision === 'allow' ? EXIT.ok : EXIT.denied;
+}

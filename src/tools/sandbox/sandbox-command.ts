@@ -1,0 +1,74 @@
+/**
+ * `ahi-authorizer sandbox` (what `npm start` runs): starts the sandbox, prints the banner (or one
+ * JSON line with --json), logs each emulated request and the handler's warnings, and on SIGINT or
+ * SIGTERM closes the OpenID Provider, the emulator and the handler process. Exit 0 after a clean
+ * stop; 1 if it cannot start; 2 for an invalid configuration.
+ */
+
+import { formatConfigIssues } from '../../core/config/schema.ts';
+import type { CliIo } from '../cli/shared/cli-io.ts';
+import type { SandboxArgs } from '../cli/parse-cli-args.ts';
+import { renderRequestLog, renderSandboxBanner, sandboxJsonLine } from './render-sandbox-banner.ts';
+import { SandboxConfigError, type SandboxOptions, startSandbox } from './start-sandbox.ts';
+import { createTerminalStyle, wantsColour } from '../cli/shared/terminal-style.ts';
+
+/** The handler's own WARN / ERROR lines are worth showing; its INFO lines are the request log's. */
+function handlerLine(line: string, stream: 'stdout' | 'stderr'): string | undefined {
+  if (stream === 'stderr') return `handler: ${line}\n`;
+  try {
+    const record = JSON.parse(line) as Record<string, unknown>;
+    if (record['level'] === 'WARN' || record['level'] === 'ERROR') {
+      const { ts: _ts, level, message, ...fields } = record;
+      return `handler ${String(level)}: ${String(message)} ${JSON.stringify(fields)}\n`;
+    }
+    return undefined;
+  } catch {
+    return `handler: ${line}\n`;
+  }
+}
+
+export async function runSandboxCommand(args: SandboxArgs, io: CliIo): Promise<number> {
+  const style = createTerminalStyle(wantsColour(io.stdoutIsTTY, io.env));
+  const options: SandboxOptions = {
+    onRequest: (entry) =>
+      io.stdout(args.json ? `${JSON.stringify({ request: entry })}\n` : renderRequestLog(entry, style)),
+    onHandlerLine: (line, stream) => {
+      const text = handlerLine(line, stream);
+      if (text !== undefined) io.stderr(text);
+    },
+  };
+  if (args.profile !== undefined) options.profile = args.profile;
+  if (args.config !== undefined) options.configPath = args.config;
+  if (args.port !== undefined) options.port = args.port;
+  if (args.idpPort !== undefined) options.idpPort = args.idpPort;
+  if (args.datastore !== undefined) options.datastoreId = args.datastore;
+
+  const stop = io.stopRequested();
+  let sandbox;
+  try {
+    sandbox = await startSandbox(options);
+  } catch (error) {
+    if (error instanceof SandboxConfigError) {
+      io.stderr(
+        `ahi-authorizer: ${error.file} is not a valid configuration:\n${formatConfigIssues(error.issues)}\n`,
+      );
+      return 2;
+    }
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') {
+      io.stderr(
+        `ahi-authorizer: port ${args.port ?? 8787} is in use: pass --port with another port, or --port 0 for a free one\n`,
+      );
+      return 1;
+    }
+    io.stderr(
+      `ahi-authorizer: the sandbox could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+  io.stdout(args.json ? `${sandboxJsonLine(sandbox)}\n` : renderSandboxBanner(sandbox, style));
+  const signal = await stop;
+  if (!args.json) io.stderr(`\n${signal}: stopping the sandbox…\n`);
+  await sandbox.close();
+  return 0;
+}
