@@ -6,7 +6,7 @@
  * alg (RFC 8725 §3.1).
  */
 
-import { ASYMMETRIC_ALGORITHMS } from '../config/schema.ts';
+import { ASYMMETRIC_ALGORITHMS, MAX_KID_LENGTH } from '../kernel/limits.ts';
 
 export interface JwksKey {
   kid: string;
@@ -28,7 +28,7 @@ export type ParseJwksResult =
   | { ok: false; cause: 'invalid' | 'no_usable_keys'; detail: string };
 
 /** Same shape rule as the token side (catalogue row 31): 1-128 printable ASCII. */
-export const KID_PATTERN = /^[\x20-\x7e]{1,128}$/;
+export const KID_PATTERN = new RegExp(`^[\\x20-\\x7e]{1,${MAX_KID_LENGTH}}$`);
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'] as const;
 const ALLOWED_ALGS: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);

@@ -5,7 +5,8 @@
  * key lookup.
  */
 
-import { ASYMMETRIC_ALGORITHMS, type IssuerConfig } from '../config/schema.ts';
+import type { IssuerConfig } from '../config/schema.ts';
+import { ASYMMETRIC_ALGORITHMS } from '../kernel/limits.ts';
 import { asciiLowerCase } from './ascii-lower-case.ts';
 import { jsonTypeName } from './json-type-name.ts';
 import type { JoseHeaderFacts } from './inspect-token.ts';

@@ -6,14 +6,11 @@
  * numbers are the cases of the hostile-input catalogue, test/security/catalogue.test.ts.
  */
 
-import { ASYMMETRIC_ALGORITHMS } from '../config/schema.ts';
 import type { Reason } from '../decision/reason-codes.ts';
+import { ASYMMETRIC_ALGORITHMS, MAX_KID_LENGTH, MAX_TOKEN_LENGTH } from '../kernel/limits.ts';
 import { sanitize } from '../observability/sanitize.ts';
 import { jsonTypeName } from './json-type-name.ts';
 import { parseStrictJson, type StrictJsonError } from './strict-json.ts';
-
-/** Cap on the whole token, checked before any split or decode, so huge input is cheap (rows 14-15). */
-export const MAX_TOKEN_LENGTH = 16384;
 
 /** Header facts that later checks need; `typ` is present only when the header has it. */
 export interface JoseHeaderFacts {
@@ -124,8 +121,6 @@ function seenHeader(fields: Record<string, unknown>): SeenHeader {
   return seen;
 }
 
-const MAX_KID_LENGTH = 128;
-
 /** Inspects a raw bearer token without verifying it. Never throws. */
 export function inspectToken(token: unknown): InspectResult {
   try {
@@ -140,7 +135,7 @@ function inspect(token: unknown): InspectResult {
   if (typeof token !== 'string' || token.length === 0) {
     return fail('token_missing', 'the token is absent, empty or not a string');
   }
-  // Before any split, regex or decode: millions of dots or a multi-MB token cost nothing (row 15).
+  // Before any split, regex or decode: millions of dots or a multi-MB token cost nothing (rows 14-15).
   if (token.length > MAX_TOKEN_LENGTH) {
     return fail(
       'token_too_large',

@@ -7,8 +7,8 @@
  */
 
 import { compactVerify, type CryptoKey } from 'jose';
-import { ASYMMETRIC_ALGORITHMS } from '../config/schema.ts';
 import type { Reason } from '../decision/reason-codes.ts';
+import { ASYMMETRIC_ALGORITHMS } from '../kernel/limits.ts';
 import { reasonForJoseError } from './jose-error-reason.ts';
 
 /** Why the key store could not give a key for this header (a deny, never an exception). */
