@@ -16,6 +16,7 @@ import type { Decision, Step, StepName } from './decision/decision.ts';
 import type { Reason } from './decision/reason-codes.ts';
 import type { Deadline } from './kernel/deadline.ts';
 import { MAX_TOKEN_LENGTH } from './kernel/limits.ts';
+import type { Result } from './kernel/result.ts';
 import type { KeyLookupResult, KeyStore } from './keys/key-store.ts';
 import { sanitize } from './observability/sanitize.ts';
 import { evaluatePolicy, isOperationNamedByRules, type RuleTrace } from './policy/evaluate-policy.ts';
@@ -262,9 +263,10 @@ type AuthorizeRequest = { datastoreId: string; operation: string; bearerToken: s
 
 type ClaimsResult = ReturnType<typeof validateClaims>;
 /** Steps 4 and 5 computed; the policy is not evaluated when the claims fail. */
-type Checked =
-  | { ok: false; claims: Extract<ClaimsResult, { ok: false }> }
-  | { ok: true; claims: Extract<ClaimsResult, { ok: true }>; outcome: ReturnType<typeof evaluatePolicy> };
+type Checked = Result<
+  { claims: Extract<ClaimsResult, { ok: true }>; outcome: ReturnType<typeof evaluatePolicy> },
+  { claims: Extract<ClaimsResult, { ok: false }> }
+>;
 
 /**
  * Steps 4 and 5 as pure computations over the payload (no I/O, the injected clock); decideVerified

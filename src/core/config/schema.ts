@@ -15,6 +15,7 @@
 import * as v from 'valibot';
 import { DATASTORE_ID_PATTERN } from '../contract/healthimaging.ts';
 import { type Algorithm, ASYMMETRIC_ALGORITHMS, MAX_TOKEN_AGE_SECONDS } from '../kernel/limits.ts';
+import type { Result } from '../kernel/result.ts';
 import { findDuplicateMembers } from './duplicate-members.ts';
 
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
@@ -375,7 +376,7 @@ export interface ConfigIssue {
   message: string;
 }
 
-export type ConfigParseResult = { ok: true; config: AuthorizerConfig } | { ok: false; issues: ConfigIssue[] };
+export type ConfigParseResult = Result<{ config: AuthorizerConfig }, { issues: ConfigIssue[] }>;
 
 export function formatJsonPath(path: readonly PropertyKey[]): string {
   let out = '$';
@@ -419,7 +420,7 @@ export function parseConfig(value: unknown): ConfigParseResult {
 export function parseWithSchema<TSchema extends v.GenericSchema>(
   schema: TSchema,
   value: unknown,
-): { ok: true; output: v.InferOutput<TSchema> } | { ok: false; issues: ConfigIssue[] } {
+): Result<{ output: v.InferOutput<TSchema> }, { issues: ConfigIssue[] }> {
   const protoIssues: ConfigIssue[] = [];
   findProtoKeys(value, [], protoIssues);
   if (protoIssues.length > 0) return { ok: false, issues: protoIssues };

@@ -7,6 +7,7 @@
  */
 
 import { ASYMMETRIC_ALGORITHMS, MAX_KID_LENGTH } from '../kernel/limits.ts';
+import type { Result } from '../kernel/result.ts';
 
 export interface JwksKey {
   kid: string;
@@ -23,9 +24,10 @@ export interface DroppedKey {
   why: string;
 }
 
-export type ParseJwksResult =
-  | { ok: true; keys: JwksKey[]; dropped: DroppedKey[] }
-  | { ok: false; cause: 'invalid' | 'no_usable_keys'; detail: string };
+export type ParseJwksResult = Result<
+  { keys: JwksKey[]; dropped: DroppedKey[] },
+  { cause: 'invalid' | 'no_usable_keys'; detail: string }
+>;
 
 /** Same shape rule as the token side (catalogue row 31): 1-128 printable ASCII. */
 export const KID_PATTERN = new RegExp(`^[\\x20-\\x7e]{1,${MAX_KID_LENGTH}}$`);

@@ -8,6 +8,7 @@
 
 import type { Reason } from '../decision/reason-codes.ts';
 import { ASYMMETRIC_ALGORITHMS, MAX_KID_LENGTH, MAX_TOKEN_LENGTH } from '../kernel/limits.ts';
+import type { Err, Refusal, Result } from '../kernel/result.ts';
 import { sanitize } from '../observability/sanitize.ts';
 import { jsonTypeName } from './json-type-name.ts';
 import { parseStrictJson, type StrictJsonError } from './strict-json.ts';
@@ -29,9 +30,13 @@ export interface InspectedToken {
  * On failure, `alg` / `kid` are set only when they passed their own checks (safe to log). `seen`
  * holds what a parsed header carried, sanitized, for `explain` to show; never for a log line.
  */
-export type InspectResult =
-  | { ok: true; token: InspectedToken }
-  | { ok: false; reason: Reason; detail: string; alg?: string; kid?: string; seen?: SeenHeader };
+export type InspectResult = Result<{ token: InspectedToken }, InspectRefusal>;
+
+export interface InspectRefusal extends Refusal<Reason> {
+  alg?: string;
+  kid?: string;
+  seen?: SeenHeader;
+}
 
 /** A refused header's alg, kid and typ as printable ASCII, length-capped (display only). */
 export interface SeenHeader {
@@ -275,6 +280,6 @@ function describe(error: StrictJsonError): string {
   }
 }
 
-function fail(reason: Reason, detail: string): { ok: false; reason: Reason; detail: string } {
+function fail(reason: Reason, detail: string): Err<Refusal<Reason>> {
   return { ok: false, reason, detail };
 }
