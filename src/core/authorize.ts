@@ -91,9 +91,12 @@ class Trail {
   }
 
   /**
-   * The first conclusion wins (a late pipeline result after a deadline answer is ignored). A deadline
-   * answer (`detach`) leaves the pipeline running, so it hands out a copy the pipeline cannot change;
-   * any other conclusion is the pipeline's last word and hands out the record itself.
+   * The one place a decision gets its step: each caller names it where the decision is made (a step
+   * literal, the step a stage's refusal carries, or the step reached when time ran out), never from
+   * the reason's spelling. The first conclusion wins (a late pipeline result after a deadline answer
+   * is ignored). A deadline answer (`detach`) leaves the pipeline running, so it hands out a copy the
+   * pipeline cannot change; any other conclusion is the pipeline's last word and hands out the record
+   * itself.
    */
   finish(reason: Reason, step: StepName, detail: string, detach = false): AuthorizeResult {
     if (this.finished) return this.finished;
@@ -335,12 +338,7 @@ async function verifyToken(
     if (inspected.alg !== undefined) d.alg = inspected.alg;
     const kid = sanitize(inspected.kid);
     if (kid !== undefined) d.kid = kid;
-    const step: StepName = inspected.reason.startsWith('token_')
-      ? 'format'
-      : inspected.reason === 'claims_invalid'
-        ? 'claims'
-        : 'header';
-    return trail.finish(inspected.reason, step, inspected.detail);
+    return trail.finish(inspected.reason, inspected.step, inspected.detail);
   }
   const { header, payload } = inspected.token;
   d.alg = header.alg;
