@@ -3,8 +3,8 @@
  * order in docs/reason-codes.md, cheapest checks first: event shape → config →
  * datastore/operation → size and strict grammar → header → issuer pre-selected with no network I/O
  * → key → signature (jose) → claims → policy. Expected failures are values; anything thrown becomes
- * `internal_error`, and a budget overrun becomes `deadline_exceeded`. The only file that imports
- * across core folders.
+ * `internal_error`, and a budget overrun becomes `deadline_exceeded`. The only file that calls every
+ * stage; what the stages share (clock, deadline, Result, limits) is in src/core/kernel/.
  */
 
 import type { CryptoKey } from 'jose';
