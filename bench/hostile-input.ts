@@ -18,7 +18,8 @@ import type { ConfigState } from '../src/core/config/config-loader.ts';
 import { parseConfig } from '../src/core/config/schema.ts';
 import { createDeadline } from '../src/core/kernel/deadline.ts';
 import type { KeyStore } from '../src/core/keys/key-store.ts';
-import { inspectToken, MAX_TOKEN_LENGTH } from '../src/core/token/inspect-token.ts';
+import { MAX_TOKEN_LENGTH } from '../src/core/kernel/limits.ts';
+import { inspectToken } from '../src/core/token/inspect-token.ts';
 
 const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 2000);
 const WARMUP = 50;

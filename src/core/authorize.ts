@@ -3,8 +3,8 @@
  * order in docs/reason-codes.md, cheapest checks first: event shape → config →
  * datastore/operation → size and strict grammar → header → issuer pre-selected with no network I/O
  * → key → signature (jose) → claims → policy. Expected failures are values; anything thrown becomes
- * `internal_error`, and a budget overrun becomes `deadline_exceeded`. The only file that imports
- * across core folders.
+ * `internal_error`, and a budget overrun becomes `deadline_exceeded`. The only file that calls every
+ * stage; what the stages share (clock, deadline, Result, limits) is in src/core/kernel/.
  */
 
 import type { CryptoKey } from 'jose';
@@ -15,11 +15,13 @@ import { isKnownOperation, parseEvent } from './contract/healthimaging.ts';
 import type { Decision, Step, StepName } from './decision/decision.ts';
 import type { Reason } from './decision/reason-codes.ts';
 import type { Deadline } from './kernel/deadline.ts';
+import { MAX_TOKEN_LENGTH } from './kernel/limits.ts';
+import type { Result } from './kernel/result.ts';
 import type { KeyLookupResult, KeyStore } from './keys/key-store.ts';
 import { sanitize } from './observability/sanitize.ts';
 import { evaluatePolicy, isOperationNamedByRules, type RuleTrace } from './policy/evaluate-policy.ts';
 import { checkHeaderForIssuer } from './token/check-header-for-issuer.ts';
-import { inspectToken, type JoseHeaderFacts, MAX_TOKEN_LENGTH } from './token/inspect-token.ts';
+import { inspectToken, type JoseHeaderFacts } from './token/inspect-token.ts';
 import { claimsKeptFor, pruneClaims } from './token/prune-claims.ts';
 import { validateClaims } from './token/validate-claims.ts';
 import type { VerifiedTokenCache } from './token/verified-token-cache.ts';
@@ -89,9 +91,12 @@ class Trail {
   }
 
   /**
-   * The first conclusion wins (a late pipeline result after a deadline answer is ignored). A deadline
-   * answer (`detach`) leaves the pipeline running, so it hands out a copy the pipeline cannot change;
-   * any other conclusion is the pipeline's last word and hands out the record itself.
+   * The one place a decision gets its step: each caller names it where the decision is made (a step
+   * literal, the step a stage's refusal carries, or the step reached when time ran out), never from
+   * the reason's spelling. The first conclusion wins (a late pipeline result after a deadline answer
+   * is ignored). A deadline answer (`detach`) leaves the pipeline running, so it hands out a copy the
+   * pipeline cannot change; any other conclusion is the pipeline's last word and hands out the record
+   * itself.
    */
   finish(reason: Reason, step: StepName, detail: string, detach = false): AuthorizeResult {
     if (this.finished) return this.finished;
@@ -261,9 +266,10 @@ type AuthorizeRequest = { datastoreId: string; operation: string; bearerToken: s
 
 type ClaimsResult = ReturnType<typeof validateClaims>;
 /** Steps 4 and 5 computed; the policy is not evaluated when the claims fail. */
-type Checked =
-  | { ok: false; claims: Extract<ClaimsResult, { ok: false }> }
-  | { ok: true; claims: Extract<ClaimsResult, { ok: true }>; outcome: ReturnType<typeof evaluatePolicy> };
+type Checked = Result<
+  { claims: Extract<ClaimsResult, { ok: true }>; outcome: ReturnType<typeof evaluatePolicy> },
+  { claims: Extract<ClaimsResult, { ok: false }> }
+>;
 
 /**
  * Steps 4 and 5 as pure computations over the payload (no I/O, the injected clock); decideVerified
@@ -332,12 +338,7 @@ async function verifyToken(
     if (inspected.alg !== undefined) d.alg = inspected.alg;
     const kid = sanitize(inspected.kid);
     if (kid !== undefined) d.kid = kid;
-    const step: StepName = inspected.reason.startsWith('token_')
-      ? 'format'
-      : inspected.reason === 'claims_invalid'
-        ? 'claims'
-        : 'header';
-    return trail.finish(inspected.reason, step, inspected.detail);
+    return trail.finish(inspected.reason, inspected.step, inspected.detail);
   }
   const { header, payload } = inspected.token;
   d.alg = header.alg;

@@ -20,7 +20,8 @@
 
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ASYMMETRIC_ALGORITHMS, type IssuerConfig, parseConfig } from '../../src/core/config/schema.ts';
+import { type IssuerConfig, parseConfig } from '../../src/core/config/schema.ts';
+import { ASYMMETRIC_ALGORITHMS } from '../../src/core/kernel/limits.ts';
 import { createDeadline } from '../../src/core/kernel/deadline.ts';
 import { createKeyStore } from '../../src/core/keys/key-store.ts';
 import { parseJwks } from '../../src/core/keys/parse-jwks.ts';

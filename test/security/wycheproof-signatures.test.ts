@@ -24,7 +24,7 @@
 
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { AuthorizeDeps } from '../../src/core/authorize.ts';
-import type { Algorithm } from '../../src/core/config/schema.ts';
+import type { Algorithm } from '../../src/core/kernel/limits.ts';
 import { b64url } from '../support/keys.ts';
 import { hygieneProblems } from '../support/log-hygiene.ts';
 import { auditLine, decide, pipelineDeps } from '../support/security-pipeline.ts';

@@ -4,8 +4,8 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { ASYMMETRIC_ALGORITHMS } from '../../src/core/config/schema.ts';
-import { inspectToken, MAX_TOKEN_LENGTH } from '../../src/core/token/inspect-token.ts';
+import { ASYMMETRIC_ALGORITHMS, MAX_TOKEN_LENGTH } from '../../src/core/kernel/limits.ts';
+import { inspectToken } from '../../src/core/token/inspect-token.ts';
 import { b64url, epoch, makeKey, signRaw, signToken } from '../support/keys.ts';
 
 const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);

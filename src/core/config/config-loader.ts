@@ -12,6 +12,7 @@
 
 import { type MonotonicClock, monotonicClock } from '../kernel/clock.ts';
 import { raceSignal } from '../kernel/deadline.ts';
+import type { Err, Refusal, Result } from '../kernel/result.ts';
 import { contentVersion } from './content-version.ts';
 import { type AuthorizerConfig, type ConfigIssue, formatConfigIssues, parseConfigText } from './schema.ts';
 import { CONFIG_ENV, type ConfigSource, selectConfigSource } from './select-config-source.ts';
@@ -28,14 +29,11 @@ export interface LoadedConfig {
   source: 'inline' | 'file' | 'parameter';
 }
 
-export type ConfigFailure = {
-  ok: false;
-  reason: 'config_unavailable' | 'config_invalid';
-  detail: string;
-  issues?: ConfigIssue[];
-};
+type ConfigRefusal = Refusal<'config_unavailable' | 'config_invalid'> & { issues?: ConfigIssue[] };
 
-export type ConfigState = { ok: true; loaded: LoadedConfig } | ConfigFailure;
+export type ConfigFailure = Err<ConfigRefusal>;
+
+export type ConfigState = Result<{ loaded: LoadedConfig }, ConfigRefusal>;
 
 /**
  * `source` names where the text came from: `environment` (source selection and TTL),

@@ -14,28 +14,12 @@
 
 import * as v from 'valibot';
 import { DATASTORE_ID_PATTERN } from '../contract/healthimaging.ts';
+import { type Algorithm, ASYMMETRIC_ALGORITHMS, MAX_TOKEN_AGE_SECONDS } from '../kernel/limits.ts';
+import type { Result } from '../kernel/result.ts';
 import { findDuplicateMembers } from './duplicate-members.ts';
 
-/** HealthImaging rejects tokens issued more than 12 h ago; we never allow a longer window. */
-export const MAX_TOKEN_AGE_SECONDS = 43_200;
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
-
-/** Asymmetric JWS algorithms only: `none` and HS* can never be configured, so no alg confusion. */
-export const ASYMMETRIC_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const;
-export type Algorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -392,7 +376,7 @@ export interface ConfigIssue {
   message: string;
 }
 
-export type ConfigParseResult = { ok: true; config: AuthorizerConfig } | { ok: false; issues: ConfigIssue[] };
+export type ConfigParseResult = Result<{ config: AuthorizerConfig }, { issues: ConfigIssue[] }>;
 
 export function formatJsonPath(path: readonly PropertyKey[]): string {
   let out = '$';
@@ -436,7 +420,7 @@ export function parseConfig(value: unknown): ConfigParseResult {
 export function parseWithSchema<TSchema extends v.GenericSchema>(
   schema: TSchema,
   value: unknown,
-): { ok: true; output: v.InferOutput<TSchema> } | { ok: false; issues: ConfigIssue[] } {
+): Result<{ output: v.InferOutput<TSchema> }, { issues: ConfigIssue[] }> {
   const protoIssues: ConfigIssue[] = [];
   findProtoKeys(value, [], protoIssues);
   if (protoIssues.length > 0) return { ok: false, issues: protoIssues };

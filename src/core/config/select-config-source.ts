@@ -4,6 +4,8 @@
  * closed with a message naming the variables, not a guess at which one was meant.
  */
 
+import type { Refusal, Result } from '../kernel/result.ts';
+
 export const CONFIG_ENV = {
   inline: 'AUTHORIZER_CONFIG',
   file: 'AUTHORIZER_CONFIG_FILE',
@@ -13,9 +15,10 @@ export const CONFIG_ENV = {
 export type ConfigSource =
   { kind: 'inline'; text: string } | { kind: 'file'; path: string } | { kind: 'parameter'; name: string };
 
-export type ConfigSourceSelection =
-  | { ok: true; source: ConfigSource }
-  | { ok: false; reason: 'config_unavailable' | 'config_invalid'; detail: string };
+export type ConfigSourceSelection = Result<
+  { source: ConfigSource },
+  Refusal<'config_unavailable' | 'config_invalid'>
+>;
 
 const ALL_NAMES = `${CONFIG_ENV.inline}, ${CONFIG_ENV.file}, ${CONFIG_ENV.parameter}`;
 

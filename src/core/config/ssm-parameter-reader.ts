@@ -7,9 +7,10 @@
  */
 
 import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm';
+import type { Result } from '../kernel/result.ts';
 import { contentVersion } from './content-version.ts';
 
-export type SsmReadResult = { ok: true; value: string; version: string } | { ok: false; detail: string };
+export type SsmReadResult = Result<{ value: string; version: string }, { detail: string }>;
 
 export interface SsmParameterReader {
   /** Never rejects; `signal` aborts the request. */

@@ -5,6 +5,7 @@
  */
 
 import { isTokenValidFor, type Reason } from '../decision/reason-codes.ts';
+import type { Refusal, Result } from '../kernel/result.ts';
 
 /** `operation` is the IAM action name `medical-imaging:<operation>`. There is no DICOMweb delete. */
 export const READ_OPERATIONS = [
@@ -50,16 +51,14 @@ export interface AuthResult {
   roleArn: string;
 }
 
-export type ParsedEvent =
-  | { ok: true; request: AuthInput }
-  | {
-      ok: false;
-      reason: 'malformed_request' | 'token_missing';
-      detail: string;
-      /** Shape-valid fields, for the audit line even when the event is rejected. */
-      datastoreId?: string;
-      operation?: string;
-    };
+export type ParsedEvent = Result<
+  { request: AuthInput },
+  Refusal<'malformed_request' | 'token_missing'> & {
+    /** Shape-valid fields, for the audit line even when the event is rejected. */
+    datastoreId?: string;
+    operation?: string;
+  }
+>;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

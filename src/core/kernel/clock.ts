@@ -14,8 +14,8 @@ export type MonotonicClock = () => number;
 
 /**
  * process.hrtime, not performance.now(): the first touch of the global `performance` loads
- * node:perf_hooks, ~1.4 ms of a cold start (measured in a fresh process); both cost ~0.1 µs a call
- * afterwards. The array form is as fast as performance.now(); the bigint form is ~50 % slower.
+ * node:perf_hooks, which every cold start would pay for; the array form is cheaper than the bigint
+ * one.
  */
 export const monotonicClock: MonotonicClock = () => {
   const [seconds, nanoseconds] = process.hrtime();

@@ -4,7 +4,7 @@
  * it, so running out becomes `deadline_exceeded` or `idp_unavailable`, never a HealthImaging 408.
  */
 
-import { type MonotonicClock, monotonicClock } from '../kernel/clock.ts';
+import { type MonotonicClock, monotonicClock } from './clock.ts';
 
 export interface Deadline {
   /**

@@ -6,9 +6,12 @@
  */
 
 import { isAllowedEndpointUrl } from '../config/schema.ts';
+import type { Result } from '../kernel/result.ts';
 
-export type ParseDiscoveryResult =
-  { ok: true; jwksUri: string } | { ok: false; cause: 'issuer_mismatch' | 'invalid'; detail: string };
+export type ParseDiscoveryResult = Result<
+  { jwksUri: string },
+  { cause: 'issuer_mismatch' | 'invalid'; detail: string }
+>;
 
 /** OIDC Discovery §4: the issuer with any trailing `/` removed, plus the well-known path. */
 export function discoveryUrl(issuer: string): string {

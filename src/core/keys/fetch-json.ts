@@ -11,6 +11,7 @@ import type * as Https from 'node:https';
 import { monotonicClock } from '../kernel/clock.ts';
 import type { CaBundle } from './ca-bundle.ts';
 import { raceSignal } from '../kernel/deadline.ts';
+import type { Result } from '../kernel/result.ts';
 import { type TlsFailureCause, tlsFailureDetail, tlsFailureOf } from './tls-failure.ts';
 import { agentFor } from './tls-trust.ts';
 
@@ -21,20 +22,20 @@ import { agentFor } from './tls-trust.ts';
 export type FetchFailureCause =
   'timeout' | 'status' | 'too_large' | 'invalid' | 'redirect' | 'tls' | 'network';
 
-export type FetchOutcome =
-  | { ok: true; value: unknown; ms: number }
-  | {
-      ok: false;
-      cause: FetchFailureCause;
-      status?: number;
-      retryAfterSeconds?: number;
-      /** With cause `tls`: what failed (src/core/keys/tls-failure.ts). */
-      tlsCause?: TlsFailureCause;
-      /** With cause `tls`: Node's error code, e.g. SELF_SIGNED_CERT_IN_CHAIN. */
-      tlsCode?: string;
-      detail: string;
-      ms: number;
-    };
+export type FetchOutcome = Result<
+  { value: unknown; ms: number },
+  {
+    cause: FetchFailureCause;
+    status?: number;
+    retryAfterSeconds?: number;
+    /** With cause `tls`: what failed (src/core/keys/tls-failure.ts). */
+    tlsCause?: TlsFailureCause;
+    /** With cause `tls`: Node's error code, e.g. SELF_SIGNED_CERT_IN_CHAIN. */
+    tlsCode?: string;
+    detail: string;
+    ms: number;
+  }
+>;
 
 export interface FetchJsonOptions {
   signal: AbortSignal;

@@ -6,7 +6,8 @@
  * alg (RFC 8725 §3.1).
  */
 
-import { ASYMMETRIC_ALGORITHMS } from '../config/schema.ts';
+import { ASYMMETRIC_ALGORITHMS, MAX_KID_LENGTH } from '../kernel/limits.ts';
+import type { Result } from '../kernel/result.ts';
 
 export interface JwksKey {
   kid: string;
@@ -23,12 +24,13 @@ export interface DroppedKey {
   why: string;
 }
 
-export type ParseJwksResult =
-  | { ok: true; keys: JwksKey[]; dropped: DroppedKey[] }
-  | { ok: false; cause: 'invalid' | 'no_usable_keys'; detail: string };
+export type ParseJwksResult = Result<
+  { keys: JwksKey[]; dropped: DroppedKey[] },
+  { cause: 'invalid' | 'no_usable_keys'; detail: string }
+>;
 
 /** Same shape rule as the token side (catalogue row 31): 1-128 printable ASCII. */
-export const KID_PATTERN = /^[\x20-\x7e]{1,128}$/;
+export const KID_PATTERN = new RegExp(`^[\\x20-\\x7e]{1,${MAX_KID_LENGTH}}$`);
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'] as const;
 const ALLOWED_ALGS: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);

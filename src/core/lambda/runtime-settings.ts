@@ -8,6 +8,7 @@
  * reaches the function anyway is refused with an ERROR line at init and the default is used.
  */
 
+import { MAX_TOKEN_AGE_SECONDS } from '../kernel/limits.ts';
 import {
   AUDIT_SUBJECT_MODES,
   type AuditSubject,
@@ -78,7 +79,7 @@ export const PROVISIONED_INIT_BUDGET_MS: SettingRange = {
 /** At most 12 h, HealthImaging's own token window: a longer bound would outlive every token those keys signed. */
 export const KEYS_MAX_STALE_SECONDS: SettingRange = {
   min: 300,
-  max: 43_200,
+  max: MAX_TOKEN_AGE_SECONDS,
   default: 3_600,
   meaning: 'while the IdP fails, the last good keys keep serving up to this age',
 };

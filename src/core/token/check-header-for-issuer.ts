@@ -5,13 +5,14 @@
  * key lookup.
  */
 
-import { ASYMMETRIC_ALGORITHMS, type IssuerConfig } from '../config/schema.ts';
+import type { IssuerConfig } from '../config/schema.ts';
+import { ASYMMETRIC_ALGORITHMS } from '../kernel/limits.ts';
+import type { Refusal, Result } from '../kernel/result.ts';
 import { asciiLowerCase } from './ascii-lower-case.ts';
 import { jsonTypeName } from './json-type-name.ts';
 import type { JoseHeaderFacts } from './inspect-token.ts';
 
-export type HeaderCheckResult =
-  { ok: true } | { ok: false; reason: 'alg_not_allowed' | 'typ_invalid'; detail: string };
+export type HeaderCheckResult = Result<object, Refusal<'alg_not_allowed' | 'typ_invalid'>>;
 
 const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
 

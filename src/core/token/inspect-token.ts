@@ -6,14 +6,13 @@
  * numbers are the cases of the hostile-input catalogue, test/security/catalogue.test.ts.
  */
 
-import { ASYMMETRIC_ALGORITHMS } from '../config/schema.ts';
+import type { StepName } from '../decision/decision.ts';
 import type { Reason } from '../decision/reason-codes.ts';
+import { ASYMMETRIC_ALGORITHMS, MAX_KID_LENGTH, MAX_TOKEN_LENGTH } from '../kernel/limits.ts';
+import type { Err, Refusal, Result } from '../kernel/result.ts';
 import { sanitize } from '../observability/sanitize.ts';
 import { jsonTypeName } from './json-type-name.ts';
 import { parseStrictJson, type StrictJsonError } from './strict-json.ts';
-
-/** Cap on the whole token, checked before any split or decode, so huge input is cheap (rows 14-15). */
-export const MAX_TOKEN_LENGTH = 16384;
 
 /** Header facts that later checks need; `typ` is present only when the header has it. */
 export interface JoseHeaderFacts {
@@ -32,9 +31,18 @@ export interface InspectedToken {
  * On failure, `alg` / `kid` are set only when they passed their own checks (safe to log). `seen`
  * holds what a parsed header carried, sanitized, for `explain` to show; never for a log line.
  */
-export type InspectResult =
-  | { ok: true; token: InspectedToken }
-  | { ok: false; reason: Reason; detail: string; alg?: string; kid?: string; seen?: SeenHeader };
+export type InspectResult = Result<{ token: InspectedToken }, InspectRefusal>;
+
+/** The pipeline steps inspectToken decides: the compact form, the JOSE header, the payload's shape. */
+export type InspectStep = Extract<StepName, 'format' | 'header' | 'claims'>;
+
+/** Each refusal names its step where it is made, never derived from the reason's spelling. */
+export interface InspectRefusal extends Refusal<Reason> {
+  step: InspectStep;
+  alg?: string;
+  kid?: string;
+  seen?: SeenHeader;
+}
 
 /** A refused header's alg, kid and typ as printable ASCII, length-capped (display only). */
 export interface SeenHeader {
@@ -124,52 +132,54 @@ function seenHeader(fields: Record<string, unknown>): SeenHeader {
   return seen;
 }
 
-const MAX_KID_LENGTH = 128;
-
 /** Inspects a raw bearer token without verifying it. Never throws. */
 export function inspectToken(token: unknown): InspectResult {
   try {
     return inspect(token);
   } catch {
     // Not reachable with JSON-parsed input; the catch-all keeps the gate fail-closed.
-    return fail('internal_error', 'unexpected error while inspecting the token');
+    return fail('header', 'internal_error', 'unexpected error while inspecting the token');
   }
 }
 
 function inspect(token: unknown): InspectResult {
   if (typeof token !== 'string' || token.length === 0) {
-    return fail('token_missing', 'the token is absent, empty or not a string');
+    return fail('format', 'token_missing', 'the token is absent, empty or not a string');
   }
-  // Before any split, regex or decode: millions of dots or a multi-MB token cost nothing (row 15).
+  // Before any split, regex or decode: millions of dots or a multi-MB token cost nothing (rows 14-15).
   if (token.length > MAX_TOKEN_LENGTH) {
     return fail(
+      'format',
       'token_too_large',
       `the token is ${token.length} characters, over the ${MAX_TOKEN_LENGTH} cap`,
     );
   }
   if (!COMPACT_JWS.test(token)) {
-    return fail('token_malformed', 'not three non-empty base64url segments separated by dots');
+    return fail('format', 'token_malformed', 'not three non-empty base64url segments separated by dots');
   }
   const segments = token.split('.');
   for (const [index, segment] of segments.entries()) {
     const problem = segmentProblem(segment);
-    if (problem !== undefined) return fail('token_malformed', `segment ${index + 1} ${problem}`);
+    if (problem !== undefined) return fail('format', 'token_malformed', `segment ${index + 1} ${problem}`);
   }
   const [headerSegment = '', payloadSegment = ''] = segments;
 
   const header = parseStrictJson(Buffer.from(headerSegment, 'base64url'), HEADER_LIMITS);
   if (!header.ok) {
-    // Size and nesting are a DoS concern, not a format one (row 17); the rest is a bad header (rows 16, 18).
-    if (header.error === 'too_deep') return fail('token_too_large', 'the header nests deeper than 4 levels');
-    if (header.error === 'too_many_members') return fail('token_too_large', 'the header has over 64 members');
-    return fail('header_invalid', `the header is not strict JSON (${describe(header.error)})`);
+    // Size and nesting are a DoS concern (row 17): too large, at the size cap's step; the rest is a bad
+    // header (rows 16, 18).
+    if (header.error === 'too_deep')
+      return fail('format', 'token_too_large', 'the header nests deeper than 4 levels');
+    if (header.error === 'too_many_members')
+      return fail('format', 'token_too_large', 'the header has over 64 members');
+    return fail('header', 'header_invalid', `the header is not strict JSON (${describe(header.error)})`);
   }
   if (!isPlainObject(header.value)) {
-    return fail('header_invalid', `the header is ${jsonTypeName(header.value)}, not a JSON object`);
+    return fail('header', 'header_invalid', `the header is ${jsonTypeName(header.value)}, not a JSON object`);
   }
   const fields = header.value;
   const seen = seenHeader(fields);
-  const refuse = (reason: Reason, detail: string) => ({ ...fail(reason, detail), seen });
+  const refuse = (reason: Reason, detail: string) => ({ ...fail('header', reason, detail), seen });
 
   for (const name of FORBIDDEN_HEADER_PARAMS) {
     if (Object.hasOwn(fields, name)) {
@@ -206,14 +216,14 @@ function inspect(token: unknown): InspectResult {
   const payload = parseStrictJson(Buffer.from(payloadSegment, 'base64url'), PAYLOAD_LIMITS);
   if (!payload.ok) {
     return {
-      ...fail('claims_invalid', `the payload is not strict JSON (${describe(payload.error)})`),
+      ...fail('claims', 'claims_invalid', `the payload is not strict JSON (${describe(payload.error)})`),
       alg,
       kid,
     };
   }
   if (!isPlainObject(payload.value)) {
     return {
-      ...fail('claims_invalid', `the payload is ${jsonTypeName(payload.value)}, not a JSON object`),
+      ...fail('claims', 'claims_invalid', `the payload is ${jsonTypeName(payload.value)}, not a JSON object`),
       alg,
       kid,
     };
@@ -280,6 +290,6 @@ function describe(error: StrictJsonError): string {
   }
 }
 
-function fail(reason: Reason, detail: string): { ok: false; reason: Reason; detail: string } {
-  return { ok: false, reason, detail };
+function fail(step: InspectStep, reason: Reason, detail: string): Err<InspectRefusal> {
+  return { ok: false, step, reason, detail };
 }

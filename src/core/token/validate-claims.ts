@@ -12,6 +12,7 @@
 import type { IssuerConfig } from '../config/schema.ts';
 import type { Reason } from '../decision/reason-codes.ts';
 import type { VerifiedFacts } from '../decision/decision.ts';
+import type { Err, Refusal, Result } from '../kernel/result.ts';
 import { asciiLowerCase } from './ascii-lower-case.ts';
 import { jsonTypeName } from './json-type-name.ts';
 
@@ -25,8 +26,7 @@ export interface ValidateClaimsOptions {
   maxTokenAgeSeconds: number;
 }
 
-export type ValidateClaimsResult =
-  { ok: true; facts: TokenFacts } | { ok: false; reason: Reason; detail: string };
+export type ValidateClaimsResult = Result<{ facts: TokenFacts }, Refusal<Reason>>;
 
 const STRING_CLAIMS = ['sub', 'jti', 'client_id', 'azp', 'appid'] as const;
 /** Identity and binding claims: present means non-empty (jti only identifies the token in the log). */
@@ -264,6 +264,6 @@ function audienceProblem(aud: unknown, configured: string | readonly string[]): 
   return undefined;
 }
 
-function fail(reason: Reason, detail: string): { ok: false; reason: Reason; detail: string } {
+function fail(reason: Reason, detail: string): Err<Refusal<Reason>> {
   return { ok: false, reason, detail };
 }

@@ -7,15 +7,13 @@
  */
 
 import { compactVerify, type CryptoKey } from 'jose';
-import { ASYMMETRIC_ALGORITHMS } from '../config/schema.ts';
 import type { Reason } from '../decision/reason-codes.ts';
+import { ASYMMETRIC_ALGORITHMS } from '../kernel/limits.ts';
+import type { Refusal, Result } from '../kernel/result.ts';
 import { reasonForJoseError } from './jose-error-reason.ts';
 
 /** Why the key store could not give a key for this header (a deny, never an exception). */
-export interface KeyRefusal {
-  reason: Reason;
-  detail: string;
-}
+export type KeyRefusal = Refusal<Reason>;
 
 /**
  * Gives the key for the header jose parsed (`kid` and `alg`), or says why there is none: at once
@@ -26,8 +24,7 @@ export type ResolveKey = (
   alg: string,
 ) => CryptoKey | KeyRefusal | Promise<CryptoKey | KeyRefusal>;
 
-export type VerifySignatureResult =
-  { ok: true } | { ok: false; step: 'key' | 'signature'; reason: Reason; detail: string };
+export type VerifySignatureResult = Result<object, Refusal<Reason> & { step: 'key' | 'signature' }>;
 
 /** Thrown inside jose's key resolver to stop it; carries the refusal out. Never escapes this file. */
 class KeyRefused extends Error {
