@@ -58,6 +58,8 @@ describe('parseCliArgs', () => {
     [['check'], 'check needs --config FILE', 'check'],
     [['sandbox', '--port', '70000'], '--port: expected a port number from 0 to 65535', 'sandbox'],
     [['check', '--config', 'c', '--timeout', 'soon'], '--timeout: expected milliseconds, e.g. 2000', 'check'],
+    [['check', '--config', 'c', '--timeout', '-5'], '--timeout: expected milliseconds, e.g. 2000', 'check'],
+    [['sandbox', '--port', '-1'], '--port: expected a port number from 0 to 65535', 'sandbox'],
     [['deploy'], 'unknown command deploy', undefined],
     [['chek'], 'unknown command chek (did you mean check?)', undefined],
     [['help', 'explian'], 'unknown command explian (did you mean explain?)', undefined],
