@@ -12,7 +12,7 @@ import { App } from 'aws-cdk-lib';
 import { addNagChecks } from './add-nag-checks.ts';
 import { AuthorizerStack } from './authorizer-stack.ts';
 import { AuthorizerConfigError } from './check-authorizer-config.ts';
-import { DEPLOY_SETTING_KEYS, DeploySettingsError, parseDeploySettings } from './deploy-settings.ts';
+import { DeploySettingsError, parseDeploySettings } from './deploy-settings.ts';
 import { AuthorizerSettingsError, DEFAULT_DIST_DIRECTORY } from './healthimaging-authorizer.ts';
 import { DatastoreOptionsError } from './healthimaging-datastore.ts';
 import { stackPropsFromSettings } from './stack-from-settings.ts';
@@ -21,9 +21,8 @@ class UsageError extends Error {}
 
 function main(): void {
   const app = new App();
-  const context = Object.fromEntries(
-    ['settings', ...DEPLOY_SETTING_KEYS].map((key) => [key, app.node.tryGetContext(key) as unknown]),
-  );
+  // All of it (cdk.json, -c, CDK's own keys): a key that is almost a setting's name is refused.
+  const context = app.node.getAllContext() as Record<string, unknown>;
   const settings = parseDeploySettings({
     context,
     readFile: (path) => readFileSync(path, 'utf8'),

@@ -19,6 +19,7 @@ import {
   strictObject,
 } from '../src/core/config/schema.ts';
 import { DATASTORE_ID_PATTERN } from '../src/core/contract/healthimaging.ts';
+import { nearestName } from '../src/tools/cli/closest-name.ts';
 import { runtimeSettingProblems, SETTING_NAMES } from '../src/core/lambda/runtime-settings.ts';
 import { datastoreOptionProblems, LOSSLESS_STORAGE_FORMATS, readTags } from './datastore-options.ts';
 
@@ -260,7 +261,10 @@ export interface DeploySettings extends Omit<
 }
 
 export interface DeployInputs {
-  /** `-c settings=…` (else cdk.json's default) and any `-c key=value` overrides, as CDK returns them. */
+  /**
+   * The app's whole context, as CDK returns it: `-c settings=…` (else cdk.json's default), any
+   * `-c key=value` overrides, and CDK's own keys (a key close to a setting's name is refused).
+   */
   context: Readonly<Record<string, unknown>>;
   readFile: (path: string) => string;
   /** Relative paths given in context resolve against this directory. */
@@ -313,6 +317,21 @@ const CONTEXT_KINDS: Readonly<
 
 export const DEPLOY_SETTING_KEYS = Object.keys(CONTEXT_KINDS) as DeploySettingKey[];
 
+/**
+ * A context key that is no setting but reads like one (`memoryMB`, `memoryMbb`): a typo that would
+ * otherwise be ignored, deploying the file's value. Context also carries CDK's own keys
+ * (`@aws-cdk/…`, `aws:cdk:…`, `cli-telemetry`, lookups such as `availability-zones:…`) and anything
+ * a team adds; only a key close to a setting's name (case aside, or a small edit distance) is one.
+ */
+function misspeltSettingProblems(keys: readonly string[]): string[] {
+  const known = ['settings', ...DEPLOY_SETTING_KEYS];
+  return keys.flatMap((key) => {
+    if (known.includes(key) || /[:/@]/.test(key)) return [];
+    const meant = nearestName(key, known);
+    return meant === undefined ? [] : [`-c ${key}: unknown setting (did you mean ${meant}?)`];
+  });
+}
+
 function fromContext(key: DeploySettingKey, value: unknown): unknown {
   if (typeof value !== 'string') return value;
   switch (CONTEXT_KINDS[key]) {
@@ -348,12 +367,15 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
   const relative = typeof given === 'string' && given !== '' ? given : DEFAULT_SETTINGS_PATH;
   const settingsPath = isAbsolute(relative) ? relative : resolve(inputs.cwd, relative);
   const overridden = new Set<string>();
-  const contextProblems: string[] = [];
+  const contextProblems = misspeltSettingProblems(Object.keys(inputs.context));
   const fail = (issues: readonly ConfigIssue[] | readonly string[]): never => {
     const lines = issues.map((issue) =>
       typeof issue === 'string' ? issue : `${issue.path}: ${issue.message}`,
     );
-    const what = overridden.size > 0 ? `${settingsPath} with the -c overrides` : settingsPath;
+    const what =
+      overridden.size > 0 || contextProblems.length > 0
+        ? `${settingsPath} with the -c overrides`
+        : settingsPath;
     throw new DeploySettingsError(`${what} is invalid:\n${lines.map((line) => `  ${line}`).join('\n')}`);
   };
 

@@ -327,6 +327,34 @@ describe('cdk synth (infra/app.ts)', () => {
   );
 
   it(
+    'fails on a -c key that is almost a setting (a typo), naming the setting it resembles',
+    () => {
+      // Act: `npx cdk synth -c memoryMB=2048` would otherwise synthesize the file's 1024 MB.
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({
+            'cli-telemetry': false,
+            '@aws-cdk/core:enableStackNameDuplicates': true,
+            settings: 'deploy/example.settings.json',
+            memoryMB: '2048',
+            account: ACCOUNT,
+          }),
+          CDK_OUTDIR: join(work, 'cdk.out'),
+        },
+      });
+
+      // Assert
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('-c memoryMB: unknown setting (did you mean memoryMb?)');
+      expect(run.stderr).not.toContain('    at ');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
     'fails when the settings neither list datastores nor say "*", naming the setting',
     () => {
       // Arrange: account-wide scope must be written down, never reached by leaving the key out.

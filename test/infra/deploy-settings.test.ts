@@ -182,6 +182,37 @@ describe('parseDeploySettings', () => {
     expect(parse).toThrow('-c createDatastore:');
   });
 
+  it('refuses a context key that is almost a setting, so a typo is not ignored', () => {
+    // Act
+    const parse = (context: Record<string, unknown>) => () =>
+      parseDeploySettings(inputs({ config: 'c.json', datastores: '*' }, context));
+
+    // Assert: case aside, or an edit or two away.
+    expect(parse({ memoryMB: '2048' })).toThrow(
+      'with the -c overrides is invalid:\n  -c memoryMB: unknown setting (did you mean memoryMb?)',
+    );
+    expect(parse({ reservedConcurency: '5' })).toThrow(
+      '-c reservedConcurency: unknown setting (did you mean reservedConcurrency?)',
+    );
+    expect(parse({ Settings: 'x.json' })).toThrow('-c Settings: unknown setting (did you mean settings?)');
+  });
+
+  it("passes CDK's own context keys and keys that are no setting's near miss", () => {
+    // Arrange: what the CDK CLI and cdk.json put in the app's context.
+    const context = {
+      '@aws-cdk/core:newStyleStackSynthesis': true,
+      'aws:cdk:enable-path-metadata': true,
+      'aws:cdk:version-reporting': false,
+      'availability-zones:account=111122223333:region=us-east-1': ['us-east-1a'],
+      'cli-telemetry': false,
+      'acknowledged-issue-numbers': [1],
+      team: 'radiology',
+    };
+
+    // Act / Assert
+    expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: '*' }, context))).not.toThrow();
+  });
+
   it('derives the role name prefix from the stack name unless one is given', () => {
     expect(
       parseDeploySettings(inputs({ config: 'c.json', datastores: '*', stackName: 'AhiStaging' }))
