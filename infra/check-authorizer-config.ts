@@ -22,6 +22,13 @@ export interface CheckedConfig {
   warnings: string[];
 }
 
+/** One problem a line, indented under the file's name (as the deployment settings' errors are). */
+const indented = (lines: string): string =>
+  lines
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+
 /**
  * Returns the parsed config and its lint warnings, or throws an AuthorizerConfigError listing every
  * problem by JSON path.
@@ -33,7 +40,7 @@ export function checkAuthorizerConfig(
 ): CheckedConfig {
   const parsed = parseConfigText(text);
   if (!parsed.ok) {
-    throw new AuthorizerConfigError(`${source} is invalid:\n${formatConfigIssues(parsed.issues)}`);
+    throw new AuthorizerConfigError(`${source} is invalid:\n${indented(formatConfigIssues(parsed.issues))}`);
   }
   const allowed = (arn: string) =>
     allowedRoles.some((role) => (typeof role === 'string' ? role === arn : role.test(arn)));
@@ -57,7 +64,7 @@ export function checkAuthorizerConfig(
       ...(issues.length > 0 ? [formatConfigIssues(issues)] : []),
       ...problems.map(({ line }) => line),
     ];
-    throw new AuthorizerConfigError(`${source} is invalid:\n${lines.join('\n')}`);
+    throw new AuthorizerConfigError(`${source} is invalid:\n${indented(lines.join('\n'))}`);
   }
   return {
     config,

@@ -8,7 +8,7 @@
  * files or the environment.
  */
 
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as v from 'valibot';
 import {
@@ -361,11 +361,21 @@ function fromContext(key: DeploySettingKey, value: unknown): unknown {
   }
 }
 
-/** Reads, validates and resolves the settings; throws one DeploySettingsError naming every problem. */
+/** A path as the user knows it, for messages: relative to `cwd` when inside it, else absolute. */
+export function shownPath(path: string, cwd: string): string {
+  const inside = relative(cwd, path);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
+}
+
+/**
+ * Reads, validates and resolves the settings; throws one DeploySettingsError naming every problem,
+ * one indented line each under the file's path (relative to the working directory).
+ */
 export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
   const given = inputs.context['settings'];
-  const relative = typeof given === 'string' && given !== '' ? given : DEFAULT_SETTINGS_PATH;
-  const settingsPath = isAbsolute(relative) ? relative : resolve(inputs.cwd, relative);
+  const named = typeof given === 'string' && given !== '' ? given : DEFAULT_SETTINGS_PATH;
+  const settingsPath = isAbsolute(named) ? named : resolve(inputs.cwd, named);
+  const settingsFile = shownPath(settingsPath, inputs.cwd);
   const overridden = new Set<string>();
   const contextProblems = misspeltSettingProblems(Object.keys(inputs.context));
   const fail = (issues: readonly ConfigIssue[] | readonly string[]): never => {
@@ -374,8 +384,8 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
     );
     const what =
       overridden.size > 0 || contextProblems.length > 0
-        ? `${settingsPath} with the -c overrides`
-        : settingsPath;
+        ? `${settingsFile} with the -c overrides`
+        : settingsFile;
     throw new DeploySettingsError(`${what} is invalid:\n${lines.map((line) => `  ${line}`).join('\n')}`);
   };
 
@@ -384,7 +394,7 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
     text = inputs.readFile(settingsPath);
   } catch {
     throw new DeploySettingsError(
-      `deployment settings not found: ${settingsPath} (pass -c settings=path/to/settings.json)`,
+      `deployment settings not found: ${settingsFile} (pass -c settings=path/to/settings.json)`,
     );
   }
   let value: unknown;

@@ -154,12 +154,12 @@ describe('checkAuthorizerConfig', () => {
     const check = () => checkAuthorizerConfig(repeatedKeyConfigText(), [READ_ONLY_ROLE, READ_WRITE_ROLE]);
 
     // Assert
-    expect(check).toThrow(`the authorizer config is invalid:\n${REPEATED_KEY_ISSUE}`);
+    expect(check).toThrow(`the authorizer config is invalid:\n  ${REPEATED_KEY_ISSUE}`);
   });
 
   it('rejects text that is not JSON', () => {
     expect(() => checkAuthorizerConfig('{"issuers": [', [])).toThrow(
-      /^the authorizer config is invalid:\n\$: not valid JSON/,
+      /^the authorizer config is invalid:\n {2}\$: not valid JSON/,
     );
   });
 });
@@ -185,13 +185,13 @@ describe('the construct', () => {
 
   it('fails synthesis on a config typo', () => {
     expect(() => buildAuthorizer(JSON.stringify(typoConfig()), { account: ACCOUNT, region: REGION })).toThrow(
-      'config.json is invalid:\n$.issuers[0].audiance: unknown key (check for a typo)',
+      'config.json is invalid:\n  $.issuers[0].audiance: unknown key (check for a typo)',
     );
   });
 
   it('fails synthesis on a repeated key', () => {
     expect(() => buildAuthorizer(repeatedKeyConfigText(), { account: ACCOUNT, region: REGION })).toThrow(
-      `config.json is invalid:\n${REPEATED_KEY_ISSUE}`,
+      `config.json is invalid:\n  ${REPEATED_KEY_ISSUE}`,
     );
   });
 
@@ -273,7 +273,9 @@ describe('cdk synth (infra/app.ts)', () => {
 
       // Assert
       expect(run.status).toBe(1);
-      expect(run.stderr).toContain('$.issuers[0].audiance: unknown key (check for a typo)');
+      expect(run.stderr).toContain(
+        `error: ${configPath} is invalid:\n  $.issuers[0].audiance: unknown key (check for a typo)\n`,
+      );
       expect(run.stderr).not.toContain('    at ');
     },
     SYNTH_TIMEOUT_MS,
@@ -306,7 +308,7 @@ describe('cdk synth (infra/app.ts)', () => {
   );
 
   it(
-    'fails on a bad deployment setting given with -c, naming the key',
+    'fails on a bad deployment setting given with -c, naming the key under the settings file (relative, indented as config problems are)',
     () => {
       // Act
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
@@ -321,7 +323,10 @@ describe('cdk synth (infra/app.ts)', () => {
 
       // Assert
       expect(run.status).toBe(1);
-      expect(run.stderr).toContain('-c memoryMb: expected an integer from 128 to 10240, got "lots"');
+      expect(run.stderr).toContain(
+        'error: deploy/example.settings.json with the -c overrides is invalid:\n' +
+          '  -c memoryMb: expected an integer from 128 to 10240, got "lots"\n',
+      );
     },
     SYNTH_TIMEOUT_MS,
   );
