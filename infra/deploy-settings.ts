@@ -69,7 +69,17 @@ const idList = (prefix: string, max: number, what: string) =>
     v.maxLength(max, `Lambda takes at most ${max}`),
     v.check((ids) => new Set(ids).size === ids.length, `lists a ${what} twice`),
   );
-const datastoreId = pattern(DATASTORE_ID_PATTERN, 'datastore ids are 32 characters of [0-9a-z]');
+/** A datastore id in the `datastores` list, where "*" (every datastore) is a mistake: it stands alone. */
+const listedDatastoreId = v.pipe(
+  v.string(),
+  v.check(
+    (id) => DATASTORE_ID_PATTERN.test(id),
+    (issue) =>
+      issue.input === '*'
+        ? '"*" stands alone: "datastores": "*" (every datastore of the account and region), not in a list'
+        : 'datastore ids are 32 characters of [0-9a-z]',
+  ),
+);
 
 /** Every key with its one-line meaning (shown in errors and in docs/deployment.md). */
 export const DeploySettingsSchema = v.pipe(
@@ -87,7 +97,21 @@ export const DeploySettingsSchema = v.pipe(
       'the authorizer configuration file, relative to this settings file',
     ),
     datastores: described(
-      v.optional(v.union([v.literal('*'), v.pipe(v.array(datastoreId), v.minLength(1))])),
+      v.optional(
+        v.union(
+          [
+            v.literal('*'),
+            v.pipe(
+              v.array(listedDatastoreId),
+              v.minLength(
+                1,
+                'list at least one datastore id, or say "*" for every datastore of the account and region',
+              ),
+            ),
+          ],
+          'a list of datastore ids, or "*" for every datastore of the account and region',
+        ),
+      ),
       'the datastore ids the invoke permission and the roles are scoped to, or "*" for every datastore of the account and region',
     ),
     account: v.optional(pattern(/^\d{12}$/, 'a 12-digit account id')),

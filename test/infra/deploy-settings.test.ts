@@ -115,11 +115,22 @@ describe('parseDeploySettings', () => {
     );
   });
 
-  it('accepts account-wide scope only as the literal "*"', () => {
+  it('accepts account-wide scope only as the literal "*", and says how to write each mistake', () => {
     expect(parseDeploySettings(inputs({ config: 'c.json', datastores: '*' })).datastores).toBe('*');
-    expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: [] }))).toThrow('$.datastores');
+    expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: [] }))).toThrow(
+      '$.datastores: list at least one datastore id, or say "*" for every datastore of the account and region',
+    );
+    expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: ['*'] }))).toThrow(
+      '$.datastores[0]: "*" stands alone: "datastores": "*" (every datastore of the account and region), not in a list',
+    );
     expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: 'all' }))).toThrow(
-      '$.datastores',
+      '$.datastores: a list of datastore ids, or "*" for every datastore of the account and region',
+    );
+  });
+
+  it('says a required key is required, in its own words rather than the validator’s', () => {
+    expect(() => parseDeploySettings(inputs({ datastores: '*' }))).toThrow(
+      /is invalid:\n {2}\$\.config: required$/,
     );
   });
 
