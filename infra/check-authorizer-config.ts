@@ -57,7 +57,7 @@ export function checkAuthorizerConfig(
         ],
   );
   const config = parsed.config;
-  const findings = lintConfig(config).map((finding) => ({ finding, line: lintLine(config, finding) }));
+  const findings = lintConfig(config).map((finding) => ({ finding, line: lintLine(finding) }));
   const problems = findings.filter(({ finding }) => finding.severity === 'problem');
   if (issues.length > 0 || problems.length > 0) {
     const lines = [
@@ -72,11 +72,12 @@ export function checkAuthorizerConfig(
   };
 }
 
-/** One line per finding, located by JSON path: `$.rules[1] (viewers): …` or `$.issuers[0] (…): …`. */
-function lintLine(config: AuthorizerConfig, finding: Finding): string {
-  const ruleIndex = config.rules.findIndex((rule) => rule.name === finding.subject);
-  const where =
-    ruleIndex >= 0 ? `$.rules[${ruleIndex}] (${finding.subject})` : `$.issuers (${finding.subject})`;
+/**
+ * One line per finding, located by its JSON path, a rule's with the rule's name:
+ * `$.rules[1] (viewers): …`, `$.issuers[0].tokenType: …`.
+ */
+function lintLine(finding: Finding): string {
+  const rule = finding.path?.startsWith('$.rules[') === true ? ` (${finding.subject})` : '';
   const hints = finding.hints.length > 0 ? ` (${finding.hints.join('; ')})` : '';
-  return `${where}: ${finding.message}${hints}`;
+  return `${finding.path ?? '$'}${rule}: ${finding.message}${hints}`;
 }

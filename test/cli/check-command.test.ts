@@ -154,7 +154,7 @@ describe('check on unreachable endpoints', () => {
 });
 
 describe('check on Entra ID issuers', () => {
-  it('hints at the v1 / v2 issuer mismatch and at typ JWT', async () => {
+  it('hints at the v1 / v2 issuer mismatch, and reports a tokenType no Entra token carries', async () => {
     // The v2 discovery document of a tenant whose API still issues v1 tokens names the v1 issuer
     // when the v1 endpoint is configured: here, the configured v2 issuer meets a v1 document.
     const fetchImpl: typeof fetch = async (input) => {
@@ -179,8 +179,12 @@ describe('check on Entra ID issuers', () => {
     expect(mismatch?.severity).toBe('problem');
     expect(mismatch?.hints.join(' ')).toContain('is the Entra ID v1 issuer');
     expect(mismatch?.hints.join(' ')).toContain('requestedAccessTokenVersion');
-    expect(findings.find((finding) => finding.subject === 'tokenType')?.severity).toBe('warning');
-    expect(report.problems).toBe(1);
+    // Entra ID access tokens carry typ "JWT": every one would be denied, as on a Cognito issuer.
+    expect(findings.find((finding) => finding.subject === 'tokenType')).toMatchObject({
+      severity: 'problem',
+      path: '$.issuers[0].tokenType',
+    });
+    expect(report.problems).toBe(2);
   });
 });
 

@@ -81,7 +81,7 @@ describe('checkAuthorizerConfig', () => {
 
     // Assert
     expect(check).toThrow(
-      '$.rules[0] (radiologists): condition scp: a value with a space can never match (scp is split on spaces',
+      '$.rules[0].claims.scp (radiologists): condition scp: a value with a space can never match (scp is split on spaces',
     );
   });
 
@@ -117,10 +117,28 @@ describe('checkAuthorizerConfig', () => {
 
     // Assert
     expect(warnings).toEqual([
-      '$.issuers (rules): no rule applies to tokens of https://other.example.com: each names another issuer (add a rule for this issuer, or remove the issuer if it should not be trusted)',
+      '$.issuers[1]: no rule applies to tokens of https://other.example.com: each names another issuer (add a rule for this issuer, or remove the issuer if it should not be trusted)',
       '$.rules[1] (viewers): never decides: the earlier rule radiologists matches every token this rule matches (rules are tried in order and the first match wins: move the narrower rule first)',
-      '$.rules[2] (typo): operations ["GetDICOMInstanse"] are not HealthImaging operations (a typo?)',
+      '$.rules[2].operations (typo): operations ["GetDICOMInstanse"] are not HealthImaging operations (a typo?)',
     ]);
+  });
+
+  it('fails on a tokenType no Entra ID token carries, naming the issuer key by its JSON path', () => {
+    // Arrange: Entra ID access tokens carry typ "JWT"; at+jwt would deny every one (typ_invalid).
+    const config = deployConfig();
+    (config['issuers'] as Record<string, unknown>[])[0] = {
+      issuer: 'https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0',
+      audience: 'api://ahi-dicomweb',
+      tokenType: 'at+jwt',
+    };
+
+    // Act
+    const check = () => checkAuthorizerConfig(JSON.stringify(config), [READ_ONLY_ROLE, READ_WRITE_ROLE]);
+
+    // Assert
+    expect(check).toThrow(
+      'the authorizer config is invalid:\n  $.issuers[0].tokenType: tokenType "at+jwt" on an Entra ID issuer (Entra ID access tokens carry typ "JWT"',
+    );
   });
 
   it('names a typo by its JSON path, exactly as the handler logs it', () => {

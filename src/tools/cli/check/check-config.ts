@@ -94,7 +94,9 @@ export async function checkConfig(
   }
   const { config } = parsed;
   const caBundle = deps.caBundle === undefined ? undefined : describeBundle(deps.caBundle, deps);
-  const issuers = await Promise.all(config.issuers.map((issuer) => checkIssuer(issuer, deps, config)));
+  const issuers = await Promise.all(
+    config.issuers.map((issuer, index) => checkIssuer(issuer, deps, config, index)),
+  );
   const rules = lintRules(config, deps.allowedRoles);
   const all = [...(caBundle?.findings ?? []), ...issuers.flatMap((issuer) => issuer.findings), ...rules];
   return {
@@ -201,12 +203,13 @@ async function checkIssuer(
   issuer: IssuerConfig,
   deps: CheckDeps,
   config: AuthorizerConfig,
+  index: number,
 ): Promise<IssuerReport> {
   const report: IssuerReport = { issuer: issuer.issuer, endpoints: [], keys: [], findings: [] };
   const find = (severity: Severity, subject: string, message: string, hints: string[] = []) =>
     report.findings.push({ severity, subject, message, hints });
 
-  report.findings.push(...lintIssuer(issuer, config));
+  report.findings.push(...lintIssuer(issuer, config, index));
 
   let jwksUri = issuer.jwksUri;
   if (jwksUri === undefined) {
