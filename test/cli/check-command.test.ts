@@ -5,10 +5,10 @@
  * codes and the --json shape. No internet.
  */
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkConfig } from '../../src/tools/cli/check/check-config.ts';
 import { runCli } from '../../src/tools/cli/run-cli.ts';
@@ -185,6 +185,29 @@ describe('check on Entra ID issuers', () => {
       path: '$.issuers[0].tokenType',
     });
     expect(report.problems).toBe(2);
+  });
+});
+
+describe("check on the sandbox's own configuration", () => {
+  it("says the placeholder issuer is the sandbox's, replaced by its embedded IdP at start", async () => {
+    // Arrange: sandbox/config.json as it is; nothing listens at the placeholder.
+    const text = await readFile(resolve(import.meta.dirname, '../../sandbox/config.json'), 'utf8');
+    const refused: typeof fetch = async () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:80'), { code: 'ECONNREFUSED' }),
+      });
+    };
+
+    // Act
+    const report = await checkConfig('sandbox/config.json', text, { fetch: refused });
+
+    // Assert
+    const discovery = report.issuers[0]?.findings.find((finding) => finding.subject === 'discovery');
+    expect(report.issuers[0]?.issuer).toBe('http://127.0.0.1/embedded-idp');
+    expect(discovery?.severity).toBe('problem');
+    expect(discovery?.hints).toEqual([
+      "http://127.0.0.1/embedded-idp is the sandbox's placeholder, not an IdP: the sandbox replaces it with its embedded IdP at start, so run `npm start` to try this config; in your own config, name your IdP's issuer",
+    ]);
   });
 });
 

@@ -24,6 +24,7 @@ import { issuerMismatchHints } from '../shared/hints.ts';
 import type { CliCaBundle } from '../shared/read-ca-bundle.ts';
 import { showValue } from '../shared/show-value.ts';
 import { tlsHint } from '../shared/tls-hints.ts';
+import { SANDBOX_ISSUER_PLACEHOLDER } from '../../sandbox/prepare-sandbox-config.ts';
 
 export type { Finding, Severity };
 
@@ -131,7 +132,23 @@ function describeBundle(caBundle: CliCaBundle, deps: CheckDeps): NonNullable<Che
   return { file: caBundle.file, certificates: certificates.map(describeCaCertificate), findings };
 }
 
+/** sandbox/config.json's issuer: the sandbox swaps in its embedded IdP at start; nothing listens there. */
+const PLACEHOLDER_HINT =
+  `${SANDBOX_ISSUER_PLACEHOLDER} is the sandbox's placeholder, not an IdP: the sandbox replaces it with its ` +
+  "embedded IdP at start, so run `npm start` to try this config; in your own config, name your IdP's issuer";
+
 function fetchFailureHints(
+  outcome: Extract<FetchOutcome, { ok: false }>,
+  kind: 'discovery' | 'jwks',
+  caBundleFile: string | undefined,
+  issuer: IssuerConfig,
+): string[] {
+  // Nothing is meant to answer there: the network advice would only mislead.
+  if (issuer.issuer === SANDBOX_ISSUER_PLACEHOLDER) return [PLACEHOLDER_HINT];
+  return causeHints(outcome, kind, caBundleFile);
+}
+
+function causeHints(
   outcome: Extract<FetchOutcome, { ok: false }>,
   kind: 'discovery' | 'jwks',
   caBundleFile: string | undefined,
@@ -221,7 +238,7 @@ async function checkIssuer(
         'problem',
         'discovery',
         failureMessage(url, outcome, endpoint.ms),
-        fetchFailureHints(outcome, 'discovery', deps.caBundle?.file),
+        fetchFailureHints(outcome, 'discovery', deps.caBundle?.file, issuer),
       );
       return report;
     }
@@ -263,7 +280,7 @@ async function checkIssuer(
       'problem',
       'jwks',
       failureMessage(jwksUri, outcome, endpoint.ms),
-      fetchFailureHints(outcome, 'jwks', deps.caBundle?.file),
+      fetchFailureHints(outcome, 'jwks', deps.caBundle?.file, issuer),
     );
     return report;
   }
