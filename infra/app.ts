@@ -7,12 +7,12 @@
  */
 
 import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addNagChecks } from './add-nag-checks.ts';
 import { AuthorizerStack } from './authorizer-stack.ts';
 import { AuthorizerConfigError } from './check-authorizer-config.ts';
-import { DEPLOY_SETTING_KEYS, DeploySettingsError, parseDeploySettings } from './deploy-settings.ts';
+import { DeploySettingsError, parseDeploySettings, shownPath } from './deploy-settings.ts';
 import { AuthorizerSettingsError, DEFAULT_DIST_DIRECTORY } from './healthimaging-authorizer.ts';
 import { DatastoreOptionsError } from './healthimaging-datastore.ts';
 import { stackPropsFromSettings } from './stack-from-settings.ts';
@@ -21,9 +21,8 @@ class UsageError extends Error {}
 
 function main(): void {
   const app = new App();
-  const context = Object.fromEntries(
-    ['settings', ...DEPLOY_SETTING_KEYS].map((key) => [key, app.node.tryGetContext(key) as unknown]),
-  );
+  // All of it (cdk.json, -c, CDK's own keys): a key that is almost a setting's name is refused.
+  const context = app.node.getAllContext() as Record<string, unknown>;
   const settings = parseDeploySettings({
     context,
     readFile: (path) => readFileSync(path, 'utf8'),
@@ -44,7 +43,9 @@ function main(): void {
     throw new UsageError('dist/custom-resources/create-datastore.mjs is missing: run `npm run build`');
   }
   if (!existsSync(settings.configPath)) {
-    throw new UsageError(`config file not found: ${settings.configPath} (named by ${settings.settingsPath})`);
+    throw new UsageError(
+      `config file not found: ${shown(settings.configPath)} (named by ${shown(settings.settingsPath)})`,
+    );
   }
   const configSource = shown(settings.configPath);
   const caBundle =
@@ -69,10 +70,7 @@ function main(): void {
 }
 
 /** A path as the user knows it: relative when inside the working directory. */
-function shown(path: string): string {
-  const inRepo = relative(process.cwd(), path);
-  return inRepo && !inRepo.startsWith('..') ? inRepo : path;
-}
+const shown = (path: string): string => shownPath(path, process.cwd());
 
 /** The caBundle file's text; the construct validates it (an invalid bundle fails naming the setting too). */
 function readCaBundle(path: string, settingsPath: string): { pem: string; source: string } {
@@ -81,7 +79,7 @@ function readCaBundle(path: string, settingsPath: string): { pem: string; source
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     throw new UsageError(
-      `caBundle: cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''} (named by ${settingsPath})`,
+      `caBundle: cannot read ${shown(path)}${typeof code === 'string' ? ` (${code})` : ''} (named by ${shown(settingsPath)})`,
     );
   }
 }

@@ -22,6 +22,13 @@ export interface CheckedConfig {
   warnings: string[];
 }
 
+/** One problem a line, indented under the file's name (as the deployment settings' errors are). */
+const indented = (lines: string): string =>
+  lines
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+
 /**
  * Returns the parsed config and its lint warnings, or throws an AuthorizerConfigError listing every
  * problem by JSON path.
@@ -33,7 +40,7 @@ export function checkAuthorizerConfig(
 ): CheckedConfig {
   const parsed = parseConfigText(text);
   if (!parsed.ok) {
-    throw new AuthorizerConfigError(`${source} is invalid:\n${formatConfigIssues(parsed.issues)}`);
+    throw new AuthorizerConfigError(`${source} is invalid:\n${indented(formatConfigIssues(parsed.issues))}`);
   }
   const allowed = (arn: string) =>
     allowedRoles.some((role) => (typeof role === 'string' ? role === arn : role.test(arn)));
@@ -50,14 +57,14 @@ export function checkAuthorizerConfig(
         ],
   );
   const config = parsed.config;
-  const findings = lintConfig(config).map((finding) => ({ finding, line: lintLine(config, finding) }));
+  const findings = lintConfig(config).map((finding) => ({ finding, line: lintLine(finding) }));
   const problems = findings.filter(({ finding }) => finding.severity === 'problem');
   if (issues.length > 0 || problems.length > 0) {
     const lines = [
       ...(issues.length > 0 ? [formatConfigIssues(issues)] : []),
       ...problems.map(({ line }) => line),
     ];
-    throw new AuthorizerConfigError(`${source} is invalid:\n${lines.join('\n')}`);
+    throw new AuthorizerConfigError(`${source} is invalid:\n${indented(lines.join('\n'))}`);
   }
   return {
     config,
@@ -65,11 +72,12 @@ export function checkAuthorizerConfig(
   };
 }
 
-/** One line per finding, located by JSON path: `$.rules[1] (viewers): …` or `$.issuers[0] (…): …`. */
-function lintLine(config: AuthorizerConfig, finding: Finding): string {
-  const ruleIndex = config.rules.findIndex((rule) => rule.name === finding.subject);
-  const where =
-    ruleIndex >= 0 ? `$.rules[${ruleIndex}] (${finding.subject})` : `$.issuers (${finding.subject})`;
+/**
+ * One line per finding, located by its JSON path, a rule's with the rule's name:
+ * `$.rules[1] (viewers): …`, `$.issuers[0].tokenType: …`.
+ */
+function lintLine(finding: Finding): string {
+  const rule = finding.path?.startsWith('$.rules[') === true ? ` (${finding.subject})` : '';
   const hints = finding.hints.length > 0 ? ` (${finding.hints.join('; ')})` : '';
-  return `${where}: ${finding.message}${hints}`;
+  return `${finding.path ?? '$'}${rule}: ${finding.message}${hints}`;
 }

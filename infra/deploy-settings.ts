@@ -8,7 +8,7 @@
  * files or the environment.
  */
 
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as v from 'valibot';
 import {
@@ -19,6 +19,7 @@ import {
   strictObject,
 } from '../src/core/config/schema.ts';
 import { DATASTORE_ID_PATTERN } from '../src/core/contract/healthimaging.ts';
+import { nearestName } from '../src/tools/cli/closest-name.ts';
 import { runtimeSettingProblems, SETTING_NAMES } from '../src/core/lambda/runtime-settings.ts';
 import { datastoreOptionProblems, LOSSLESS_STORAGE_FORMATS, readTags } from './datastore-options.ts';
 
@@ -68,7 +69,17 @@ const idList = (prefix: string, max: number, what: string) =>
     v.maxLength(max, `Lambda takes at most ${max}`),
     v.check((ids) => new Set(ids).size === ids.length, `lists a ${what} twice`),
   );
-const datastoreId = pattern(DATASTORE_ID_PATTERN, 'datastore ids are 32 characters of [0-9a-z]');
+/** A datastore id in the `datastores` list, where "*" (every datastore) is a mistake: it stands alone. */
+const listedDatastoreId = v.pipe(
+  v.string(),
+  v.check(
+    (id) => DATASTORE_ID_PATTERN.test(id),
+    (issue) =>
+      issue.input === '*'
+        ? '"*" stands alone: "datastores": "*" (every datastore of the account and region), not in a list'
+        : 'datastore ids are 32 characters of [0-9a-z]',
+  ),
+);
 
 /** Every key with its one-line meaning (shown in errors and in docs/deployment.md). */
 export const DeploySettingsSchema = v.pipe(
@@ -86,7 +97,21 @@ export const DeploySettingsSchema = v.pipe(
       'the authorizer configuration file, relative to this settings file',
     ),
     datastores: described(
-      v.optional(v.union([v.literal('*'), v.pipe(v.array(datastoreId), v.minLength(1))])),
+      v.optional(
+        v.union(
+          [
+            v.literal('*'),
+            v.pipe(
+              v.array(listedDatastoreId),
+              v.minLength(
+                1,
+                'list at least one datastore id, or say "*" for every datastore of the account and region',
+              ),
+            ),
+          ],
+          'a list of datastore ids, or "*" for every datastore of the account and region',
+        ),
+      ),
       'the datastore ids the invoke permission and the roles are scoped to, or "*" for every datastore of the account and region',
     ),
     account: v.optional(pattern(/^\d{12}$/, 'a 12-digit account id')),
@@ -260,7 +285,10 @@ export interface DeploySettings extends Omit<
 }
 
 export interface DeployInputs {
-  /** `-c settings=…` (else cdk.json's default) and any `-c key=value` overrides, as CDK returns them. */
+  /**
+   * The app's whole context, as CDK returns it: `-c settings=…` (else cdk.json's default), any
+   * `-c key=value` overrides, and CDK's own keys (a key close to a setting's name is refused).
+   */
   context: Readonly<Record<string, unknown>>;
   readFile: (path: string) => string;
   /** Relative paths given in context resolve against this directory. */
@@ -313,6 +341,21 @@ const CONTEXT_KINDS: Readonly<
 
 export const DEPLOY_SETTING_KEYS = Object.keys(CONTEXT_KINDS) as DeploySettingKey[];
 
+/**
+ * A context key that is no setting but reads like one (`memoryMB`, `memoryMbb`): a typo that would
+ * otherwise be ignored, deploying the file's value. Context also carries CDK's own keys
+ * (`@aws-cdk/…`, `aws:cdk:…`, `cli-telemetry`, lookups such as `availability-zones:…`) and anything
+ * a team adds; only a key close to a setting's name (case aside, or a small edit distance) is one.
+ */
+function misspeltSettingProblems(keys: readonly string[]): string[] {
+  const known = ['settings', ...DEPLOY_SETTING_KEYS];
+  return keys.flatMap((key) => {
+    if (known.includes(key) || /[:/@]/.test(key)) return [];
+    const meant = nearestName(key, known);
+    return meant === undefined ? [] : [`-c ${key}: unknown setting (did you mean ${meant}?)`];
+  });
+}
+
 function fromContext(key: DeploySettingKey, value: unknown): unknown {
   if (typeof value !== 'string') return value;
   switch (CONTEXT_KINDS[key]) {
@@ -342,18 +385,31 @@ function fromContext(key: DeploySettingKey, value: unknown): unknown {
   }
 }
 
-/** Reads, validates and resolves the settings; throws one DeploySettingsError naming every problem. */
+/** A path as the user knows it, for messages: relative to `cwd` when inside it, else absolute. */
+export function shownPath(path: string, cwd: string): string {
+  const inside = relative(cwd, path);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
+}
+
+/**
+ * Reads, validates and resolves the settings; throws one DeploySettingsError naming every problem,
+ * one indented line each under the file's path (relative to the working directory).
+ */
 export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
   const given = inputs.context['settings'];
-  const relative = typeof given === 'string' && given !== '' ? given : DEFAULT_SETTINGS_PATH;
-  const settingsPath = isAbsolute(relative) ? relative : resolve(inputs.cwd, relative);
+  const named = typeof given === 'string' && given !== '' ? given : DEFAULT_SETTINGS_PATH;
+  const settingsPath = isAbsolute(named) ? named : resolve(inputs.cwd, named);
+  const settingsFile = shownPath(settingsPath, inputs.cwd);
   const overridden = new Set<string>();
-  const contextProblems: string[] = [];
+  const contextProblems = misspeltSettingProblems(Object.keys(inputs.context));
   const fail = (issues: readonly ConfigIssue[] | readonly string[]): never => {
     const lines = issues.map((issue) =>
       typeof issue === 'string' ? issue : `${issue.path}: ${issue.message}`,
     );
-    const what = overridden.size > 0 ? `${settingsPath} with the -c overrides` : settingsPath;
+    const what =
+      overridden.size > 0 || contextProblems.length > 0
+        ? `${settingsFile} with the -c overrides`
+        : settingsFile;
     throw new DeploySettingsError(`${what} is invalid:\n${lines.map((line) => `  ${line}`).join('\n')}`);
   };
 
@@ -362,7 +418,7 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
     text = inputs.readFile(settingsPath);
   } catch {
     throw new DeploySettingsError(
-      `deployment settings not found: ${settingsPath} (pass -c settings=path/to/settings.json)`,
+      `deployment settings not found: ${settingsFile} (pass -c settings=path/to/settings.json)`,
     );
   }
   let value: unknown;

@@ -5,10 +5,10 @@
  * codes and the --json shape. No internet.
  */
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkConfig } from '../../src/tools/cli/check/check-config.ts';
 import { runCli } from '../../src/tools/cli/run-cli.ts';
@@ -154,7 +154,7 @@ describe('check on unreachable endpoints', () => {
 });
 
 describe('check on Entra ID issuers', () => {
-  it('hints at the v1 / v2 issuer mismatch and at typ JWT', async () => {
+  it('hints at the v1 / v2 issuer mismatch, and reports a tokenType no Entra token carries', async () => {
     // The v2 discovery document of a tenant whose API still issues v1 tokens names the v1 issuer
     // when the v1 endpoint is configured: here, the configured v2 issuer meets a v1 document.
     const fetchImpl: typeof fetch = async (input) => {
@@ -179,8 +179,35 @@ describe('check on Entra ID issuers', () => {
     expect(mismatch?.severity).toBe('problem');
     expect(mismatch?.hints.join(' ')).toContain('is the Entra ID v1 issuer');
     expect(mismatch?.hints.join(' ')).toContain('requestedAccessTokenVersion');
-    expect(findings.find((finding) => finding.subject === 'tokenType')?.severity).toBe('warning');
-    expect(report.problems).toBe(1);
+    // Entra ID access tokens carry typ "JWT": every one would be denied, as on a Cognito issuer.
+    expect(findings.find((finding) => finding.subject === 'tokenType')).toMatchObject({
+      severity: 'problem',
+      path: '$.issuers[0].tokenType',
+    });
+    expect(report.problems).toBe(2);
+  });
+});
+
+describe("check on the sandbox's own configuration", () => {
+  it("says the placeholder issuer is the sandbox's, replaced by its embedded IdP at start", async () => {
+    // Arrange: sandbox/config.json as it is; nothing listens at the placeholder.
+    const text = await readFile(resolve(import.meta.dirname, '../../sandbox/config.json'), 'utf8');
+    const refused: typeof fetch = async () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:80'), { code: 'ECONNREFUSED' }),
+      });
+    };
+
+    // Act
+    const report = await checkConfig('sandbox/config.json', text, { fetch: refused });
+
+    // Assert
+    const discovery = report.issuers[0]?.findings.find((finding) => finding.subject === 'discovery');
+    expect(report.issuers[0]?.issuer).toBe('http://127.0.0.1/embedded-idp');
+    expect(discovery?.severity).toBe('problem');
+    expect(discovery?.hints).toEqual([
+      "http://127.0.0.1/embedded-idp is the sandbox's placeholder, not an IdP: the sandbox replaces it with its embedded IdP at start, so run `npm start` to try this config; in your own config, name your IdP's issuer",
+    ]);
   });
 });
 

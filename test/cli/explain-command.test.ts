@@ -449,6 +449,48 @@ describe('explain usage and output format', () => {
     expect(JSON.parse(jsonIo.out)).toEqual({ error: 'config_invalid', file: repeated, issues: [issue] });
   });
 
+  it('exits 2 for a --jwks file that is no JWKS, instead of denying with idp_unavailable', async () => {
+    // Arrange: a file of another kind, and a set whose only key is private (never used).
+    const token = await entraToken(keys, entraAppPayload());
+    const notJwks = join(files.dir, 'not-jwks.json');
+    const privateOnly = join(files.dir, 'private-only.json');
+    await writeFile(notJwks, JSON.stringify({ issuer: ENTRA_V2 }));
+    await writeFile(privateOnly, JSON.stringify({ keys: [{ ...jwksOf(keys.entra).keys[0], d: 'private' }] }));
+    const run = async (file: string) => {
+      const io = fakeIo({ stdin: token });
+      const code = await runCli(['explain', '--config', config, '--jwks', file, '--now', NOW_ISO], io);
+      return { code, out: io.out, err: io.err };
+    };
+
+    // Act
+    const wrongKind = await run(notJwks);
+    const unusable = await run(privateOnly);
+
+    // Assert
+    expect(wrongKind.code).toBe(2);
+    expect(wrongKind.out).toBe('');
+    expect(wrongKind.err).toBe(
+      `ahi-authorizer: cannot use --jwks ${notJwks}: not a JWKS (JWKS "keys" is not an array)\n` +
+        `run: npm run -s ahi-authorizer -- explain --help (--jwks FILE: the IdP's key set, {"keys": [...]}, as its jwks_uri serves it)\n`,
+    );
+    expect(unusable.code).toBe(2);
+    expect(unusable.err).toContain(
+      `cannot use --jwks ${privateOnly}: JWKS has no usable signing key (1 published, 1 dropped)\n`,
+    );
+  });
+
+  it('notes on stderr an --operation that is not HealthImaging’s, and still decides it', async () => {
+    const token = await entraToken(keys, entraAppPayload());
+
+    const typo = await explain(token, ['--operation', 'StoreDicom']);
+    const known = await explain(token, ['--operation', 'StoreDICOM']);
+
+    expect(typo.code).toBe(1);
+    expect(typo.out).toContain('unknown_operation');
+    expect(typo.err).toBe('note: StoreDicom is not a HealthImaging operation (did you mean StoreDICOM?)\n');
+    expect(known.err).toBe('');
+  });
+
   it('exits 2 when no token is given on an interactive terminal', async () => {
     const io = fakeIo();
 

@@ -58,6 +58,8 @@ describe('parseCliArgs', () => {
     [['check'], 'check needs --config FILE', 'check'],
     [['sandbox', '--port', '70000'], '--port: expected a port number from 0 to 65535', 'sandbox'],
     [['check', '--config', 'c', '--timeout', 'soon'], '--timeout: expected milliseconds, e.g. 2000', 'check'],
+    [['check', '--config', 'c', '--timeout', '-5'], '--timeout: expected milliseconds, e.g. 2000', 'check'],
+    [['sandbox', '--port', '-1'], '--port: expected a port number from 0 to 65535', 'sandbox'],
     [['deploy'], 'unknown command deploy', undefined],
     [['chek'], 'unknown command chek (did you mean check?)', undefined],
     [['help', 'explian'], 'unknown command explian (did you mean explain?)', undefined],
@@ -66,6 +68,8 @@ describe('parseCliArgs', () => {
       'unknown option --confg for explain (did you mean --config?)',
       'explain',
     ],
+    [['sandbox', '--prot', '8080'], 'unknown option --prot for sandbox (did you mean --port?)', 'sandbox'],
+    [['check', '--jsno'], 'unknown option --jsno for check (did you mean --json?)', 'check'],
     [['explain', '-x'], 'unknown option -x for explain', 'explain'],
     [['check', '--operation', 'X'], 'unknown option --operation for check (an option of explain)', 'check'],
     [['explain', '--config'], '--config needs a value: --config FILE', 'explain'],
@@ -130,10 +134,20 @@ describe('closestName', () => {
     expect(closestName('x', options)).toBeUndefined();
   });
 
-  it('computes the Levenshtein distance', () => {
+  it('counts two swapped neighbouring letters as one edit, so a transposition gets a suggestion', () => {
+    expect(closestName('prot', ['port', 'idp-port', 'json'])).toBe('port');
+    expect(closestName('jsno', ['config', 'json'])).toBe('json');
+    expect(closestName('idp-prot', ['port', 'idp-port'])).toBe('idp-port');
+    expect(closestName('memoryMB', ['memoryMb', 'stackName'])).toBe('memoryMb');
+  });
+
+  it('computes the Damerau-Levenshtein distance (optimal string alignment)', () => {
     expect(editDistance('kitten', 'sitting')).toBe(3);
     expect(editDistance('', 'abc')).toBe(3);
     expect(editDistance('same', 'same')).toBe(0);
+    expect(editDistance('prot', 'port')).toBe(1);
+    expect(editDistance('ab', 'ba')).toBe(1);
+    expect(editDistance('ca', 'abc')).toBe(3);
   });
 });
 

@@ -6,6 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { CLI_COMMAND } from '../../src/tools/cli/command-form.ts';
+import { COMMAND_OPTIONS } from '../../src/tools/cli/parse-cli-args.ts';
 import { runCli } from '../../src/tools/cli/run-cli.ts';
 import { usage } from '../../src/tools/cli/usage.ts';
 import { fakeIo } from '../support/fake-io.ts';
@@ -62,6 +63,15 @@ describe('help', () => {
     expect(word.out).toBe(flag.out);
     expect(flag.out).toContain('--allowed-roles ARNS');
     expect(flag.out).not.toContain('--idp-port N  ');
+  });
+
+  it('shows each short flag beside its long form, as docs/cli.md documents them', () => {
+    for (const [command, options] of Object.entries(COMMAND_OPTIONS)) {
+      for (const [name, spec] of Object.entries(options)) {
+        if (spec.short === undefined || name === 'help') continue;
+        expect(usage(command), `${command} --${name}`).toContain(`  -${spec.short}, --${name} `);
+      }
+    }
   });
 
   it('prints commands only in the npm-script form, never npx', () => {

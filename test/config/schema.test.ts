@@ -263,3 +263,49 @@ describe('AuthorizerConfigSchema', () => {
     expect(paths[0]).toMatch(/^\$\.rules\[0\]\.claims/);
   });
 });
+
+describe('issue messages', () => {
+  const messages = (value: unknown) => {
+    const result = parseConfig(value);
+    return result.ok ? [] : result.issues.map((issue) => `${issue.path}: ${issue.message}`);
+  };
+
+  it('says a missing key is required, in its own words rather than the validator’s', () => {
+    // Arrange
+    const { rules: _rules, ...noRules } = validConfig();
+    const noName = validConfig();
+    delete (noName.rules[0] as { name?: string }).name;
+
+    // Act / Assert
+    expect(messages(noRules)).toEqual(['$.rules: required']);
+    expect(messages(noName)).toEqual(['$.rules[0].name: required']);
+  });
+
+  it('says what an empty list of issuers or rules means', () => {
+    expect(messages({ issuers: [], rules: [] })).toEqual([
+      '$.issuers: list at least one issuer: the identity providers whose tokens are trusted',
+      '$.rules: list at least one rule: without one every token is denied (no_role_mapping)',
+    ]);
+    expect(messages({ issuers: [] })).toEqual([
+      '$.issuers: list at least one issuer: the identity providers whose tokens are trusted',
+      '$.rules: required',
+    ]);
+  });
+
+  it('words the other length limits without the validator’s terms', () => {
+    // Arrange
+    const config = validConfig();
+    config.issuers[0]!.audience = [];
+    config.issuers[0]!.clientIds = [''];
+
+    // Act
+    const found = messages(config);
+
+    // Assert
+    expect(found).toEqual([
+      '$.issuers[0].audience: must not be empty: list at least one entry',
+      '$.issuers[0].clientIds[0]: must not be empty',
+    ]);
+    expect(found.join('\n')).not.toMatch(/Invalid|Expected|received/);
+  });
+});

@@ -20,6 +20,8 @@
  *      sandbox's dicomweb URL within 60 s, then stops on Ctrl-C (SIGINT to its process group)
  *      leaving no process; without --port the test adds `--port 0`;
  *    - `npm run build`: exits 0;
+ *    - `cp FILE deploy/NAME`, FILE a file git tracks and NAME one it does not (a copy to edit, as
+ *      docs/deployment.md makes): exits 0 and leaves deploy/NAME in the clone for later commands;
  *    - `npm ci` and `npm test`: not run here; they are what `.ci/run` runs from a fresh clone, and
  *      `npm test` runs this test.
  * 4. No tracked Markdown file says `npx ahi-authorizer` (outside a clone it runs a registry package).
@@ -41,6 +43,7 @@
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -52,6 +55,8 @@ const REPO = resolve(import.meta.dirname, '../..');
 const CLI_LINE = /^(?:echo "\$TOKEN" \| )?npm run -s ahi-authorizer -- (\S.*)$/;
 const START_LINE = /^npm start(?: -- \S.*)?$/;
 const BUILD_LINE = /^npm run build$/;
+/** A copy of a repository file under deploy/, both paths relative and inside the clone. */
+const COPY_LINE = /^cp ((?!\/)(?!\S*\.\.)\S+) (deploy\/(?!\S*\.\.)\S+)$/;
 /** What `.ci/run` runs from a fresh clone; `npm test` runs this very test. */
 const CI_LINE = /^npm (?:ci|test)$/;
 const NO_RUN = /^<!--\s*no-run:\s*(\S.*?)\s*-->$/;
@@ -99,7 +104,7 @@ function shCommands(file: string, markdown: string): DocCommand[] {
   return commands;
 }
 
-type Plan = { kind: 'cli' | 'build' | 'server' | 'ci'; command: string } | { kind: 'unknown' };
+type Plan = { kind: 'cli' | 'build' | 'server' | 'ci' | 'copy'; command: string } | { kind: 'unknown' };
 
 const withFreePort = (text: string) =>
   /(?:^| )(?:--port|-p)(?:[ =]|$)/.test(text)
@@ -118,6 +123,7 @@ function planOf(text: string): Plan {
   }
   if (START_LINE.test(text)) return { kind: 'server', command: withFreePort(text) };
   if (BUILD_LINE.test(text)) return { kind: 'build', command: text };
+  if (COPY_LINE.test(text)) return { kind: 'copy', command: text };
   if (CI_LINE.test(text)) return { kind: 'ci', command: text };
   return { kind: 'unknown' };
 }
@@ -264,6 +270,8 @@ function run(command: string, vars: Record<string, string>, ms = 60_000): Promis
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (text: string) => (out += text));
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (err += text));
+  // A command that never reads stdin (cp) may exit before the token is written: no EPIPE then.
+  child.stdin!.on('error', () => undefined);
   child.stdin!.end(vars['TOKEN'] === undefined ? '' : `${vars['TOKEN']}\n`);
   const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), ms);
   return new Promise((done) =>
@@ -476,6 +484,10 @@ describe('printed commands, from a fresh clone of HEAD', () => {
     });
     expect(planOf('echo "$TOKEN" | npm run -s ahi-authorizer -- explain -c x').kind).toBe('cli');
     expect(planOf('npx ahi-authorizer explain -c x').kind).toBe('unknown');
+    expect(planOf('cp deploy/example.config.json deploy/radiology.config.json').kind).toBe('copy');
+    for (const outside of ['cp /etc/passwd deploy/x', 'cp a.json b.json', 'cp a.json deploy/../x']) {
+      expect(planOf(outside).kind).toBe('unknown');
+    }
   });
 
   it('builds an executable dist/cli.mjs with its shebang in the clone', async () => {
@@ -561,7 +573,18 @@ describe('printed commands, from a fresh clone of HEAD', () => {
     for (const command of toRun) {
       const plan = planOf(command.text);
       const where = `${command.file}:${command.line}: ${command.text}`;
-      if (plan.kind === 'server') {
+      if (plan.kind === 'copy') {
+        const [, from, to] = COPY_LINE.exec(plan.command)!;
+        const tracked = (path: string) =>
+          spawnSync('git', ['-C', clone, 'ls-files', '--error-unmatch', path], { stdio: 'ignore' }).status ===
+          0;
+        const result = await run(plan.command, {});
+        if (!tracked(from!) || tracked(to!) || result.code !== 0 || !existsSync(join(clone, to!))) {
+          failures.push(
+            `${where}: copies ${from} (tracked: ${tracked(from!)}) over ${to}: exit ${result.code}\n${result.err}`,
+          );
+        }
+      } else if (plan.kind === 'server') {
         try {
           const server = await start(plan.command, vars, (out) => out.includes('dicomweb'));
           if (!(await server.stop())) failures.push(`${where}: processes left after Ctrl-C`);

@@ -81,7 +81,7 @@ describe('checkAuthorizerConfig', () => {
 
     // Assert
     expect(check).toThrow(
-      '$.rules[0] (radiologists): condition scp: a value with a space can never match (scp is split on spaces',
+      '$.rules[0].claims.scp (radiologists): condition scp: a value with a space can never match (scp is split on spaces',
     );
   });
 
@@ -117,10 +117,28 @@ describe('checkAuthorizerConfig', () => {
 
     // Assert
     expect(warnings).toEqual([
-      '$.issuers (rules): no rule applies to tokens of https://other.example.com: each names another issuer (add a rule for this issuer, or remove the issuer if it should not be trusted)',
+      '$.issuers[1]: no rule applies to tokens of https://other.example.com: each names another issuer (add a rule for this issuer, or remove the issuer if it should not be trusted)',
       '$.rules[1] (viewers): never decides: the earlier rule radiologists matches every token this rule matches (rules are tried in order and the first match wins: move the narrower rule first)',
-      '$.rules[2] (typo): operations ["GetDICOMInstanse"] are not HealthImaging operations (a typo?)',
+      '$.rules[2].operations (typo): operations ["GetDICOMInstanse"] are not HealthImaging operations (a typo?)',
     ]);
+  });
+
+  it('fails on a tokenType no Entra ID token carries, naming the issuer key by its JSON path', () => {
+    // Arrange: Entra ID access tokens carry typ "JWT"; at+jwt would deny every one (typ_invalid).
+    const config = deployConfig();
+    (config['issuers'] as Record<string, unknown>[])[0] = {
+      issuer: 'https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0',
+      audience: 'api://ahi-dicomweb',
+      tokenType: 'at+jwt',
+    };
+
+    // Act
+    const check = () => checkAuthorizerConfig(JSON.stringify(config), [READ_ONLY_ROLE, READ_WRITE_ROLE]);
+
+    // Assert
+    expect(check).toThrow(
+      'the authorizer config is invalid:\n  $.issuers[0].tokenType: tokenType "at+jwt" on an Entra ID issuer (Entra ID access tokens carry typ "JWT"',
+    );
   });
 
   it('names a typo by its JSON path, exactly as the handler logs it', () => {
@@ -154,12 +172,12 @@ describe('checkAuthorizerConfig', () => {
     const check = () => checkAuthorizerConfig(repeatedKeyConfigText(), [READ_ONLY_ROLE, READ_WRITE_ROLE]);
 
     // Assert
-    expect(check).toThrow(`the authorizer config is invalid:\n${REPEATED_KEY_ISSUE}`);
+    expect(check).toThrow(`the authorizer config is invalid:\n  ${REPEATED_KEY_ISSUE}`);
   });
 
   it('rejects text that is not JSON', () => {
     expect(() => checkAuthorizerConfig('{"issuers": [', [])).toThrow(
-      /^the authorizer config is invalid:\n\$: not valid JSON/,
+      /^the authorizer config is invalid:\n {2}\$: not valid JSON/,
     );
   });
 });
@@ -185,13 +203,13 @@ describe('the construct', () => {
 
   it('fails synthesis on a config typo', () => {
     expect(() => buildAuthorizer(JSON.stringify(typoConfig()), { account: ACCOUNT, region: REGION })).toThrow(
-      'config.json is invalid:\n$.issuers[0].audiance: unknown key (check for a typo)',
+      'config.json is invalid:\n  $.issuers[0].audiance: unknown key (check for a typo)',
     );
   });
 
   it('fails synthesis on a repeated key', () => {
     expect(() => buildAuthorizer(repeatedKeyConfigText(), { account: ACCOUNT, region: REGION })).toThrow(
-      `config.json is invalid:\n${REPEATED_KEY_ISSUE}`,
+      `config.json is invalid:\n  ${REPEATED_KEY_ISSUE}`,
     );
   });
 
@@ -273,7 +291,9 @@ describe('cdk synth (infra/app.ts)', () => {
 
       // Assert
       expect(run.status).toBe(1);
-      expect(run.stderr).toContain('$.issuers[0].audiance: unknown key (check for a typo)');
+      expect(run.stderr).toContain(
+        `error: ${configPath} is invalid:\n  $.issuers[0].audiance: unknown key (check for a typo)\n`,
+      );
       expect(run.stderr).not.toContain('    at ');
     },
     SYNTH_TIMEOUT_MS,
@@ -306,7 +326,7 @@ describe('cdk synth (infra/app.ts)', () => {
   );
 
   it(
-    'fails on a bad deployment setting given with -c, naming the key',
+    'fails on a bad deployment setting given with -c, naming the key under the settings file (relative, indented as config problems are)',
     () => {
       // Act
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
@@ -321,7 +341,38 @@ describe('cdk synth (infra/app.ts)', () => {
 
       // Assert
       expect(run.status).toBe(1);
-      expect(run.stderr).toContain('-c memoryMb: expected an integer from 128 to 10240, got "lots"');
+      expect(run.stderr).toContain(
+        'error: deploy/example.settings.json with the -c overrides is invalid:\n' +
+          '  -c memoryMb: expected an integer from 128 to 10240, got "lots"\n',
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'fails on a -c key that is almost a setting (a typo), naming the setting it resembles',
+    () => {
+      // Act: `npx cdk synth -c memoryMB=2048` would otherwise synthesize the file's 1024 MB.
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({
+            'cli-telemetry': false,
+            '@aws-cdk/core:enableStackNameDuplicates': true,
+            settings: 'deploy/example.settings.json',
+            memoryMB: '2048',
+            account: ACCOUNT,
+          }),
+          CDK_OUTDIR: join(work, 'cdk.out'),
+        },
+      });
+
+      // Assert
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('-c memoryMB: unknown setting (did you mean memoryMb?)');
+      expect(run.stderr).not.toContain('    at ');
     },
     SYNTH_TIMEOUT_MS,
   );

@@ -110,16 +110,27 @@ describe('parseDeploySettings', () => {
 
     // Assert
     expect(parse).toThrow(
-      '/repo/deploy/site.settings.json is invalid:\n  $.datastores: required: list the datastore ids the stack serves, ' +
+      'deploy/site.settings.json is invalid:\n  $.datastores: required: list the datastore ids the stack serves, ' +
         'or "*" for every datastore of the account and region (an explicit choice), or set createDatastore',
     );
   });
 
-  it('accepts account-wide scope only as the literal "*"', () => {
+  it('accepts account-wide scope only as the literal "*", and says how to write each mistake', () => {
     expect(parseDeploySettings(inputs({ config: 'c.json', datastores: '*' })).datastores).toBe('*');
-    expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: [] }))).toThrow('$.datastores');
+    expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: [] }))).toThrow(
+      '$.datastores: list at least one datastore id, or say "*" for every datastore of the account and region',
+    );
+    expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: ['*'] }))).toThrow(
+      '$.datastores[0]: "*" stands alone: "datastores": "*" (every datastore of the account and region), not in a list',
+    );
     expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: 'all' }))).toThrow(
-      '$.datastores',
+      '$.datastores: a list of datastore ids, or "*" for every datastore of the account and region',
+    );
+  });
+
+  it('says a required key is required, in its own words rather than the validator’s', () => {
+    expect(() => parseDeploySettings(inputs({ datastores: '*' }))).toThrow(
+      /is invalid:\n {2}\$\.config: required$/,
     );
   });
 
@@ -177,9 +188,40 @@ describe('parseDeploySettings', () => {
       );
 
     // Assert
-    expect(parse).toThrow('/repo/deploy/site.settings.json with the -c overrides is invalid:');
+    expect(parse).toThrow(/^deploy\/site\.settings\.json with the -c overrides is invalid:\n {2}-c /);
     expect(parse).toThrow('-c memoryMb:');
     expect(parse).toThrow('-c createDatastore:');
+  });
+
+  it('refuses a context key that is almost a setting, so a typo is not ignored', () => {
+    // Act
+    const parse = (context: Record<string, unknown>) => () =>
+      parseDeploySettings(inputs({ config: 'c.json', datastores: '*' }, context));
+
+    // Assert: case aside, or an edit or two away.
+    expect(parse({ memoryMB: '2048' })).toThrow(
+      'with the -c overrides is invalid:\n  -c memoryMB: unknown setting (did you mean memoryMb?)',
+    );
+    expect(parse({ reservedConcurency: '5' })).toThrow(
+      '-c reservedConcurency: unknown setting (did you mean reservedConcurrency?)',
+    );
+    expect(parse({ Settings: 'x.json' })).toThrow('-c Settings: unknown setting (did you mean settings?)');
+  });
+
+  it("passes CDK's own context keys and keys that are no setting's near miss", () => {
+    // Arrange: what the CDK CLI and cdk.json put in the app's context.
+    const context = {
+      '@aws-cdk/core:newStyleStackSynthesis': true,
+      'aws:cdk:enable-path-metadata': true,
+      'aws:cdk:version-reporting': false,
+      'availability-zones:account=111122223333:region=us-east-1': ['us-east-1a'],
+      'cli-telemetry': false,
+      'acknowledged-issue-numbers': [1],
+      team: 'radiology',
+    };
+
+    // Act / Assert
+    expect(() => parseDeploySettings(inputs({ config: 'c.json', datastores: '*' }, context))).not.toThrow();
   });
 
   it('derives the role name prefix from the stack name unless one is given', () => {
@@ -242,7 +284,7 @@ describe('parseDeploySettings', () => {
 
     // Act / Assert
     expect(() => parseDeploySettings(given)).toThrow(
-      'deployment settings not found: /repo/deploy/site.settings.json (pass -c settings=path/to/settings.json)',
+      'deployment settings not found: deploy/site.settings.json (pass -c settings=path/to/settings.json)',
     );
   });
 

@@ -316,10 +316,14 @@ function configPath(
 export const AuthorizerConfigSchema = v.pipe(
   strictObject({
     $schema: v.pipe(v.optional(v.string()), v.description('Editor hint; ignored.')),
-    issuers: v.pipe(v.array(IssuerConfigSchema), v.minLength(1), v.maxLength(32)),
+    issuers: v.pipe(
+      v.array(IssuerConfigSchema),
+      v.minLength(1, 'list at least one issuer: the identity providers whose tokens are trusted'),
+      v.maxLength(32),
+    ),
     rules: v.pipe(
       v.array(RoleRuleSchema),
-      v.minLength(1),
+      v.minLength(1, 'list at least one rule: without one every token is denied (no_role_mapping)'),
       v.maxLength(512),
       v.description('Ordered; the first match wins.'),
     ),
@@ -432,9 +436,37 @@ export function parseWithSchema<TSchema extends v.GenericSchema>(
       path: formatJsonPath(
         (issue.path ?? []).map((item) => (typeof item.key === 'number' ? item.key : String(item.key))),
       ),
-      message: isUnknownKeyIssue(issue) ? UNKNOWN_KEY : issue.message,
+      message: issueMessage(issue),
     })),
   };
+}
+
+/**
+ * An issue in the project's words: our own messages as written; valibot's defaults, which speak
+ * of the validator ("Invalid key: Expected "rules" but received undefined"), reworded.
+ */
+function issueMessage(issue: v.BaseIssue<unknown>): string {
+  if (isUnknownKeyIssue(issue)) return UNKNOWN_KEY;
+  // A declared key that is absent: valibot reports the key itself as received undefined.
+  if (issue.kind === 'schema' && issue.path?.at(-1)?.origin === 'key' && issue.received === 'undefined') {
+    return 'required';
+  }
+  if (issue.message.startsWith('Invalid length: ')) {
+    const input = issue.input;
+    const count = Number(/\d+/.exec(issue.requirement === undefined ? '' : String(issue.requirement))?.[0]);
+    const unit = Array.isArray(input)
+      ? (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`
+      : (n: number) => `${n} character${n === 1 ? '' : 's'}`;
+    if (issue.type === 'min_length') {
+      return Array.isArray(input) && input.length === 0 && count === 1
+        ? 'must not be empty: list at least one entry'
+        : input === ''
+          ? 'must not be empty'
+          : `too short: at least ${unit(count)}`;
+    }
+    if (issue.type === 'max_length') return `too long: at most ${unit(count)}`;
+  }
+  return issue.message;
 }
 
 /**

@@ -126,6 +126,9 @@ function unknownOption(command: CommandName, raw: string): string {
 
 type Values = Record<string, string | boolean | undefined>;
 
+/** `-5`, `-0.5`: never an option (short options are letters). */
+const NEGATIVE_NUMBER = /^-\.?\d/;
+
 /**
  * node:util parseArgs tokens, checked against the command's table: any problem is one message that
  * names the option (never a value, which may be a token).
@@ -166,10 +169,14 @@ function readOptions(
       values[token.name] = true;
       continue;
     }
-    // parseArgs takes the next argument as the value even when it is another option (--config --json).
+    // parseArgs takes the next argument as the value even when it is another option (--config --json);
+    // a negative number (--timeout -5) is a value, for the command to judge (no option is a digit).
     if (
       token.value === undefined ||
-      (!token.inlineValue && token.value.startsWith('-') && token.value !== '-')
+      (!token.inlineValue &&
+        token.value.startsWith('-') &&
+        token.value !== '-' &&
+        !NEGATIVE_NUMBER.test(token.value))
     ) {
       return { ok: false, message: `${long} needs a value: ${long} ${option.value ?? 'VALUE'}` };
     }

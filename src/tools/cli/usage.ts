@@ -27,16 +27,18 @@ const EXPLAIN = `explain   Runs the authorizer's own pipeline on a token and pri
           the condition that failed, the decision with its reason code, what HealthImaging answers,
           and the most likely cause. The token comes from --token or stdin (a leading "Bearer " is
           ignored). It is never printed; claims are shown only after the signature verified.
-  --config FILE     the authorizer configuration (JSON)
-  --token JWT       the access token (prefer stdin: arguments end up in shell history)
-  --operation OP    one HealthImaging operation, e.g. GetDICOMInstance; without it, a table of
-                    the decision for every operation
-  --datastore ID    the datastore id (default: the config's first datastore)
-  --now TIME        evaluate at another instant: ISO 8601 (2026-11-23T12:00:00Z) or epoch seconds
-  --jwks FILE       verify offline against this saved JWKS (no network)
-  --ca-bundle FILE  PEM CA certificates trusted for discovery and JWKS beside the default CAs
-                    (an IdP signed by a private CA; default: AUTHORIZER_CA_BUNDLE_FILE)
-  --json            the same report as JSON
+  -c, --config FILE     the authorizer configuration (JSON)
+  -t, --token JWT       the access token (prefer stdin: arguments end up in shell history)
+  -o, --operation OP    one HealthImaging operation, e.g. GetDICOMInstance; without it, a table
+                        of the decision for every operation
+  -d, --datastore ID    the datastore id (default: the config's first datastore, else a
+                        placeholder, 00000000000000000000000000000000)
+      --now TIME        evaluate at another instant: ISO 8601 (2026-11-23T12:00:00Z) or epoch
+                        seconds
+      --jwks FILE       verify offline against this saved JWKS (no network)
+      --ca-bundle FILE  PEM CA certificates trusted for discovery and JWKS beside the default CAs
+                        (an IdP signed by a private CA; default: AUTHORIZER_CA_BUNDLE_FILE)
+      --json            the same report as JSON
   Exit status: 0 allowed (without --operation: for at least one operation), 1 denied,
                2 usage or configuration error.
 `;
@@ -46,13 +48,14 @@ const CHECK = `check     Validates the configuration (same messages and JSON pat
           algorithms, issuer mismatches (Entra v1/v2 hints), unreachable endpoints and TLS
           failures by cause (unknown CA, expired, another host name), rules that can never match,
           and roles outside the allowlist.
-  --config FILE          the authorizer configuration (JSON)
-  --timeout MS           per request (default 5000)
-  --allowed-roles ARNS   comma-separated role ARNs the deployment allows
-                         (default: AUTHORIZER_ALLOWED_ROLE_ARNS, else not checked)
-  --ca-bundle FILE       PEM CA certificates trusted for discovery and JWKS beside the default
-                         CAs (an IdP signed by a private CA; default: AUTHORIZER_CA_BUNDLE_FILE)
-  --json                 the same report as JSON
+  -c, --config FILE          the authorizer configuration (JSON)
+      --timeout MS           per request (default 5000)
+      --allowed-roles ARNS   comma-separated role ARNs the deployment allows
+                             (default: AUTHORIZER_ALLOWED_ROLE_ARNS, else not checked)
+      --ca-bundle FILE       PEM CA certificates trusted for discovery and JWKS beside the
+                             default CAs (an IdP signed by a private CA; default:
+                             AUTHORIZER_CA_BUNDLE_FILE)
+      --json                 the same report as JSON
   Exit status: 0 no problems (warnings allowed), 1 problems found, 2 usage error or invalid
                configuration.
 `;
@@ -62,16 +65,19 @@ const SANDBOX = `sandbox   Starts, on 127.0.0.1, an embedded OpenID Provider (de
           DICOMweb emulator that runs HealthImaging's pre-checks and invokes the built Lambda code
           (npm run build) with the exact HealthImaging event and a 1 s limit, answering 200 / 403 /
           408 / 424 as HealthImaging does. Prints the URLs and curl commands. Ctrl-C stops it.
-  --profile NAME    mint one IdP's documented token shapes and run its guide's configuration
-                    (docs/idp/README.md): entra-v1-user, entra-v1-app, entra-v2-user, entra-v2-app,
-                    keycloak, okta, auth0, auth0-rfc9068, cognito, adfs; default: the embedded provider
-  --config FILE     your own configuration, e.g. to try your real IdP (default: sandbox/config.json;
-                    the issuer "http://127.0.0.1/embedded-idp" stands for the embedded provider)
-  --port N          the emulator's port (default 8787; 0 picks a free one)
-  --idp-port N      the OpenID Provider's port (default: a free one)
-  --datastore ID    the datastore id in the DICOMweb URL (default: the config's first datastore)
-  --json            print one JSON line first: {"issuer", "dicomweb", "datastoreId", "clients", ...};
-                    then one JSON line per request
+      --profile NAME    mint one IdP's documented token shapes and run its guide's configuration
+                        (docs/idp/README.md): entra-v1-user, entra-v1-app, entra-v2-user,
+                        entra-v2-app, keycloak, okta, auth0, auth0-rfc9068, cognito, adfs;
+                        default: the embedded provider
+  -c, --config FILE     your own configuration, e.g. to try your real IdP (default:
+                        sandbox/config.json; the issuer "http://127.0.0.1/embedded-idp" stands
+                        for the embedded provider)
+  -p, --port N          the emulator's port (default 8787; 0 picks a free one)
+      --idp-port N      the OpenID Provider's port (default: a free one)
+  -d, --datastore ID    the datastore id in the DICOMweb URL (default: the config's first
+                        datastore)
+      --json            print one JSON line first: {"issuer", "dicomweb", "datastoreId",
+                        "clients", ...}; then one JSON line per request
   Exit status: 0 stopped by Ctrl-C or SIGTERM, 1 could not start (e.g. the port is in use),
                2 usage error or invalid configuration.
 `;

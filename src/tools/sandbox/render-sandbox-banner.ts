@@ -71,6 +71,19 @@ function describePromise(example: ExampleOutcome): string {
   return promise.reason === 'allowed' ? `allowed, role ${promise.roleArn ?? ''}` : promise.reason;
 }
 
+/**
+ * What a profile's loopback issuer stands for. An http issuer (AD FS's default identifier) is kept
+ * as it is: it is only compared with the tokens' iss, and never fetched.
+ */
+function issuerNote(issuer: Sandbox['issuers'][number], style: TerminalStyle): string {
+  if (issuer.standsFor === undefined) return '';
+  const note =
+    issuer.standsFor === issuer.url
+      ? "an identifier only, never fetched: keys come from the guide's pinned jwksUri, on 127.0.0.1"
+      : `stands for ${issuer.standsFor}`;
+  return `  ${style.dim(`(${note})`)}`;
+}
+
 export function renderSandboxBanner(sandbox: Sandbox, style: TerminalStyle): string {
   const label = (text: string) => style.bold(text.padEnd(10));
   const indent = ' '.repeat(10);
@@ -92,9 +105,7 @@ export function renderSandboxBanner(sandbox: Sandbox, style: TerminalStyle): str
     out.push(style.dim(sandbox.profileTitle));
     out.push('');
     for (const [index, issuer] of sandbox.issuers.entries()) {
-      const standsFor =
-        issuer.standsFor === undefined ? '' : `  ${style.dim(`(stands for ${issuer.standsFor})`)}`;
-      out.push(`${label(index === 0 ? 'issuer' : '')}${issuer.url}${standsFor}`);
+      out.push(`${label(index === 0 ? 'issuer' : '')}${issuer.url}${issuerNote(issuer, style)}`);
     }
   }
   out.push(`${label('dicomweb')}${sandbox.dicomweb}`);
@@ -159,7 +170,11 @@ export function renderSandboxBanner(sandbox: Sandbox, style: TerminalStyle): str
   }
   step += 1;
   out.push(style.dim(`# ${step}. why? every step of the decision for the last token`));
-  out.push(`echo "$TOKEN" | ${CLI_COMMAND} explain --config ${sandbox.effectiveConfigPath}`);
+  // The datastore the emulator serves, so explain decides for the same one (a datastores
+  // allowlist or a rule's datastores would otherwise judge the config's first, or a placeholder).
+  out.push(
+    `echo "$TOKEN" | ${CLI_COMMAND} explain --config ${sandbox.effectiveConfigPath} --datastore ${sandbox.datastoreId}`,
+  );
   out.push('');
   out.push(style.dim('Requests are logged below. Ctrl-C stops everything.'));
   return `${out.join('\n')}\n`;

@@ -2,14 +2,20 @@
  * `ahi-authorizer sandbox` (what `npm start` runs): starts the sandbox, prints the banner (or one
  * JSON line with --json), logs each emulated request and the handler's warnings, and on SIGINT or
  * SIGTERM closes the OpenID Provider, the emulator and the handler process. Exit 0 after a clean
- * stop; 1 if it cannot start; 2 for an invalid configuration.
+ * stop; 1 if it cannot start; 2 for an unreadable or invalid configuration.
  */
 
 import { formatConfigIssues } from '../../core/config/schema.ts';
 import type { CliIo } from '../cli/shared/cli-io.ts';
 import type { SandboxArgs } from '../cli/parse-cli-args.ts';
 import { renderRequestLog, renderSandboxBanner, sandboxJsonLine } from './render-sandbox-banner.ts';
-import { SandboxConfigError, type SandboxOptions, startSandbox } from './start-sandbox.ts';
+import {
+  SandboxConfigError,
+  SandboxConfigReadError,
+  type SandboxOptions,
+  startSandbox,
+} from './start-sandbox.ts';
+import { printReadFailure } from '../cli/shared/print-failure.ts';
 import { createTerminalStyle, wantsColour } from '../cli/shared/terminal-style.ts';
 
 /** The handler's own WARN / ERROR lines are worth showing; its INFO lines are the request log's. */
@@ -52,6 +58,10 @@ export async function runSandboxCommand(args: SandboxArgs, io: CliIo): Promise<n
       io.stderr(
         `ahi-authorizer: ${error.file} is not a valid configuration:\n${formatConfigIssues(error.issues)}\n`,
       );
+      return 2;
+    }
+    if (error instanceof SandboxConfigReadError) {
+      printReadFailure(io, 'sandbox', 'config', error.file, error.cause);
       return 2;
     }
     const code = (error as { code?: unknown }).code;

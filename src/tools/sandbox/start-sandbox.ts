@@ -225,6 +225,17 @@ export class SandboxConfigError extends Error {
   }
 }
 
+/** The configuration file cannot be read (a missing file, a directory …): a usage problem, not a start failure. */
+export class SandboxConfigReadError extends Error {
+  constructor(
+    readonly file: string,
+    override readonly cause: unknown,
+  ) {
+    super(`cannot read config ${file}`);
+    this.name = 'SandboxConfigReadError';
+  }
+}
+
 /** The handler's environment: ours without any AUTHORIZER_* / Lambda variables, plus its config. */
 function handlerEnv(configFile: string): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
@@ -325,10 +336,16 @@ async function startGate(
 }
 
 async function startEmbeddedSandbox(options: SandboxOptions): Promise<Sandbox> {
-  const { root, handlerPath } = locate(options);
+  const root = findPackageRoot(import.meta.url);
   const bundledConfig = join(root, 'sandbox', 'config.json');
   const configPath = resolve(options.configPath ?? bundledConfig);
-  const configText = await readFile(configPath, 'utf8');
+  let configText: string;
+  try {
+    configText = await readFile(configPath, 'utf8');
+  } catch (error) {
+    throw new SandboxConfigReadError(options.configPath ?? configPath, error);
+  }
+  const { handlerPath } = locate(options);
 
   const cleanups = new Cleanups();
   try {

@@ -141,6 +141,22 @@ describe.each(IDP_PROFILES.map((profile) => [profile.name, profile] as const))(
       }
     });
 
+    it("prints explain for the emulator's datastore, and what each issuer stands for", () => {
+      const banner = renderSandboxBanner(sandbox, plain);
+
+      expect(banner).toContain(
+        `explain --config ${sandbox.effectiveConfigPath} --datastore ${sandbox.datastoreId}\n`,
+      );
+      for (const issuer of sandbox.issuers) {
+        // An http issuer (AD FS's default identifier) stays as it is: a name, never a place to fetch.
+        expect(banner).toContain(
+          issuer.url === issuer.standsFor
+            ? `${issuer.url}  (an identifier only, never fetched: keys come from the guide's pinned jwksUri, on 127.0.0.1)`
+            : `${issuer.url}  (stands for ${issuer.standsFor})`,
+        );
+      }
+    });
+
     it('stops the IdP, the emulator and the handler process on close()', async () => {
       const pid = sandbox.handlerPid();
       expect(isRunning(pid)).toBe(true);

@@ -6,6 +6,7 @@
 import { checkConfig } from './check-config.ts';
 import type { CliIo } from '../shared/cli-io.ts';
 import type { CheckArgs } from '../parse-cli-args.ts';
+import { printReadFailure } from '../shared/print-failure.ts';
 import { readCliCaBundle } from '../shared/read-ca-bundle.ts';
 import { renderCheck } from './render-check.ts';
 import { createTerminalStyle, wantsColour } from '../shared/terminal-style.ts';
@@ -15,10 +16,7 @@ export async function runCheckCommand(args: CheckArgs, io: CliIo): Promise<numbe
   try {
     text = await io.readFile(args.config);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    io.stderr(
-      `ahi-authorizer: cannot read config ${args.config}${typeof code === 'string' ? ` (${code})` : ''}\n`,
-    );
+    printReadFailure(io, 'check', 'config', args.config, error);
     return 2;
   }
   const allowedFromEnv = io.env['AUTHORIZER_ALLOWED_ROLE_ARNS']
@@ -26,7 +24,7 @@ export async function runCheckCommand(args: CheckArgs, io: CliIo): Promise<numbe
     .map((arn) => arn.trim())
     .filter(Boolean);
   const allowed = args.allowedRoles ?? allowedFromEnv;
-  const trust = await readCliCaBundle(io, args.caBundle);
+  const trust = await readCliCaBundle(io, args.caBundle, 'check');
   if (!trust.ok) return 2;
   const report = await checkConfig(args.config, text, {
     ...(args.timeoutMs === undefined ? {} : { timeoutMs: args.timeoutMs }),

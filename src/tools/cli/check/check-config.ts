@@ -24,6 +24,7 @@ import { issuerMismatchHints } from '../shared/hints.ts';
 import type { CliCaBundle } from '../shared/read-ca-bundle.ts';
 import { showValue } from '../shared/show-value.ts';
 import { tlsHint } from '../shared/tls-hints.ts';
+import { SANDBOX_ISSUER_PLACEHOLDER } from '../../sandbox/prepare-sandbox-config.ts';
 
 export type { Finding, Severity };
 
@@ -94,7 +95,9 @@ export async function checkConfig(
   }
   const { config } = parsed;
   const caBundle = deps.caBundle === undefined ? undefined : describeBundle(deps.caBundle, deps);
-  const issuers = await Promise.all(config.issuers.map((issuer) => checkIssuer(issuer, deps, config)));
+  const issuers = await Promise.all(
+    config.issuers.map((issuer, index) => checkIssuer(issuer, deps, config, index)),
+  );
   const rules = lintRules(config, deps.allowedRoles);
   const all = [...(caBundle?.findings ?? []), ...issuers.flatMap((issuer) => issuer.findings), ...rules];
   return {
@@ -129,7 +132,23 @@ function describeBundle(caBundle: CliCaBundle, deps: CheckDeps): NonNullable<Che
   return { file: caBundle.file, certificates: certificates.map(describeCaCertificate), findings };
 }
 
+/** sandbox/config.json's issuer: the sandbox swaps in its embedded IdP at start; nothing listens there. */
+const PLACEHOLDER_HINT =
+  `${SANDBOX_ISSUER_PLACEHOLDER} is the sandbox's placeholder, not an IdP: the sandbox replaces it with its ` +
+  "embedded IdP at start, so run `npm start` to try this config; in your own config, name your IdP's issuer";
+
 function fetchFailureHints(
+  outcome: Extract<FetchOutcome, { ok: false }>,
+  kind: 'discovery' | 'jwks',
+  caBundleFile: string | undefined,
+  issuer: IssuerConfig,
+): string[] {
+  // Nothing is meant to answer there: the network advice would only mislead.
+  if (issuer.issuer === SANDBOX_ISSUER_PLACEHOLDER) return [PLACEHOLDER_HINT];
+  return causeHints(outcome, kind, caBundleFile);
+}
+
+function causeHints(
   outcome: Extract<FetchOutcome, { ok: false }>,
   kind: 'discovery' | 'jwks',
   caBundleFile: string | undefined,
@@ -201,12 +220,13 @@ async function checkIssuer(
   issuer: IssuerConfig,
   deps: CheckDeps,
   config: AuthorizerConfig,
+  index: number,
 ): Promise<IssuerReport> {
   const report: IssuerReport = { issuer: issuer.issuer, endpoints: [], keys: [], findings: [] };
   const find = (severity: Severity, subject: string, message: string, hints: string[] = []) =>
     report.findings.push({ severity, subject, message, hints });
 
-  report.findings.push(...lintIssuer(issuer, config));
+  report.findings.push(...lintIssuer(issuer, config, index));
 
   let jwksUri = issuer.jwksUri;
   if (jwksUri === undefined) {
@@ -218,7 +238,7 @@ async function checkIssuer(
         'problem',
         'discovery',
         failureMessage(url, outcome, endpoint.ms),
-        fetchFailureHints(outcome, 'discovery', deps.caBundle?.file),
+        fetchFailureHints(outcome, 'discovery', deps.caBundle?.file, issuer),
       );
       return report;
     }
@@ -260,7 +280,7 @@ async function checkIssuer(
       'problem',
       'jwks',
       failureMessage(jwksUri, outcome, endpoint.ms),
-      fetchFailureHints(outcome, 'jwks', deps.caBundle?.file),
+      fetchFailureHints(outcome, 'jwks', deps.caBundle?.file, issuer),
     );
     return report;
   }

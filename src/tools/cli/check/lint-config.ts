@@ -6,7 +6,12 @@
  * (infra/check-authorizer-config.ts).
  */
 
-import type { AuthorizerConfig, IssuerConfig, RoleRule } from '../../../core/config/schema.ts';
+import {
+  type AuthorizerConfig,
+  formatJsonPath,
+  type IssuerConfig,
+  type RoleRule,
+} from '../../../core/config/schema.ts';
 import { isKnownOperation, KNOWN_OPERATIONS, operationClass } from '../../../core/contract/healthimaging.ts';
 import { entraIssuer } from '../shared/hints.ts';
 import { showValue } from '../shared/show-value.ts';
@@ -19,27 +24,41 @@ export interface Finding {
   subject: string;
   message: string;
   hints: string[];
+  /**
+   * Where in the configuration, as a JSON path (`$.issuers[0].tokenType`, `$.rules[1]`): set on the
+   * findings of the configuration itself, not on those of a network probe or the CA bundle.
+   */
+  path?: string;
 }
 
 /** Every finding for a configuration: each issuer's static checks, then the rules. */
 export function lintConfig(config: AuthorizerConfig, allowedRoles?: ReadonlySet<string>): Finding[] {
   return [
-    ...config.issuers.flatMap((issuer) => lintIssuer(issuer, config)),
+    ...config.issuers.flatMap((issuer, index) => lintIssuer(issuer, config, index)),
     ...lintRules(config, allowedRoles),
   ];
 }
 
-/** Static checks of one issuer: settings that would deny every token of its IdP, and reachability. */
-export function lintIssuer(issuer: IssuerConfig, config?: AuthorizerConfig): Finding[] {
+/**
+ * Static checks of one issuer (`config.issuers[index]`): settings that would deny every token of
+ * its IdP, and reachability. Each finding's path names the issuer's key (`$.issuers[0].tokenType`).
+ */
+export function lintIssuer(issuer: IssuerConfig, config?: AuthorizerConfig, index = 0): Finding[] {
   const findings: Finding[] = [];
   const find = (severity: Severity, subject: string, message: string, hints: string[] = []) =>
-    findings.push({ severity, subject, message, hints });
+    findings.push({
+      severity,
+      subject,
+      message,
+      hints,
+      path: formatJsonPath(['issuers', index, ...(subject === 'rules' ? [] : [subject])]),
+    });
 
   const entra =
     entraIssuer(issuer.issuer) ??
     /^https:\/\/(login\.microsoftonline\.com|sts\.windows\.net)\//.test(issuer.issuer);
   if (entra && issuer.tokenType !== undefined && /^(application\/)?at\+jwt$/i.test(issuer.tokenType)) {
-    find('warning', 'tokenType', `tokenType ${showValue(issuer.tokenType)} on an Entra ID issuer`, [
+    find('problem', 'tokenType', `tokenType ${showValue(issuer.tokenType)} on an Entra ID issuer`, [
       'Entra ID access tokens carry typ "JWT", so every token would be denied with typ_invalid: remove tokenType',
     ]);
   }
@@ -115,23 +134,42 @@ export function lintRules(config: AuthorizerConfig, allowedRoles?: ReadonlySet<s
   const clientIds = new Set(config.issuers.flatMap((issuer) => issuer.clientIds ?? []));
   config.rules.forEach((rule, index) => {
     const own: Finding[] = [];
-    const find = (severity: Severity, message: string, hints: string[] = []) =>
-      own.push({ severity, subject: rule.name, message, hints });
+    const find = (severity: Severity, message: string, hints: string[] = [], key: PropertyKey[] = []) =>
+      own.push({
+        severity,
+        subject: rule.name,
+        message,
+        hints,
+        path: formatJsonPath(['rules', index, ...key]),
+      });
 
     const unknown = (rule.operations ?? []).filter(
       (entry) => entry !== 'read' && entry !== 'write' && !isKnownOperation(entry),
     );
     if (rule.operations !== undefined && coveredOperations(rule).length === 0) {
-      find('problem', `can never match a HealthImaging operation: operations ${showValue(rule.operations)}`, [
-        `use "read", "write" or operation names: ${KNOWN_OPERATIONS.join(', ')}`,
-      ]);
+      find(
+        'problem',
+        `can never match a HealthImaging operation: operations ${showValue(rule.operations)}`,
+        [`use "read", "write" or operation names: ${KNOWN_OPERATIONS.join(', ')}`],
+        ['operations'],
+      );
     } else if (unknown.length > 0) {
-      find('warning', `operations ${showValue(unknown)} are not HealthImaging operations (a typo?)`);
+      find(
+        'warning',
+        `operations ${showValue(unknown)} are not HealthImaging operations (a typo?)`,
+        [],
+        ['operations'],
+      );
     }
     if (rule.datastores !== undefined && config.datastores !== undefined) {
       const reachable = rule.datastores.filter((id) => config.datastores?.includes(id));
       if (reachable.length === 0) {
-        find('problem', 'can never match: none of its datastores is in the top-level datastores allowlist');
+        find(
+          'problem',
+          'can never match: none of its datastores is in the top-level datastores allowlist',
+          [],
+          ['datastores'],
+        );
       }
     }
     for (const [path, wanted] of Object.entries(rule.claims)) {
@@ -140,14 +178,24 @@ export function lintRules(config: AuthorizerConfig, allowedRoles?: ReadonlySet<s
         (path === 'scp' || path === 'scope') &&
         values.some((value) => typeof value === 'string' && value.includes(' '))
       ) {
-        find('problem', `condition ${path}: a value with a space can never match`, [
-          `${path} is split on spaces: list the scopes as separate values (any one matches), or use one rule per scope`,
-        ]);
+        find(
+          'problem',
+          `condition ${path}: a value with a space can never match`,
+          [
+            `${path} is split on spaces: list the scopes as separate values (any one matches), or use one rule per scope`,
+          ],
+          ['claims', path],
+        );
       }
       if (path === 'oid' && values.some((value) => typeof value === 'string' && clientIds.has(value))) {
-        find('warning', 'condition oid lists a value that is also in clientIds', [
-          "oid is the service principal's Object ID (Enterprise applications → Object ID), not the Application (client) ID",
-        ]);
+        find(
+          'warning',
+          'condition oid lists a value that is also in clientIds',
+          [
+            "oid is the service principal's Object ID (Enterprise applications → Object ID), not the Application (client) ID",
+          ],
+          ['claims', path],
+        );
       }
     }
     const earlier = config.rules.slice(0, index).find((candidate) => shadows(candidate, rule));
@@ -159,9 +207,14 @@ export function lintRules(config: AuthorizerConfig, allowedRoles?: ReadonlySet<s
       );
     }
     if (allowedRoles !== undefined && !allowedRoles.has(rule.roleArn)) {
-      find('problem', `roleArn ${rule.roleArn} is outside the allowed roles`, [
-        'the Lambda denies with internal_error rather than return a role the deployment did not allow (AUTHORIZER_ALLOWED_ROLE_ARNS)',
-      ]);
+      find(
+        'problem',
+        `roleArn ${rule.roleArn} is outside the allowed roles`,
+        [
+          'the Lambda denies with internal_error rather than return a role the deployment did not allow (AUTHORIZER_ALLOWED_ROLE_ARNS)',
+        ],
+        ['roleArn'],
+      );
     }
     if (own.length === 0) find('ok', `→ ${rule.roleArn}`);
     findings.push(...own);

@@ -7,13 +7,17 @@
 
 import { contentVersion } from '../../../core/config/content-version.ts';
 import { formatConfigIssues, parseConfigText } from '../../../core/config/schema.ts';
-import { buildExplainDeps } from './build-explain-deps.ts';
+import { isKnownOperation, KNOWN_OPERATIONS } from '../../../core/contract/healthimaging.ts';
+import { parseJwks } from '../../../core/keys/parse-jwks.ts';
+import { buildExplainDeps, normaliseJwksText } from './build-explain-deps.ts';
+import { closestName } from '../closest-name.ts';
 import type { CliIo } from '../shared/cli-io.ts';
 import { cliCommand } from '../command-form.ts';
 import { explainToken, type ExplainRequest } from './explain-token.ts';
 import type { ExplainArgs } from '../parse-cli-args.ts';
 import { readCliCaBundle } from '../shared/read-ca-bundle.ts';
 import { renderExplain } from './render-explain.ts';
+import { printFailure, printReadFailure } from '../shared/print-failure.ts';
 import { createTerminalStyle, wantsColour } from '../shared/terminal-style.ts';
 
 /** A datastore id for configs without a datastores allowlist (any valid id would do). */
@@ -34,10 +38,38 @@ async function readText(
   try {
     return { ok: true, text: await io.readFile(path) };
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    io.stderr(`ahi-authorizer: cannot read ${what} ${path}${typeof code === 'string' ? ` (${code})` : ''}\n`);
+    printReadFailure(io, 'explain', what, path, error);
     return { ok: false };
   }
+}
+
+/**
+ * Why a --jwks file cannot stand in for an IdP's keys, or undefined when it can: it is judged by
+ * the key store's own parser up front, so a wrong file is a usage error, not a denial
+ * (idp_unavailable) whose hint would suggest --jwks.
+ */
+export function jwksFileProblem(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(normaliseJwksText(text));
+  } catch {
+    return 'not a JWKS (not JSON)';
+  }
+  const parsed = parseJwks(value);
+  if (parsed.ok) return undefined;
+  // A set whose keys are all unusable (private, symmetric, too small …) is a JWKS, but no use either.
+  return parsed.cause === 'invalid' ? `not a JWKS (${parsed.detail})` : parsed.detail;
+}
+
+/** A path as one shell word, for a command line the user can paste. */
+const shellWord = (text: string): string =>
+  /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+
+/** `note: StoreDicom is not a HealthImaging operation (did you mean StoreDICOM?)` */
+export function unknownOperationNote(operation: string): string {
+  const named = /^[A-Za-z0-9._:-]{1,64}$/.test(operation) ? operation : 'the operation';
+  const close = closestName(operation, KNOWN_OPERATIONS);
+  return `note: ${named} is not a HealthImaging operation${close === undefined ? '' : ` (did you mean ${close}?)`}`;
 }
 
 export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
@@ -67,7 +99,11 @@ export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<n
   }
   const token = cleanToken(raw);
   if (token === '') {
-    io.stderr('ahi-authorizer: the token is empty\n');
+    printFailure(
+      io,
+      'the token is empty',
+      `echo "$TOKEN" | ${cliCommand(`explain --config ${shellWord(args.config)}`)} (with TOKEN set to the access token)`,
+    );
     return EXIT.usage;
   }
 
@@ -75,10 +111,19 @@ export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<n
   if (args.jwks !== undefined) {
     const file = await readText(io, args.jwks, 'JWKS');
     if (!file.ok) return EXIT.usage;
+    const problem = jwksFileProblem(file.text);
+    if (problem !== undefined) {
+      printFailure(
+        io,
+        `cannot use --jwks ${args.jwks}: ${problem}`,
+        `${cliCommand('explain --help')} (--jwks FILE: the IdP's key set, {"keys": [...]}, as its jwks_uri serves it)`,
+      );
+      return EXIT.usage;
+    }
     jwks = { file: args.jwks, text: file.text };
   }
 
-  const trust = await readCliCaBundle(io, args.caBundle);
+  const trust = await readCliCaBundle(io, args.caBundle, 'explain');
   if (!trust.ok) return EXIT.usage;
 
   const deps = buildExplainDeps({
@@ -99,7 +144,11 @@ export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<n
           ? 'config'
           : 'placeholder',
   };
-  if (args.operation !== undefined) request.operation = args.operation;
+  if (args.operation !== undefined) {
+    request.operation = args.operation;
+    // Decided as asked (a rule may name a custom operation), but HealthImaging never sends it.
+    if (!isKnownOperation(args.operation)) io.stderr(`${unknownOperationNote(args.operation)}\n`);
+  }
 
   const report = await explainToken(request, deps);
   if (args.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);

@@ -6,6 +6,9 @@
 
 import { type CaBundle, parseCaBundle } from '../../../core/keys/ca-bundle.ts';
 import type { CliIo } from './cli-io.ts';
+import { cliCommand } from '../command-form.ts';
+import type { CommandName } from '../parse-cli-args.ts';
+import { errorCode, printFailure } from './print-failure.ts';
 
 export interface CliCaBundle {
   file: string;
@@ -16,24 +19,27 @@ export type ReadCliCaBundle = { ok: true; caBundle?: CliCaBundle } | { ok: false
 
 export const CA_BUNDLE_ENV = 'AUTHORIZER_CA_BUNDLE_FILE';
 
-export async function readCliCaBundle(io: CliIo, option: string | undefined): Promise<ReadCliCaBundle> {
+export async function readCliCaBundle(
+  io: CliIo,
+  option: string | undefined,
+  command: CommandName,
+): Promise<ReadCliCaBundle> {
   const fromEnv = io.env[CA_BUNDLE_ENV];
   const file = option ?? (fromEnv === '' ? undefined : fromEnv);
   if (file === undefined) return { ok: true };
   const source = option === undefined ? CA_BUNDLE_ENV : '--ca-bundle';
+  const help = `${cliCommand(`${command} --help`)} (--ca-bundle FILE: PEM CA certificates)`;
   let text: string;
   try {
     text = await io.readFile(file);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    io.stderr(
-      `ahi-authorizer: ${source} ${file}: cannot be read${typeof code === 'string' ? ` (${code})` : ''}\n`,
-    );
+    const code = errorCode(error);
+    printFailure(io, `${source} ${file}: cannot be read${code === undefined ? '' : ` (${code})`}`, help);
     return { ok: false };
   }
   const parsed = parseCaBundle(text);
   if (!parsed.ok) {
-    io.stderr(`ahi-authorizer: ${source} ${file}: ${parsed.problem}\n`);
+    printFailure(io, `${source} ${file}: ${parsed.problem}`, help);
     return { ok: false };
   }
   return { ok: true, caBundle: { file, bundle: parsed.bundle } };
