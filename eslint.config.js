@@ -1,5 +1,6 @@
-// Lint: typescript-eslint's recommended rules plus the vitest plugin, which forbids focused and
-// skipped tests (CI must run everything). Formatting is Prettier's job (`npm run format`).
+// Lint: typescript-eslint's type-checked recommended rules (the type checker sees the whole
+// tsconfig.json project through the project service) plus the vitest plugin, which forbids focused
+// and skipped tests (CI must run everything). Formatting is Prettier's job (`npm run format`).
 import js from '@eslint/js';
 import vitest from '@vitest/eslint-plugin';
 import globals from 'globals';
@@ -8,9 +9,12 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['dist/**', 'cdk.out/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { globals: globals.node },
+    languageOptions: {
+      globals: globals.node,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',
@@ -18,8 +22,17 @@ export default tseslint.config(
       ],
       // `typeof import('…')` types the lazily loaded AWS SDK module without loading it.
       '@typescript-eslint/consistent-type-imports': ['error', { disallowTypeAnnotations: false }],
+      // A promise nobody awaits loses its rejection; one passed where a callback's result is
+      // ignored (an event handler, a `void` callback) does too.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
       'no-control-regex': 'off',
     },
+  },
+  {
+    // Plain JavaScript (the build and test scripts, this file) is outside the TypeScript project.
+    files: ['**/*.{js,mjs,cjs}'],
+    extends: [tseslint.configs.disableTypeChecked],
   },
   {
     files: ['test/**/*.ts'],

@@ -142,12 +142,12 @@ function depsFor(key?: CryptoKey): AuthorizeDeps {
     loaded: { config: parsed.config, version: 'bench', source: 'inline' },
   };
   const keys = {
-    getKey: async () => {
-      if (key === undefined) throw new Error('a hostile input reached the key store');
-      return { ok: true, key, cacheState: 'fresh', keysAgeMs: 1 };
-    },
+    getKey: () =>
+      key === undefined
+        ? Promise.reject(new Error('a hostile input reached the key store'))
+        : Promise.resolve({ ok: true, key, cacheState: 'fresh', keysAgeMs: 1 }),
   } as unknown as KeyStore;
-  return { config: { load: async () => state }, keys, now: () => NOW };
+  return { config: { load: () => Promise.resolve(state) }, keys, now: () => NOW };
 }
 
 export async function hostileInputScenario() {

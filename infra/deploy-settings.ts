@@ -432,7 +432,7 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
 
   // Context overrides one run's values; the file stays what a later deploy reads.
   const merged: Record<string, unknown> =
-    typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(value as object) } : {};
+    typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...value } : {};
   for (const key of DEPLOY_SETTING_KEYS) {
     const override = inputs.context[key];
     if (override === undefined || override === '') continue;

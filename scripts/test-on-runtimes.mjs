@@ -7,7 +7,11 @@
  * - the Node.js that runs npm (the developer's or CI's own), which runs the CLI and the sandbox.
  * When both are the same version the suite runs once. Where the Lambda's Node.js has no package for
  * the platform, the run on it is skipped with a notice; on linux-x64 its absence is an error.
- * Extra arguments go to vitest (`npm test -- test/token`).
+ * The first run (the Lambda runtime's where there is one) measures coverage of src/ and infra/,
+ * prints its summary, writes coverage/ and fails under the floor set in vitest.config.ts
+ * (docs/adr/0006-coverage-floor.md); the other run does not measure it.
+ * Extra arguments go to vitest (`npm test -- test/token`); with them no run measures coverage, since
+ * a part of the suite would fall under the floor.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -52,11 +56,13 @@ if (!runtimes.some((runtime) => versionOf(runtime.node) === versionOf(machine)))
 }
 
 let failed = false;
-for (const { node, label } of runtimes) {
-  console.log(`\n── vitest on Node.js ${versionOf(node)}, ${label} ──`);
+for (const [index, { node, label }] of runtimes.entries()) {
+  const coverage = index === 0 && extraArgs.length === 0;
+  console.log(`\n── vitest on Node.js ${versionOf(node)}, ${label}${coverage ? ', with coverage' : ''} ──`);
   // Child processes the tests start by name resolve to the same runtime.
   const env = { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}` };
-  const run = spawnSync(node, [vitest, 'run', ...extraArgs], { stdio: 'inherit', env });
+  const args = [vitest, 'run', ...(coverage ? ['--coverage'] : []), ...extraArgs];
+  const run = spawnSync(node, args, { stdio: 'inherit', env });
   if (run.status !== 0) {
     failed = true;
     console.error(`test: the suite failed on Node.js ${versionOf(node)}, ${label}`);

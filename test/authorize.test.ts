@@ -26,22 +26,23 @@ function loadedConfig(): ConfigState {
 }
 
 /** Deps whose key store returns the test key, as a warm cache would. */
-async function depsWithKey(key: TestKey, nowMs: number): Promise<AuthorizeDeps> {
+function depsWithKey(key: TestKey, nowMs: number): Promise<AuthorizeDeps> {
   const publicKey: Extract<KeyLookupResult, { ok: true }>['key'] = key.verifyKey;
-  return {
-    config: { load: async () => loadedConfig() },
+  return Promise.resolve({
+    config: { load: () => Promise.resolve(loadedConfig()) },
     keys: {
       ...unusedKeys,
-      getKey: async () => ({
-        ok: true,
-        key: publicKey,
-        cacheState: 'fresh',
-        keysAgeMs: 5,
-        keySetGeneration: 1,
-      }),
+      getKey: () =>
+        Promise.resolve<KeyLookupResult>({
+          ok: true,
+          key: publicKey,
+          cacheState: 'fresh',
+          keysAgeMs: 5,
+          keySetGeneration: 1,
+        }),
     },
     now: () => nowMs,
-  };
+  });
 }
 
 async function event() {
@@ -102,7 +103,7 @@ describe('authorize', () => {
 
   it('denies with internal_error when a dependency throws', async () => {
     const deps: AuthorizeDeps = {
-      config: { load: async () => loadedConfig() },
+      config: { load: () => Promise.resolve(loadedConfig()) },
       keys: { ...unusedKeys, getKey: () => Promise.reject(new TypeError('boom')) },
       now: () => NOW,
     };
@@ -197,7 +198,7 @@ describe('authorize', () => {
       exp: epoch(NOW, 300),
     });
     const deps: AuthorizeDeps = {
-      config: { load: async () => loadedConfig() },
+      config: { load: () => Promise.resolve(loadedConfig()) },
       keys: unusedKeys,
       now: () => NOW,
     };
@@ -232,22 +233,24 @@ describe('authorize with the verified-token cache', () => {
     const calls = { getKey: 0 };
     const deps: AuthorizeDeps = {
       config: {
-        load: async () => {
+        load: () => {
           const state = loadedConfig();
-          return state.ok ? { ok: true, loaded: { ...state.loaded, version } } : state;
+          return Promise.resolve(
+            state.ok ? { ok: true as const, loaded: { ...state.loaded, version } } : state,
+          );
         },
       },
       keys: {
         ...unusedKeys,
-        getKey: async () => {
+        getKey: () => {
           calls.getKey += 1;
-          return {
+          return Promise.resolve<KeyLookupResult>({
             ok: true,
             key: publicKey,
             cacheState: 'fresh',
             keysAgeMs: 5,
             keySetGeneration: generation,
-          };
+          });
         },
         keySetGeneration: () => generation,
       },

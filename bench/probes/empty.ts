@@ -2,4 +2,4 @@
  * Cold-start reference for `npm run bench`: a handler that does nothing. Its import + call time is
  * what any bundled ESM Lambda handler costs in a fresh process here.
  */
-export const handler = async () => ({ isTokenValid: false, roleArn: '' });
+export const handler = () => Promise.resolve({ isTokenValid: false, roleArn: '' });

@@ -307,6 +307,7 @@ const nextTurn = <T>(fn: () => T): Promise<T> =>
       try {
         resolve(fn());
       } catch (error) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes fn's own rejection on unchanged
         reject(error);
       }
     }),

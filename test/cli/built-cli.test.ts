@@ -24,6 +24,7 @@ import {
   type SeedKeys,
   writeSeedFiles,
 } from '../support/fixtures/seed-tokens.ts';
+import { match } from '../support/matchers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.mjs');
@@ -209,15 +210,15 @@ describe('ahi-authorizer sandbox as a process', () => {
       clients: { clientId: string; clientSecret: string; scope: string }[];
     };
     expect(info).toMatchObject({
-      issuer: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
-      dicomweb: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/datastore\/[0-9a-z]{32}$/),
-      datastoreId: expect.stringMatching(/^[0-9a-z]{32}$/),
+      issuer: match.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      dicomweb: match.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/datastore\/[0-9a-z]{32}$/),
+      datastoreId: match.stringMatching(/^[0-9a-z]{32}$/),
     });
     expect(info.dicomweb.endsWith(`/datastore/${info.datastoreId}`)).toBe(true);
     const reader = info.clients.find((client) => client.clientId === 'dicom-reader');
     expect(reader).toEqual({
       clientId: 'dicom-reader',
-      clientSecret: expect.any(String),
+      clientSecret: match.any(String),
       scope: 'dicom.read',
     });
 

@@ -233,9 +233,9 @@ describe('createConfigLoader with a configuration file', () => {
     let reads = 0;
     const loader = createConfigLoader({
       env: { AUTHORIZER_CONFIG_FILE: '/config.json' },
-      readFile: async () => {
+      readFile: () => {
         reads += 1;
-        throw Object.assign(new Error('denied'), { code: 'EACCES' });
+        return Promise.reject(Object.assign(new Error('denied'), { code: 'EACCES' }));
       },
     });
 
@@ -254,9 +254,9 @@ describe('createConfigLoader with a configuration file', () => {
     let reads = 0;
     const loader = createConfigLoader({
       env: { AUTHORIZER_CONFIG_FILE: '/config.json' },
-      readFile: async () => {
+      readFile: () => {
         reads += 1;
-        return validConfigText();
+        return Promise.resolve(validConfigText());
       },
     });
 
@@ -298,9 +298,9 @@ describe('createConfigLoader with a configuration file', () => {
     let reads = 0;
     const loader = createConfigLoader({
       env: { AUTHORIZER_CONFIG_FILE: '/config.json' },
-      readFile: async () => {
+      readFile: () => {
         reads += 1;
-        return validConfigText(`v${reads}`);
+        return Promise.resolve(validConfigText(`v${reads}`));
       },
     });
     await loader.load(live());

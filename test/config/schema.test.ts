@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, parseConfigText } from '../../src/core/config/schema.ts';
 import { ISSUER, validConfig } from './config-fixtures.ts';
+import { match } from '../support/matchers.ts';
 
 function issuePaths(value: unknown): string[] {
   const result = parseConfig(value);
@@ -143,7 +144,7 @@ describe('AuthorizerConfigSchema', () => {
     // Assert
     expect(result).toEqual({
       ok: false,
-      issues: [{ path: '$.issuers[0].acceptIdTokens', message: expect.stringContaining('boolean') }],
+      issues: [{ path: '$.issuers[0].acceptIdTokens', message: match.stringContaining('boolean') }],
     });
   });
 

@@ -48,7 +48,7 @@ describe('examples/config.example.json', () => {
 
     // Assert
     expect(result.ok || result.issues).toBe(true);
-    expect(JSON.parse(text).$schema).toBe('../config.schema.json');
+    expect((JSON.parse(text) as { $schema?: unknown }).$schema).toBe('../config.schema.json');
   });
 
   it('carries the issuers and rules of the example configuration', () => {

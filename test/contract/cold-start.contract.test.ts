@@ -23,7 +23,13 @@ process.stderr.write(JSON.stringify({ ms: performance.now() - t0, result }) + '\
 process.exit(0);
 `;
 
-function coldRun(env: Record<string, string>): Promise<{ ms: number; result: unknown; reason?: string }> {
+interface ColdRun {
+  ms: number;
+  result: unknown;
+  reason?: string | undefined;
+}
+
+function coldRun(env: Record<string, string>): Promise<ColdRun> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
       env: { PATH: process.env['PATH'] ?? '', BUNDLE, ...env },
@@ -37,11 +43,11 @@ function coldRun(env: Record<string, string>): Promise<{ ms: number; result: unk
     child.on('close', () => {
       clearTimeout(timer);
       try {
-        const summary = JSON.parse(err.trim().split('\n').at(-1) ?? '{}');
+        const summary = JSON.parse(err.trim().split('\n').at(-1) ?? '{}') as Omit<ColdRun, 'reason'>;
         const decision = out
           .split('\n')
           .filter(Boolean)
-          .map((line) => JSON.parse(line))
+          .map((line) => JSON.parse(line) as { message?: unknown; reason?: string })
           .find((record) => record.message === 'authorization decision');
         done({ ...summary, reason: decision?.reason });
       } catch (error) {

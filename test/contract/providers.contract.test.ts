@@ -79,7 +79,7 @@ describe('the built handler with a running OpenID Provider', () => {
     const h = await loadHandler({ AUTHORIZER_CONFIG: JSON.stringify(configFor(rs)) });
     const foreign = await es.getToken('dicom-writer');
     const [header, , signature] = foreign.split('.');
-    const payload = JSON.parse(Buffer.from(foreign.split('.')[1]!, 'base64url').toString('utf8'));
+    const payload = JSON.parse(Buffer.from(foreign.split('.')[1]!, 'base64url').toString('utf8')) as object;
     const forged = `${header}.${Buffer.from(JSON.stringify({ ...payload, iss: rs.issuer })).toString('base64url')}.${signature}`;
     const result = await h.invoke({ datastoreId: DS, operation: 'StoreDICOM', bearerToken: forged });
     expect(result).toEqual({ isTokenValid: false, roleArn: '' });

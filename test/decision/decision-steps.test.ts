@@ -96,20 +96,22 @@ beforeAll(async () => {
 
 /** An in-memory IdP: each issuer's JWKS by URL prefix; DOWN answers 503. */
 function keyStore(): KeyStore {
-  const fetch = async (input: string | URL | Request): Promise<Response> => {
-    const url = String(input);
-    if (url.startsWith(DOWN)) return new Response('down', { status: 503 });
+  const fetch = (input: string | URL | Request): Promise<Response> => {
+    const url = input instanceof Request ? input.url : input.toString();
+    if (url.startsWith(DOWN)) return Promise.resolve(new Response('down', { status: 503 }));
     const body = url.startsWith(AMBIGUOUS) ? { keys: [key.jwk, { ...twin.jwk }] } : jwksOf(key, rs384);
-    return new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+    return Promise.resolve(
+      new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } }),
+    );
   };
-  return createKeyStore({ fetch: fetch as typeof globalThis.fetch });
+  return createKeyStore({ fetch });
 }
 
 function deps(
   overrides: Partial<AuthorizeDeps> = {},
   config: ConfigState = loadedConfig(CONFIG),
 ): AuthorizeDeps {
-  return { config: { load: async () => config }, keys: keyStore(), now: () => NOW, ...overrides };
+  return { config: { load: () => Promise.resolve(config) }, keys: keyStore(), now: () => NOW, ...overrides };
 }
 
 const claims = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -383,7 +385,7 @@ const CASES: Case[] = [
     what: 'a dependency throws',
     decide: async () => {
       const throwing = {
-        load: async () => loadedConfig(CONFIG),
+        load: () => Promise.resolve(loadedConfig(CONFIG)),
         peek: (): ConfigState => {
           throw new TypeError('boom');
         },

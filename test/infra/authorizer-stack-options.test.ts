@@ -28,6 +28,7 @@ import {
   READ_ONLY_ROLE_NAME,
   READ_WRITE_ROLE_NAME,
 } from '../support/synth-stack.ts';
+import { match } from '../support/matchers.ts';
 
 const DATASTORES = ['0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210'];
 const DATASTORE_ARNS = DATASTORES.map((id) => `arn:aws:medical-imaging:${REGION}:${ACCOUNT}:datastore/${id}`);
@@ -151,7 +152,7 @@ describe('the DICOMweb endpoint outputs', () => {
     for (const id of DATASTORES) {
       expect(outputs[`DicomWebEndpoint${id}`]).toEqual({
         Value: `https://dicom-medical-imaging.${REGION}.amazonaws.com/datastore/${id}`,
-        Description: expect.stringContaining(`DICOMweb base URL of datastore ${id}`),
+        Description: match.stringContaining(`DICOMweb base URL of datastore ${id}`),
       });
     }
   });
@@ -175,7 +176,7 @@ describe('the DICOMweb endpoint outputs', () => {
               ],
             ],
           },
-          Description: expect.stringContaining('DICOMweb base URL of datastore datastores[0]'),
+          Description: match.stringContaining('DICOMweb base URL of datastore datastores[0]'),
         },
       });
     } finally {

@@ -160,8 +160,9 @@ const PARENT_SCOPED = new Set(['AWS::Lambda::Alias.Name', 'AWS::IAM::Policy.Poli
 /** Each physical name of a template, as the text CloudFormation would resolve it to in that stack. */
 function physicalNames(template: Record<string, unknown>, stackName: string): Map<string, string> {
   const names = new Map<string, string>();
-  const resources = (template as { Resources: Record<string, { Type: string; Properties?: object }> })
-    .Resources;
+  const resources = (
+    template as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }
+  ).Resources;
   for (const [id, resource] of Object.entries(resources)) {
     for (const [key, value] of Object.entries(resource.Properties ?? {})) {
       if (!PHYSICAL_NAME_KEYS.includes(key) || PARENT_SCOPED.has(`${resource.Type}.${key}`)) continue;

@@ -6,6 +6,7 @@
  * in-memory fetch and an injected clock.
  */
 
+import { match } from '../support/matchers.ts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createJwksFetcher, type FetchState, type KeyFetchEvent } from '../../src/core/keys/jwks-fetcher.ts';
 import { createKeyStore } from '../../src/core/keys/key-store.ts';
@@ -341,13 +342,14 @@ describe('createJwksFetcher', () => {
     const calls: string[] = [];
     const events: KeyFetchEvent[] = [];
     const installed: string[][] = [];
-    const fetch = async (input: string | URL | Request) => {
-      calls.push(String(input));
-      return respond(String(input));
+    const fetch = (input: string | URL | Request) => {
+      const url = input instanceof Request ? input.url : input.toString();
+      calls.push(url);
+      return Promise.resolve(respond(url));
     };
     const fetcher = createJwksFetcher<FetchState>({
       now: clock.now,
-      fetch: fetch as typeof globalThis.fetch,
+      fetch,
       fetchTimeoutMs: overrides.fetchTimeoutMs ?? 2_000,
       maxBodyBytes: 131_072,
       failureBackoffMs: 1_000,
@@ -374,7 +376,7 @@ describe('createJwksFetcher', () => {
     expect(installed).toEqual([['key-a', 'key-b']]);
     expect(calls).toEqual([JWKS_URI]);
     expect(events).toEqual([
-      { issuer: ISSUER, kind: 'jwks', url: JWKS_URI, outcome: 'ok', ms: expect.any(Number) },
+      { issuer: ISSUER, kind: 'jwks', url: JWKS_URI, outcome: 'ok', ms: match.any(Number) },
     ]);
     expect(state.lastAttemptAt).toBe(clock.now());
     expect(state.inflight).toBeUndefined();

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { type AuthorizerOptions, createAuthorizer } from '../../src/core/lambda/create-authorizer.ts';
 import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
 import { epoch, jwksOf, makeKey, signToken } from '../support/keys.ts';
+import { match } from '../support/matchers.ts';
 
 const ISS = 'https://idp.example.org';
 const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -247,7 +248,7 @@ describe('createAuthorizer', () => {
       expect.objectContaining({
         level: 'ERROR',
         setting: 'AUTHORIZER_TOKEN_CACHE_SIZE',
-        message: expect.stringMatching(
+        message: match.stringMatching(
           /^AUTHORIZER_TOKEN_CACHE_SIZE="lots" refused: expected an integer from 0 to 100000/,
         ),
         fallback: 1000,

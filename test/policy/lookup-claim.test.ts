@@ -228,9 +228,9 @@ describe('lookupClaim', () => {
 
     // Act
     const run = () => [
-      lookupClaim(hostile as Record<string, unknown>, 'roles'),
+      lookupClaim(hostile, 'roles'),
       lookupClaim({ nested: hostile }, 'nested.roles'),
-      lookupClaim(revocable.proxy as Record<string, unknown>, 'roles'),
+      lookupClaim(revocable.proxy, 'roles'),
       lookupClaim({ nested: revocable.proxy }, 'nested.roles'),
     ];
 

@@ -14,7 +14,7 @@
  */
 
 import { createPrivateKey, randomUUID, sign as nodeSign } from 'node:crypto';
-import { type CryptoKey, importJWK } from 'jose';
+import { importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isTokenValidFor, type Reason } from '../../src/core/decision/reason-codes.ts';
 import { type IdpServer, startIdpServer } from '../support/idp-server.ts';
@@ -107,10 +107,10 @@ const roca: TestKey = {
   privateKey: createPrivateKey({ key: rocaPrivate as never, format: 'jwk' }),
   publicKey: createPrivateKey({ key: rocaPrivate as never, format: 'jwk' }),
   // Never imported by the key store (parse-jwks drops ROCA keys); present for the TestKey shape.
-  verifyKey: (await importJWK(
+  verifyKey: await importJWK(
     { kty: 'RSA', n: rocaPrivate['n'] as string, e: rocaPrivate['e'] as string },
     'RS256',
-  )) as CryptoKey,
+  ),
   jwk: {
     kty: 'RSA',
     n: rocaPrivate['n'] as string,

@@ -87,7 +87,7 @@ function spyingDeps(): {
     issuers: [{ issuer: ISS, jwksUri: `${ISS}/jwks`, audience: 'api' }],
     rules: [{ name: 'r', claims: { scope: 'read' }, roleArn: 'arn:aws:iam::111122223333:role/R' }],
   });
-  return { deps: { config: { load: async () => config }, keys, now: () => NOW }, getKey, peekKey };
+  return { deps: { config: { load: () => Promise.resolve(config) }, keys, now: () => NOW }, getKey, peekKey };
 }
 
 afterEach(() => {

@@ -22,6 +22,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type IssuerConfig, parseConfig } from '../../src/core/config/schema.ts';
 import { ASYMMETRIC_ALGORITHMS } from '../../src/core/kernel/limits.ts';
+import type { Reason } from '../../src/core/decision/reason-codes.ts';
 import { createDeadline } from '../../src/core/kernel/deadline.ts';
 import { createKeyStore } from '../../src/core/keys/key-store.ts';
 import { parseJwks } from '../../src/core/keys/parse-jwks.ts';
@@ -55,7 +56,7 @@ const ISSUER: IssuerConfig = parsedConfig.config.issuers[0]!;
 
 const auditLines: string[] = [];
 
-type CoreOutcome = 'verified' | string;
+type CoreOutcome = 'verified' | Reason;
 
 /** authorize()'s steps up to the signature, for a JWS that need not carry claims (see the file header). */
 async function verificationCore(jws: unknown, jwks: unknown): Promise<CoreOutcome> {

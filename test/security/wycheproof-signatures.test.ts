@@ -105,9 +105,7 @@ const auditLines: string[] = [];
 
 /** The data argument of SubtleCrypto.verify, as bytes. */
 const asBuffer = (data: Parameters<SubtleVerify>[3]): Buffer =>
-  ArrayBuffer.isView(data)
-    ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    : Buffer.from(data as ArrayBuffer);
+  ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
 
 beforeAll(() => {
   // jose verifies through WebCrypto, looked up on the global `crypto` at call time.

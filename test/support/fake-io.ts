@@ -28,7 +28,7 @@ export function fakeIo(
     stderr: (text) => {
       io.err += text;
     },
-    readStdin: async () => options.stdin ?? '',
+    readStdin: () => Promise.resolve(options.stdin ?? ''),
     stdinIsTTY: options.stdin === undefined,
     stdoutIsTTY: options.tty ?? false,
     env: options.env ?? {},

@@ -50,7 +50,7 @@ export async function signToken(
 ): Promise<string> {
   const protectedHeader = { alg: key.alg, kid: key.kid, ...header };
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader(protectedHeader as { alg: string })
+    .setProtectedHeader(protectedHeader)
     .sign(key.privateKey);
 }
 

@@ -34,7 +34,7 @@ let instance = 0;
 export const allLines: string[] = [];
 
 interface Factory {
-  createAuthorizer(options: { env: Record<string, string | undefined>; write: (line: string) => void }): {
+  createAuthorizer: (options: { env: Record<string, string | undefined>; write: (line: string) => void }) => {
     handler: (event: unknown, context: unknown) => Promise<AuthResult>;
     ready: Promise<void>;
   };

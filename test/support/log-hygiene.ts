@@ -74,7 +74,7 @@ function stringsIn(root: unknown): string[] {
   while (stack.length > 0) {
     const value = stack.pop();
     if (typeof value === 'string') out.push(value);
-    else if (Array.isArray(value)) stack.push(...value);
+    else if (Array.isArray(value)) stack.push(...(value as unknown[]));
     else if (typeof value === 'object' && value !== null) {
       for (const [name, member] of Object.entries(value)) {
         out.push(name);

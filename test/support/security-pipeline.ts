@@ -22,12 +22,14 @@ export function loadedConfig(input: AuthorizerConfigInput): ConfigState {
 }
 
 /** A fetch that serves `jwks()` as JSON for any URL and counts its calls. */
-export function jwksEndpoint(jwks: () => unknown): { fetch: typeof globalThis.fetch; calls(): number } {
+export function jwksEndpoint(jwks: () => unknown): { fetch: typeof globalThis.fetch; calls: () => number } {
   let calls = 0;
   return {
-    fetch: async () => {
+    fetch: () => {
       calls += 1;
-      return new Response(JSON.stringify(jwks()), { headers: { 'content-type': 'application/json' } });
+      return Promise.resolve(
+        new Response(JSON.stringify(jwks()), { headers: { 'content-type': 'application/json' } }),
+      );
     },
     calls: () => calls,
   };
@@ -44,7 +46,7 @@ export function pipelineDeps(options: PipelineOptions): AuthorizeDeps & { fetchC
   const state = loadedConfig(options.config);
   const endpoint = jwksEndpoint(options.jwks);
   return {
-    config: { load: async () => state },
+    config: { load: () => Promise.resolve(state) },
     keys: createKeyStore({ ...options.keyStore, fetch: endpoint.fetch }),
     now: () => options.nowMs,
     fetchCalls: endpoint.calls,

@@ -4,7 +4,7 @@
  * Tests must `close()` it; close() also destroys hung sockets.
  */
 
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface SsmRequest {
@@ -39,7 +39,7 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
 export async function startSsmServer(initial: SsmBehaviour): Promise<SsmServer> {
   let behaviour = initial;
   const requests: SsmRequest[] = [];
-  const server = createServer(async (request, response) => {
+  const answer = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const body = await readBody(request);
     requests.push({
       method: request.method ?? '',
@@ -60,7 +60,10 @@ export async function startSsmServer(initial: SsmBehaviour): Promise<SsmServer> 
         : [behaviour.status, { __type: behaviour.type, message: behaviour.message }];
     response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
     response.end(JSON.stringify(payload));
-  });
+  };
+  // A request this server cannot answer is a bug in the test: its rejection is left unhandled, so
+  // vitest reports it.
+  const server = createServer((request, response) => void answer(request, response));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ASYMMETRIC_ALGORITHMS, MAX_TOKEN_LENGTH } from '../../src/core/kernel/limits.ts';
 import { inspectToken } from '../../src/core/token/inspect-token.ts';
 import { b64url, epoch, makeKey, signRaw, signToken } from '../support/keys.ts';
+import { match } from '../support/matchers.ts';
 
 const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
 const KID = 'kid-1';
@@ -149,7 +150,7 @@ describe('inspectToken', () => {
       expect(result).toMatchObject({
         ok: false,
         reason: 'token_too_large',
-        detail: expect.stringMatching(/cap/),
+        detail: match.stringMatching(/cap/),
       });
     });
 
@@ -167,7 +168,7 @@ describe('inspectToken', () => {
       expect(result).toMatchObject({
         ok: false,
         reason: 'token_too_large',
-        detail: expect.stringMatching(/deeper/),
+        detail: match.stringMatching(/deeper/),
       });
     });
 
@@ -193,7 +194,7 @@ describe('inspectToken', () => {
       expect(result).toMatchObject({
         ok: false,
         reason: 'token_too_large',
-        detail: expect.stringMatching(/deeper/),
+        detail: match.stringMatching(/deeper/),
       });
     });
 
@@ -219,7 +220,7 @@ describe('inspectToken', () => {
       expect(result).toMatchObject({
         ok: false,
         reason: 'token_too_large',
-        detail: expect.stringMatching(/members/),
+        detail: match.stringMatching(/members/),
       });
     });
   });
@@ -282,7 +283,7 @@ describe('inspectToken', () => {
       expect(result).toMatchObject({
         ok: false,
         reason: 'token_malformed',
-        detail: expect.stringMatching(/canonical/),
+        detail: match.stringMatching(/canonical/),
       });
     });
 
@@ -314,7 +315,7 @@ describe('inspectToken', () => {
       expect(result).toMatchObject({
         ok: false,
         reason: 'token_malformed',
-        detail: expect.stringMatching(/length/),
+        detail: match.stringMatching(/length/),
       });
     });
   });

@@ -47,7 +47,7 @@ function touchedBy(payload: Claims): Set<string> {
   const spy = new Proxy(payload, {
     get: (target, name, receiver) => {
       if (typeof name === 'string') touched.add(name);
-      return Reflect.get(target, name, receiver);
+      return Reflect.get(target, name, receiver) as unknown;
     },
     has: (target, name) => {
       if (typeof name === 'string') touched.add(name);

@@ -26,7 +26,7 @@ describe('parseStrictJson', () => {
       const result = parseStrictJson(utf8(text), LIMITS);
 
       // Assert
-      expect(result).toEqual({ ok: true, value: JSON.parse(text) });
+      expect(result).toEqual({ ok: true, value: JSON.parse(text) as unknown });
     });
   });
 

@@ -10,6 +10,7 @@ import { inspectToken } from '../../src/core/token/inspect-token.ts';
 import { validateClaims } from '../../src/core/token/validate-claims.ts';
 import * as idp from '../support/fixtures/idp/tokens.ts';
 import { epoch, makeKey, signRaw } from '../support/keys.ts';
+import { match } from '../support/matchers.ts';
 
 const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
 const NOW = epoch(NOW_MS);
@@ -332,7 +333,7 @@ describe('validateClaims', () => {
       expect(result).toMatchObject({
         ok: false,
         reason: 'token_not_yet_valid',
-        detail: expect.stringMatching(/nbf/),
+        detail: match.stringMatching(/nbf/),
       });
     });
 
@@ -370,7 +371,7 @@ describe('validateClaims', () => {
       expect(result).toMatchObject({
         ok: false,
         reason: 'token_not_yet_valid',
-        detail: expect.stringMatching(/iat/),
+        detail: match.stringMatching(/iat/),
       });
     });
 
@@ -803,14 +804,17 @@ describe('validateClaims', () => {
 
   it('denies with internal_error instead of throwing when the payload cannot be read', () => {
     // Arrange
-    const hostile = new Proxy({} as Record<string, unknown>, {
-      get: () => {
-        throw new Error('boom');
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('boom');
+        },
+        getOwnPropertyDescriptor: () => {
+          throw new Error('boom');
+        },
       },
-      getOwnPropertyDescriptor: () => {
-        throw new Error('boom');
-      },
-    });
+    );
 
     // Act
     const result = validateClaims(hostile, issuerConfig(), OPTIONS);

@@ -30,8 +30,8 @@ const signingInputOf = (token: string): string => token.split('.').slice(0, 2).j
 /** A resolver that always hands out this key (the key store's role in production). */
 const always =
   (key: CryptoKey): ResolveKey =>
-  async () =>
-    key;
+  () =>
+    Promise.resolve(key);
 
 /** The public half of a node:crypto pair, imported by jose for `alg` (as the key store does). */
 const importPublic = async (key: KeyObject, alg: string): Promise<CryptoKey> =>
@@ -106,7 +106,7 @@ describe('verifySignature (jose compactVerify over the key store)', () => {
 
   it('asks the resolver once, for the kid and alg of the header jose parsed', async () => {
     // Arrange
-    const resolve = vi.fn<ResolveKey>(async () => rsaKey.verifyKey);
+    const resolve = vi.fn<ResolveKey>(() => Promise.resolve(rsaKey.verifyKey));
 
     // Act
     const result = await verifySignature(rsaToken, 'RS256', resolve);
@@ -143,7 +143,7 @@ describe('verifySignature (jose compactVerify over the key store)', () => {
       ['idp_unavailable', 'backing off after a failed fetch'],
     ] as const)('denies with %s when the key store refuses', async (reason, detail) => {
       // Act
-      const result = await verifySignature(rsaToken, 'RS256', async () => ({ reason, detail }));
+      const result = await verifySignature(rsaToken, 'RS256', () => Promise.resolve({ reason, detail }));
 
       // Assert
       expect(result).toEqual({ ok: false, step: 'key', reason, detail });
@@ -152,7 +152,7 @@ describe('verifySignature (jose compactVerify over the key store)', () => {
     it('denies with kid_invalid without asking the store when the header has no kid', async () => {
       // Arrange
       const token = signRaw(rsaKey, JSON.stringify({ alg: 'RS256' }), JSON.stringify(CLAIMS));
-      const resolve = vi.fn<ResolveKey>(async () => rsaKey.verifyKey);
+      const resolve = vi.fn<ResolveKey>(() => Promise.resolve(rsaKey.verifyKey));
 
       // Act
       const result = await verifySignature(token, 'RS256', resolve);
@@ -314,7 +314,7 @@ describe('verifySignature (jose compactVerify over the key store)', () => {
       const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(CLAIMS)))
         .setProtectedHeader({ alg: 'HS256', kid: rsaKey.kid })
         .sign(secret);
-      const resolve = vi.fn<ResolveKey>(async () => rsaKey.verifyKey);
+      const resolve = vi.fn<ResolveKey>(() => Promise.resolve(rsaKey.verifyKey));
 
       // Act
       const result = await verifySignature(token, 'HS256', resolve);
@@ -337,7 +337,7 @@ describe('verifySignature (jose compactVerify over the key store)', () => {
 
     it('denies with alg_not_allowed, before any key lookup, when the header alg is not the pinned one', async () => {
       // Arrange
-      const resolve = vi.fn<ResolveKey>(async () => rsaKey.verifyKey);
+      const resolve = vi.fn<ResolveKey>(() => Promise.resolve(rsaKey.verifyKey));
 
       // Act
       const result = await verifySignature(rsaToken, 'PS256', resolve);

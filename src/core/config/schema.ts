@@ -453,7 +453,7 @@ function issueMessage(issue: v.BaseIssue<unknown>): string {
   }
   if (issue.message.startsWith('Invalid length: ')) {
     const input = issue.input;
-    const count = Number(/\d+/.exec(issue.requirement === undefined ? '' : String(issue.requirement))?.[0]);
+    const count = typeof issue.requirement === 'number' ? issue.requirement : Number.NaN;
     const unit = Array.isArray(input)
       ? (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`
       : (n: number) => `${n} character${n === 1 ? '' : 's'}`;

@@ -50,6 +50,7 @@ class BudgetDeadline implements Deadline {
         },
         (error: unknown) => {
           clearTimeout(timer);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes the promise's own rejection on unchanged
           if (onError === undefined) reject(error);
           else resolve(onError(error));
         },
@@ -77,6 +78,7 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal, onTimeou
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes the promise's own rejection on unchanged
         reject(error);
       },
     );

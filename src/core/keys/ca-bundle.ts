@@ -8,7 +8,6 @@
  */
 
 import type * as Crypto from 'node:crypto';
-import type * as Fs from 'node:fs';
 import { sanitize } from '../observability/sanitize.ts';
 
 export interface CaCertificate {
@@ -40,7 +39,7 @@ export function parseCaBundle(text: string): ParseCaBundleResult {
   if (Buffer.byteLength(text) > MAX_CA_BUNDLE_BYTES) {
     return { ok: false, problem: `is over ${MAX_CA_BUNDLE_BYTES} bytes: not a CA bundle` };
   }
-  const { X509Certificate } = process.getBuiltinModule('node:crypto') as typeof Crypto;
+  const { X509Certificate } = process.getBuiltinModule('node:crypto');
   const certificates: CaCertificate[] = [];
   let index = 0;
   for (const match of text.matchAll(PEM_BLOCK)) {
@@ -87,7 +86,7 @@ export function parseCaBundle(text: string): ParseCaBundleResult {
 
 /** Reads and parses a bundle file; the problem names the file's error code, never its content. */
 export function readCaBundleFile(path: string): ParseCaBundleResult {
-  const { readFileSync, statSync } = process.getBuiltinModule('node:fs') as typeof Fs;
+  const { readFileSync, statSync } = process.getBuiltinModule('node:fs');
   let text: string;
   try {
     if (statSync(path).size > MAX_CA_BUNDLE_BYTES) {

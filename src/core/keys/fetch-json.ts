@@ -141,7 +141,7 @@ const nodeTransport: Transport = async (url, signal, caBundle) => {
 function readStream(res: Http.IncomingMessage, onChunk: (chunk: Uint8Array) => boolean): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
-    const settle = (error?: unknown) => {
+    const settle = (error?: Error) => {
       if (settled) return;
       settled = true;
       res.off('data', onData);
@@ -170,7 +170,8 @@ const fetchTransport =
       signal,
       headers: { accept: 'application/json' },
     });
-    const body = response.body;
+    // The Fetch API's body yields Uint8Array chunks; undici's types leave the stream untyped.
+    const body: ReadableStream<Uint8Array> | null = response.body;
     return {
       // Browsers give an opaque redirect (status 0); Node's fetch hands back the real 3xx.
       status: response.type === 'opaqueredirect' ? 302 : response.status,

@@ -13,7 +13,6 @@
  */
 
 import type * as Https from 'node:https';
-import type * as Tls from 'node:tls';
 import type { CaBundle } from './ca-bundle.ts';
 
 const agents = new WeakMap<CaBundle, Https.Agent>();
@@ -21,8 +20,8 @@ const agents = new WeakMap<CaBundle, Https.Agent>();
 export function agentFor(bundle: CaBundle): Https.Agent {
   const existing = agents.get(bundle);
   if (existing !== undefined) return existing;
-  const tls = process.getBuiltinModule('node:tls') as typeof Tls;
-  const { Agent } = process.getBuiltinModule('node:https') as typeof Https;
+  const tls = process.getBuiltinModule('node:tls');
+  const { Agent } = process.getBuiltinModule('node:https');
   const defaults =
     typeof tls.getCACertificates === 'function' ? tls.getCACertificates('default') : tls.rootCertificates;
   const secureContext = tls.createSecureContext({

@@ -161,7 +161,9 @@ export async function startHealthImagingEmulator(
     req.resume(); // STOW-RS bodies are read and dropped: the gate is what is emulated
     const request: EmulatorRequest = { method: req.method ?? 'GET', url: req.url ?? '/' };
     if (req.headers.authorization !== undefined) request.authorization = req.headers.authorization;
-    decide(request, options)
+    // Fire and forget: decide's failures become a 500 answer just below, and what is left (writing
+    // the answer, onRequest) does not await anything.
+    void decide(request, options)
       .catch((): Answer => ({
         status: 500,
         body: { message: 'sandbox error' },

@@ -139,46 +139,50 @@ function createMapAdapter() {
       return entry.payload;
     }
 
-    async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
+    private findBy(field: string, value: string): Record<string, unknown> | undefined {
+      for (const key of store.keys()) {
+        if (!key.startsWith(`${this.model}:`)) continue;
+        const payload = this.live(key);
+        if (payload?.[field] === value) return payload;
+      }
+      return undefined;
+    }
+
+    // The adapter interface is asynchronous; this in-memory store answers at once.
+    upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
       const expiresAt = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : undefined;
       store.set(this.key(id), { payload: structuredClone(payload), expiresAt });
+      return Promise.resolve();
     }
 
-    async find(id: string): Promise<Record<string, unknown> | undefined> {
-      return this.live(this.key(id));
+    find(id: string): Promise<Record<string, unknown> | undefined> {
+      return Promise.resolve(this.live(this.key(id)));
     }
 
-    async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
-      for (const key of store.keys()) {
-        if (!key.startsWith(`${this.model}:`)) continue;
-        const payload = this.live(key);
-        if (payload?.['uid'] === uid) return payload;
-      }
-      return undefined;
+    findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
+      return Promise.resolve(this.findBy('uid', uid));
     }
 
-    async findByUserCode(userCode: string): Promise<Record<string, unknown> | undefined> {
-      for (const key of store.keys()) {
-        if (!key.startsWith(`${this.model}:`)) continue;
-        const payload = this.live(key);
-        if (payload?.['userCode'] === userCode) return payload;
-      }
-      return undefined;
+    findByUserCode(userCode: string): Promise<Record<string, unknown> | undefined> {
+      return Promise.resolve(this.findBy('userCode', userCode));
     }
 
-    async consume(id: string): Promise<void> {
+    consume(id: string): Promise<void> {
       const payload = this.live(this.key(id));
       if (payload) payload['consumed'] = Math.floor(Date.now() / 1000);
+      return Promise.resolve();
     }
 
-    async destroy(id: string): Promise<void> {
+    destroy(id: string): Promise<void> {
       store.delete(this.key(id));
+      return Promise.resolve();
     }
 
-    async revokeByGrantId(grantId: string): Promise<void> {
+    revokeByGrantId(grantId: string): Promise<void> {
       for (const [key, entry] of store) {
         if (entry.payload['grantId'] === grantId) store.delete(key);
       }
+      return Promise.resolve();
     }
   };
 }
@@ -279,14 +283,12 @@ export async function startOidcProvider(
         clientCredentials: { enabled: true },
         resourceIndicators: {
           enabled: true,
-          defaultResource: async () => OIDC_PROVIDER_AUDIENCE,
-          useGrantedResource: async () => true,
-          getResourceServerInfo: async (_ctx: unknown, resourceIndicator: string) => {
-            if (resourceIndicator !== OIDC_PROVIDER_AUDIENCE) {
-              throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
-            }
-            return resourceServer;
-          },
+          defaultResource: () => Promise.resolve(OIDC_PROVIDER_AUDIENCE),
+          useGrantedResource: () => Promise.resolve(true),
+          getResourceServerInfo: (_ctx: unknown, resourceIndicator: string) =>
+            resourceIndicator === OIDC_PROVIDER_AUDIENCE
+              ? Promise.resolve(resourceServer)
+              : Promise.reject(new errors.InvalidTarget(`unknown resource ${resourceIndicator}`)),
         },
       },
     });

@@ -20,7 +20,7 @@ function normalise(
 ) {
   const request = { event: {}, context: raw, response: undefined, error: undefined, internal: {} };
   middleware.before?.(request as never);
-  return { context: request.context as unknown as AuthorizerContext, middleware };
+  return { context: request.context as AuthorizerContext, middleware };
 }
 
 describe('normalizeContext', () => {

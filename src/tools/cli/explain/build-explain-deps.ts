@@ -37,11 +37,13 @@ export function createOfflineFetch(
   jwksText: string,
   issuers: readonly IssuerConfig[],
 ): typeof globalThis.fetch {
-  return async (input) => {
+  return (input) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const issuer = issuers.find((candidate) => discoveryUrl(candidate.issuer) === url);
     const body = issuer ? JSON.stringify({ issuer: issuer.issuer, jwks_uri: OFFLINE_JWKS_URL }) : jwksText;
-    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+    return Promise.resolve(
+      new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }),
+    );
   };
 }
 

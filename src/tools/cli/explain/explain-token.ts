@@ -136,7 +136,7 @@ const DEFAULT_BUDGET_MS = 10_000;
 export async function explainToken(request: ExplainRequest, deps: ExplainDeps): Promise<ExplainReport> {
   const loaded = { config: deps.config, version: deps.configVersion, source: 'file' as const };
   const authorizeDeps: AuthorizeDeps = {
-    config: { load: async () => ({ ok: true, loaded }) },
+    config: { load: () => Promise.resolve({ ok: true, loaded }) },
     keys: deps.keys,
     now: deps.now,
   };
