@@ -30,6 +30,24 @@ export default tseslint.config(
     },
   },
   {
+    // The Lambda core never imports the tools, the custom resources or the CDK code: what the
+    // function bundles stays the core (docs/adr/0007-core-and-tools-apart.md).
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(tools|custom-resources|infra)(/|$)',
+              message: 'src/core is the Lambda: it may not import the tools, custom resources or infra.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Plain JavaScript (the build and test scripts, this file) is outside the TypeScript project.
     files: ['**/*.{js,mjs,cjs}'],
     extends: [tseslint.configs.disableTypeChecked],

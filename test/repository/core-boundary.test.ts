@@ -5,6 +5,7 @@
  * custom resources and the CDK code can never reach the function by an import.
  */
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,5 +66,45 @@ describe('the handler bundle (esbuild metafile)', () => {
     expect(packages).toContain('jose');
     expect(packages).toContain('@middy/core');
     expect(packages.filter((name) => !allowed.some((pattern) => pattern.test(name)))).toEqual([]);
+  });
+});
+
+describe('the package dependencies', () => {
+  /** Bare package names a folder's TypeScript loads (static and literal dynamic imports). */
+  function packagesImportedBy(folder: string): Set<string> {
+    const files = execFileSync('git', ['ls-files', folder], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter((file) => file.endsWith('.ts'));
+    const names = new Set<string>();
+    for (const file of files) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      // Type-only imports (aws-lambda's types come from @types/aws-lambda) load nothing at run time.
+      const code = text.replace(/^import type [^;]*;/gm, '');
+      for (const match of code.matchAll(/(?:from|import\()\s*'([^'.][^']*)'/g)) {
+        const specifier = match[1]!;
+        if (specifier.startsWith('node:')) continue;
+        names.add(
+          specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!,
+        );
+      }
+    }
+    return names;
+  }
+
+  it('are exactly what the Lambda and the CLI import; the sandbox brings its own as development dependencies', () => {
+    // Arrange
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const runtime = new Set([...packagesImportedBy('src/core'), ...packagesImportedBy('src/tools/cli')]);
+
+    // Act
+    const dependencies = Object.keys(manifest.dependencies).sort();
+
+    // Assert
+    expect(dependencies).toEqual([...runtime].sort());
+    expect(Object.keys(manifest.devDependencies)).toContain('oidc-provider');
+    expect(dependencies).not.toContain('oidc-provider');
   });
 });

@@ -28,7 +28,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   handler: 8,
 };
 
-/** `src/core/token/x.ts` → `token`; `src/core/authorize.ts` → `authorize`. */
+/** A core file's unit: its folder under src/core, or the file's own name (authorize, handler). */
 function unitOf(path: string): string {
   const [unit = ''] = path.slice('src/core/'.length).split('/');
   return unit.replace(/\.ts$/, '');

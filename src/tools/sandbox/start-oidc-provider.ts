@@ -109,6 +109,16 @@ function loadOidcProvider(): Promise<OidcProviderModule> {
       // A non-literal specifier: the package ships no types, and the local interface above stands in.
       const specifier: string = 'oidc-provider';
       return (await import(specifier)) as OidcProviderModule;
+    } catch (error) {
+      // A development dependency (docs/adr/0007-core-and-tools-apart.md): present in a clone after
+      // npm ci, absent where only the runtime dependencies were installed.
+      if ((error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') {
+        throw new Error(
+          "the sandbox's embedded OpenID Provider needs the development dependency oidc-provider: " +
+            'run npm ci in a clone of the repository, or start a profile (--profile), which needs none',
+        );
+      }
+      throw error;
     } finally {
       console.warn = original;
     }
