@@ -140,6 +140,29 @@ describe('references in comments, test titles and docs', () => {
     });
   }
 
+  it('names only sections that exist: a cited `file.md "Heading"` is a heading of that file', () => {
+    // Arrange
+    const cited = new RegExp(String.raw`([\w./-]+${DOT_MD.replace('.', '\\.')}) "([^"]+)"`, 'g');
+    const headingsOf = (file: string) =>
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .filter((text) => /^#{1,6} /.test(text))
+        .map((text) => text.replace(/^#{1,6} /, '').trim());
+
+    // Act
+    const missing = allLines.flatMap((lines) =>
+      lines.flatMap((line) =>
+        [...line.text.matchAll(cited)]
+          .filter(([, file]) => existsSync(join(ROOT, file!)))
+          .filter(([, file, heading]) => !headingsOf(file!).includes(heading!))
+          .map(([citation]) => `${line.file}:${line.number}: ${citation}`),
+      ),
+    );
+
+    // Assert
+    expect(missing).toEqual([]);
+  });
+
   it('names only repository paths that exist', () => {
     // Act
     const missing = allLines.flatMap((lines) =>

@@ -12,6 +12,9 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
+/** A file that does not exist, under src/<folders>: only its path decides which rules apply. */
+const probe = (...folders: string[]) => ['src', ...folders, 'probe.ts'].join('/');
+
 async function ruleIds(filePath: string, code: string): Promise<string[]> {
   const eslint = new ESLint({
     cwd: ROOT,
@@ -27,15 +30,12 @@ async function ruleIds(filePath: string, code: string): Promise<string[]> {
 describe('the core/tools lint boundary', () => {
   it.each([
     [
-      'src/core/token/probe.ts',
+      probe('core', 'token'),
       "import { showValue } from '../../tools/cli/shared/show-value.ts';\nvoid showValue;\n",
     ],
+    [probe('core'), "import { onEvent } from '../custom-resources/create-datastore.ts';\nvoid onEvent;\n"],
     [
-      'src/core/probe.ts',
-      "import { onEvent } from '../custom-resources/create-datastore.ts';\nvoid onEvent;\n",
-    ],
-    [
-      'src/core/lambda/probe.ts',
+      probe('core', 'lambda'),
       "import { AuthorizerStack } from '../../../infra/authorizer-stack.ts';\nvoid AuthorizerStack;\n",
     ],
   ])('refuses %s importing outside the core', async (file, code) => {
@@ -45,7 +45,7 @@ describe('the core/tools lint boundary', () => {
   it('lets a tool import the core', async () => {
     // Act
     const ids = await ruleIds(
-      'src/tools/cli/probe.ts',
+      probe('tools', 'cli'),
       "import { REASONS } from '../../core/decision/reason-codes.ts';\nvoid REASONS;\n",
     );
 
