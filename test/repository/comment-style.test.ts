@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CODE = /^(?:src|test|infra|bench|scripts)\/.*\.(?:ts|mjs|js)$/;
+const CODE = /^(?:(?:src|test|infra|bench|scripts)\/.*|[\w.-]+)\.(?:ts|mjs|js)$/;
 /** Modules that must open with a header; tests may, and are held to the same length when they do. */
 const NEEDS_HEADER = /^(?:src|infra|bench|scripts)\//;
 /** About five lines of prose: enough for what and why, short enough to be read. */
