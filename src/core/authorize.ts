@@ -1,10 +1,8 @@
 /**
- * The use case: an untrusted HealthImaging event + deps → one Decision. It reads like the check
- * order in docs/reason-codes.md, cheapest checks first: event shape → config →
- * datastore/operation → size and strict grammar → header → issuer pre-selected with no network I/O
- * → key → signature (jose) → claims → policy. Expected failures are values; anything thrown becomes
- * `internal_error`, and a budget overrun becomes `deadline_exceeded`. The only file that calls every
- * stage; what the stages share (clock, deadline, Result, limits) is in src/core/kernel/.
+ * The use case: an untrusted HealthImaging event + deps → one Decision. Checks run in the order of
+ * docs/reason-codes.md, cheapest first, and an unknown issuer never causes network I/O. Expected
+ * failures are values; anything thrown becomes `internal_error`, a budget overrun `deadline_exceeded`.
+ * What the stages share (clock, deadline, Result, limits) is in src/core/kernel/.
  */
 
 import type { CryptoKey } from 'jose';

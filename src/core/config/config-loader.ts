@@ -1,13 +1,8 @@
 /**
- * The warm configuration cache (state deliberately kept between invocations): picks the source from
- * the environment, reads and validates it, and answers every invocation with the config to use or
- * the reason to deny. Inline and file sources are read once per container (the result, good or bad,
- * cannot change under a running function). The SSM source is refreshed in the background after a
- * TTL while the last good config keeps serving, so no request waits on SSM once one config was
- * good; a failed or invalid refresh keeps the last good config, and with no good config ever, every
- * request fails closed while re-reads are rate-limited so a broken deployment cannot hammer SSM.
- * Expected failures are values: `load` never throws or rejects, and every outcome worth an
- * operator's attention is reported through `onEvent`, so the log says exactly what is wrong.
+ * The warm configuration cache: reads and validates the source the environment names, and answers each
+ * invocation with the config or the reason to deny. Inline and file sources are read once; SSM is
+ * refreshed in the background after a TTL, the last good config serving meanwhile. With none, requests
+ * fail closed.
  */
 
 import { type MonotonicClock, monotonicClock } from '../kernel/clock.ts';
@@ -55,6 +50,7 @@ export interface ConfigLoaderOptions {
   /** With no good config, SSM is not re-read more often than this. Default 1 000 ms. */
   retryBackoffMs?: number;
   now?: MonotonicClock;
+  /** Every outcome worth an operator's attention, so the log says exactly what is wrong. */
   onEvent?: (event: ConfigEvent) => void;
 }
 
@@ -78,9 +74,10 @@ export const MIN_TTL_SECONDS = 60;
 export const MAX_TTL_SECONDS = 3_600;
 export const DEFAULT_RETRY_BACKOFF_MS = 1_000;
 /**
- * Bound on one SSM read shared by all waiters (two attempts of ~200 ms connect + ~400 ms request,
- * plus the SDK's retry delay). It is not any caller's deadline: a caller that gives up early must
- * not fail the read for a caller with more time left (init-phase load, then the first request).
+ * Bound on one SSM read shared by all waiters (two attempts within SSM_CLIENT_DEFAULTS' connect and
+ * request timeouts, plus the SDK's retry delay). It is not any caller's deadline: a caller that gives
+ * up early must not fail the read for a caller with more time left (init-phase load, then the first
+ * request).
  */
 const SSM_READ_TIMEOUT_MS = 2_000;
 

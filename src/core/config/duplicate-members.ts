@@ -1,13 +1,8 @@
 /**
- * Finds member names that repeat inside one JSON object, with the path of each. JSON.parse keeps
- * only the last of them, so a config could read narrow in review and be wide in effect (two
- * `operations` in a rule, two `audience` in an issuer); RFC 8259 §4 leaves such documents'
- * meaning unpredictable. Names are compared after unescaping: "a" and "\u0061" are the same
- * member (RFC 8259 §8.3).
- *
- * Runs at cold start on text JSON.parse has already accepted: one linear pass with an explicit
- * stack (no recursion), string bodies skipped with indexOf, and a slice only for member names.
- * Token parsing has its own stricter scanner (src/core/token/strict-json.ts), which reports no paths.
+ * Finds member names that repeat inside one JSON object, with the path of each. JSON.parse keeps only
+ * the last, so a config could read narrow in review and be wide in effect; RFC 8259 §4 leaves their
+ * meaning unpredictable. Runs at cold start on text JSON.parse accepted; tokens have their own
+ * stricter scanner (src/core/token/strict-json.ts).
  */
 
 /** A repeated member: the path of its object followed by its name, e.g. ['rules', 0, 'operations']. */
@@ -47,7 +42,8 @@ export function findDuplicateMembers(text: string): DuplicateMemberPath[] {
       if (top?.names !== undefined && top.expectingName) {
         top.expectingName = false;
         const raw = text.slice(i + 1, end - 1);
-        // Without a backslash the raw slice already is the name (JSON.parse accepted the text).
+        // Names compare unescaped: "a" and "\u0061" are the same member (RFC 8259 §8.3). Without a
+        // backslash the raw slice already is the name (JSON.parse accepted the text).
         const name = raw.includes('\\') ? (JSON.parse(text.slice(i, end)) as string) : raw;
         const seen = top.names.get(name) ?? 0;
         top.names.set(name, seen + 1);

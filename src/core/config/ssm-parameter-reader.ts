@@ -1,9 +1,8 @@
 /**
- * Reads the configuration parameter from SSM Parameter Store with the AWS SDK v3. The SDK is
- * imported lazily, so a bundle configured inline or by file never loads it (cold-start cost), and
- * the client is tuned for a slow SSM: short connection/request timeouts and at most two
- * attempts, because a slow SSM must never eat the 1-second HealthImaging budget. Failures are
- * values carrying only the SDK error name: messages can echo request data and belong in no log.
+ * Reads the configuration parameter from SSM with the AWS SDK v3, imported lazily so inline or file
+ * configurations never load it. Short timeouts and two attempts keep a slow SSM from eating
+ * HealthImaging's 1-second budget. Failures carry only the SDK error name: messages can echo request
+ * data.
  */
 
 import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm';

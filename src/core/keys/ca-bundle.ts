@@ -1,10 +1,8 @@
 /**
- * A private CA bundle (an on-premises IdP's certificate is signed by the hospital's own CA): PEM
- * text parsed into the certificates the discovery and JWKS fetches trust in addition to Node's
- * default CAs. One parser for the three places that read a bundle — `cdk synth` (the `caBundle`
- * setting), the Lambda at init (AUTHORIZER_CA_BUNDLE_FILE) and the CLI (`--ca-bundle`) — so a
- * bundle that synthesizes is a bundle the function can use. A problem names the block by its
- * position, never its content; a private key in the file is refused (it would ship with the code).
+ * A private CA bundle (for an on-premises IdP whose certificate the hospital's own CA signed): PEM
+ * text parsed into certificates the discovery and JWKS fetches trust besides Node's defaults. `cdk
+ * synth`, the Lambda and the CLI share this parser, so a bundle that synthesizes works. Problems name
+ * a block by position, never its content.
  */
 
 import type * as Crypto from 'node:crypto';
@@ -29,7 +27,7 @@ export interface CaBundle {
 
 export type ParseCaBundleResult = { ok: true; bundle: CaBundle } | { ok: false; problem: string };
 
-/** Far above any real bundle (the whole Mozilla store is about 220 KB); bounds the work at init. */
+/** Far above any real bundle (even the whole Mozilla store is a fraction of it); bounds the work at init. */
 export const MAX_CA_BUNDLE_BYTES = 1_048_576;
 const MAX_CERTIFICATES = 1_000;
 
@@ -46,6 +44,7 @@ export function parseCaBundle(text: string): ParseCaBundleResult {
     index += 1;
     const [block, label, , endLabel] = match;
     if (label !== endLabel) return { ok: false, problem: `PEM block ${index} is not closed` };
+    // A private key in the file is refused, not skipped: it would ship with the code.
     if (label !== 'CERTIFICATE') {
       return {
         ok: false,

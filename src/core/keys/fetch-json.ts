@@ -1,9 +1,8 @@
 /**
- * One bounded GET of a JSON document from an identity provider (discovery or JWKS). Every way the
- * IdP can misbehave becomes a closed failure cause instead of an exception: redirects are never
- * followed, bodies are streamed under a byte cap, and the caller's signal bounds the whole exchange
- * including a trickling body (one test per misbehaviour in test/keys/fetch-json.test.ts). Details
- * never quote the response body.
+ * One bounded GET of a JSON document from an identity provider (discovery or JWKS). Every misbehaviour
+ * becomes a closed failure cause, never an exception: redirects are not followed, bodies are streamed
+ * under a byte cap, and the caller's signal bounds the whole exchange. Details never quote the body.
+ * One test per misbehaviour: test/keys/fetch-json.test.ts.
  */
 
 import type * as Http from 'node:http';
@@ -83,8 +82,8 @@ export async function fetchJson(url: string, options: FetchJsonOptions): Promise
 
 /**
  * The little of an HTTP response we use. The default transport is node:http(s), not the global
- * fetch: constructing any Fetch API object loads undici, measured at ~50 ms on first use in a fresh
- * process against ~15 ms for node:http — cold-start time inside HealthImaging's one second.
+ * fetch: constructing any Fetch API object loads undici, markedly slower on first use in a fresh
+ * process than node:http — cold-start time inside HealthImaging's one second.
  */
 interface RawResponse {
   status: number;
@@ -101,11 +100,11 @@ type Transport = (url: string, signal: AbortSignal, caBundle: CaBundle | undefin
 
 /**
  * node:http(s) GET. It never follows redirects, verifies TLS certificates, and aborts on the signal.
- * Cold-start details, each measured in a fresh process (`npm run bench`):
+ * Cold-start details, each checked in a fresh process (`npm run bench` times cold starts):
  * - the module is loaded on first use with `process.getBuiltinModule`, synchronously, which spares
- *   the bundle `node:module`/`createRequire` and `import.meta` (~1 ms) and dynamic `import()`;
+ *   the bundle `node:module`/`createRequire`, `import.meta` and dynamic `import()`;
  * - the abort is wired by hand: the `signal` request option pulls in Node's stream abort helpers
- *   (add-abort-signal, end-of-stream) on first use, 2 ms of a cold start under the CPU profiler.
+ *   (add-abort-signal, end-of-stream) on first use.
  * With a CA bundle, https requests go through that bundle's agent (default CAs plus the bundle);
  * certificate and host name checks stay on (rejectUnauthorized is never touched).
  */
@@ -135,8 +134,8 @@ const nodeTransport: Transport = async (url, signal, caBundle) => {
 };
 
 /**
- * Reads a node:http response with its events. `for await` over the stream measured ~1.4 ms more on
- * a cold start (it loads the streams' async-iterator machinery on first use).
+ * Reads a node:http response with its events. `for await` over the stream costs a cold start more
+ * (it loads the streams' async-iterator machinery on first use).
  */
 function readStream(res: Http.IncomingMessage, onChunk: (chunk: Uint8Array) => boolean): Promise<void> {
   return new Promise<void>((resolve, reject) => {

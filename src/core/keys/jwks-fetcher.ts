@@ -1,10 +1,8 @@
 /**
- * Fetching one issuer's keys: OpenID discovery when no jwksUri is pinned, then the JWKS. Each GET
- * runs to the fetcher's own limit, never to the deadline of whoever started it, so a slow but
- * healthy IdP is not a failure: a caller out of time stops waiting, and the next one joins the same
- * fetch (one per issuer at a time). After a failure nothing is fetched for a backoff that doubles
- * per consecutive failure up to a cap, never shorter than a capped Retry-After. Every fetch is
- * reported through `onFetch`, with its TLS cause when it failed in TLS (src/core/keys/tls-failure.ts).
+ * Fetches one issuer's keys: OpenID discovery unless a jwksUri is pinned, then the JWKS. Each GET runs
+ * to the fetcher's own limit, not its starter's deadline, so a slow but healthy IdP is no failure;
+ * later callers join the fetch in flight. Failures back off exponentially, never below a capped
+ * Retry-After.
  */
 
 import type { MonotonicClock } from '../kernel/clock.ts';
@@ -64,6 +62,7 @@ export interface JwksFetcherOptions<S extends FetchState> {
   discoveryTtlMs: number;
   /** Takes the keys of a good fetch, before any caller waiting on it resumes. */
   onKeys: (state: S, fetched: FetchedKeys) => void;
+  /** Every fetch, with its TLS cause when it failed in TLS. */
   onFetch?: ((event: KeyFetchEvent) => void) | undefined;
 }
 

@@ -1,10 +1,8 @@
 /**
- * The per-issuer entries of the key store and the age rules for their key sets. An entry is keyed by
- * issuer + pinned jwksUri (a config change to the pinned URL starts a new one); at most 64 are kept,
- * the oldest evicted. A set within the soft TTL is fresh; past it, it is still served while it is
- * refreshed; past the max-staleness bound it is not served at all. With keys in hand, a new fetch
- * (an unknown kid's refetch included) waits out a cooldown since the last attempt, so a flood of
- * unknown kids cannot hammer the IdP (row 33 of test/security/catalogue.test.ts).
+ * The per-issuer entries of the key store and the age rules for their key sets: fresh within the soft
+ * TTL, served while refreshed past it, never served past max staleness. With keys in hand, refetches
+ * wait out a cooldown, so a flood of unknown kids cannot hammer the IdP (row 33 of
+ * test/security/catalogue.test.ts).
  */
 
 import type { IssuerConfig } from '../config/schema.ts';
@@ -46,6 +44,7 @@ export interface KeyCache {
   clear(): void;
 }
 
+/** Beyond this many entries the oldest is evicted. */
 const MAX_ENTRIES = 64;
 
 export function createKeyCache(options: KeyCacheOptions): KeyCache {
@@ -53,6 +52,7 @@ export function createKeyCache(options: KeyCacheOptions): KeyCache {
   const entries = new Map<string, Entry>();
   let generations = 0;
 
+  // Issuer + pinned jwksUri: a config change to the pinned URL starts a new entry.
   const entryId = (issuer: IssuerConfig) => `${issuer.issuer}\n${issuer.jwksUri ?? ''}`;
 
   const usableSet = (entry: Entry): KeySet | undefined => {

@@ -1,9 +1,8 @@
 /**
- * Choosing the verification key within one issuer's key set: an exact kid lookup (a kid that two
- * keys share is ambiguous, and neither is tried), whether the key fits the token's alg, and the
- * public key imported by jose once per key and alg, cached with the set so a replaced set drops its
- * imports. `peekedKey` is the warm path: a key already imported, with no promise. Row numbers are
- * the cases of test/security/catalogue.test.ts.
+ * Choosing the verification key within one issuer's key set: an exact kid lookup (a kid two keys share
+ * is ambiguous, and neither is tried), whether the key fits the token's alg, and the public key jose
+ * imports once per key and alg, cached with the set. Row numbers are cases of
+ * test/security/catalogue.test.ts.
  */
 
 import { type CryptoKey, importJWK, type JWK } from 'jose';

@@ -1,10 +1,8 @@
 /**
- * The warm key store: verification keys per configured issuer, and the only module state of the
- * keys layer. It composes three parts, each with its own tests: fetching (jwks-fetcher.ts: discovery
- * and JWKS under their own limit, one fetch per issuer, backoff), caching and staleness
- * (key-cache.ts: entries, soft TTL, max staleness, refetch cooldown) and key selection
- * (key-selection.ts: kid, alg fit, imports). This file decides what a lookup serves and when it
- * waits: every caller waits only until its own deadline reserve, so no IdP can make it late.
+ * The warm key store: verification keys per configured issuer, the keys layer's only module state. It
+ * composes fetching (jwks-fetcher.ts), caching (key-cache.ts) and selection (key-selection.ts), and
+ * decides what a lookup serves and when it waits: never past the caller's deadline reserve, so no IdP
+ * can make it late.
  */
 
 import type { CryptoKey } from 'jose';

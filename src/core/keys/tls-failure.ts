@@ -1,11 +1,7 @@
 /**
- * What a TLS failure of a discovery or JWKS fetch was, from the error code Node gives it: OpenSSL's
- * certificate verification codes (OpenSSL's X509_V_ERR_* names without the prefix, Node's "X509
- * certificate error codes", https://nodejs.org/api/tls.html#x509-certificate-error-codes), Node's
- * own host name check (ERR_TLS_CERT_ALTNAME_INVALID, https://nodejs.org/api/errors.html#err_tls_cert_altname_invalid),
- * and OpenSSL handshake errors (ERR_SSL_*). The same codes arrive on the error itself (node:https)
- * or on its `cause` (fetch). A cause is a fixed word an operator can act on; nothing of the peer's
- * certificate is kept except, for a host name mismatch, its subject common name.
+ * What a TLS failure of a discovery or JWKS fetch was, from the error code Node gives it (on the error
+ * with node:https, on its `cause` with fetch): a fixed cause an operator can act on. Nothing of the
+ * peer's certificate is kept except, for a host name mismatch, its subject common name.
  */
 
 import { sanitize } from '../observability/sanitize.ts';
@@ -38,7 +34,12 @@ export const TLS_FAILURE_TEXT: Readonly<Record<TlsFailureCause, string>> = {
   handshake: 'handshake failed',
 };
 
-/** Node's error codes by cause; ERR_SSL_* (OpenSSL handshake errors) are `handshake` too. */
+/**
+ * Node's error codes by cause: OpenSSL's certificate verification codes without the X509_V_ERR_
+ * prefix (https://nodejs.org/api/tls.html#x509-certificate-error-codes) and Node's own host name
+ * check (https://nodejs.org/api/errors.html#err_tls_cert_altname_invalid). ERR_SSL_* (OpenSSL
+ * handshake errors) are `handshake` too.
+ */
 const CODES: Readonly<Record<TlsFailureCause, readonly string[]>> = {
   unknown_ca: [
     'UNABLE_TO_VERIFY_LEAF_SIGNATURE',

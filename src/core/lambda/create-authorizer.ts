@@ -1,11 +1,8 @@
 /**
- * The composition root of the Lambda: from an environment, a log writer and clocks, builds the warm
- * dependencies once (config loader, key store, verified-token cache), starts init (config load and
- * key prefetch, bounded), and composes the handler with middy over three small middlewares:
- * context and budget normalisation (`before`), the audit line (`after`) and the fail-closed layer
- * (`onError`). Middy's own timeout is off: authorize() answers on its own deadline first. The
- * Lambda entry (src/core/handler.ts) calls it with the real environment and stdout; tests and the
- * sandbox call it with their own writer and clock.
+ * The composition root of the Lambda: builds the warm dependencies once, starts a bounded init, and
+ * composes the handler with middy over three middlewares: context normalisation, the audit line and
+ * the fail-closed layer. src/core/handler.ts calls it with the real environment; tests and the sandbox
+ * with their own writer and clock.
  */
 
 import middy from '@middy/core';
@@ -178,6 +175,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     functionName: settings.functionName,
     subject: settings.auditSubject,
   };
+  // Middy's own timeout is off: authorize() answers on its own deadline first.
   const composed = middy<unknown, AuthResult, Error, AuthorizerContext>({ timeoutEarlyInMillis: 0 })
     .use(
       normalizeContext(

@@ -1,11 +1,9 @@
 /**
- * The Lambda's tuning settings, read once from its environment (fixed for the life of an instance),
- * and their ranges. HealthImaging gives the authorizer one second including invoke overhead and a
- * cold start (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-lambda.html),
- * so no setting may let an answer come later: the budget is at most 900 ms, and an on-demand init,
- * which a waiting request pays for, may spend at most the budget less the 50 ms a request needs.
- * The same ranges are checked at `cdk synth` (infra/), so a bad value fails the deploy; one that
- * reaches the function anyway is refused with an ERROR line at init and the default is used.
+ * The Lambda's tuning settings, read once from the environment, and their ranges. HealthImaging gives
+ * the authorizer one second including a cold start
+ * (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-lambda.html), so no setting
+ * may let an answer come later. `cdk synth` (infra/) checks the same ranges; a bad value reaching the
+ * function gets an ERROR line and the default.
  */
 
 import { MAX_TOKEN_AGE_SECONDS } from '../kernel/limits.ts';

@@ -1,11 +1,8 @@
 /**
  * The one structured JSON line per decision (the HIPAA audit trail), which is also a CloudWatch
- * Embedded Metric Format record: the `decision` and `reason` fields double as metric
- * dimensions, so one line carries both the audit evidence and the metrics (no second log line per
- * request). Every dimension set also holds `function`, the Lambda function's name, so two stacks in
- * one account and region (staging beside production) write separate metrics and each stack's alarms
- * watch only its own. Fields are an allowlist: never the token, the raw event, a jose error or
- * personal claims; the subject only as audit-subject.ts decides.
+ * Embedded Metric Format record: one line carries both the audit evidence and the metrics. Fields are
+ * an allowlist: never the token, the raw event, a jose error or personal claims; the subject only as
+ * audit-subject.ts decides.
  */
 
 import { writeSync } from 'node:fs';
@@ -17,7 +14,8 @@ const OMIT: AuditSubject = { mode: 'omit' };
 
 export const METRIC_NAMESPACE = 'HealthImagingAuthorizer';
 /**
- * The dimension in every EMF dimension set that names the function; its value is the record's
+ * The dimension in every EMF dimension set that names the function, so two stacks in one account and
+ * region (staging beside production) keep separate metrics and alarms; its value is the record's
  * `function` field (EMF takes a dimension's value from the record:
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
  */
@@ -256,8 +254,8 @@ export type LineWriter = (line: string) => void;
 
 /**
  * Writes straight to file descriptor 1 (what `process.stdout.write` does underneath for a file or a
- * pipe on Linux): no stream object, so the first line does not load the stream machinery (~3 ms of
- * cold start) and each line skips the Writable layers. If the descriptor refuses (a non-blocking
+ * pipe on Linux): no stream object, so the first line does not load the stream machinery (a
+ * cold-start cost) and each line skips the Writable layers. If the descriptor refuses (a non-blocking
  * pipe answering EAGAIN) or takes part of the line, the rest goes through process.stdout, which
  * queues it.
  */

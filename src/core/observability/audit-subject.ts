@@ -1,16 +1,17 @@
 /**
- * How the audit line names the token's subject. `sub` is often personal data (Okta and some Entra
- * ID setups put an e-mail address there), so by default the line carries a keyed hash of the
- * issuer and subject instead: the same user gets the same value across instances and deploys, so an
- * audit can follow one user's requests, and only someone holding the key can test a guess.
+ * How the audit line names the token's subject. `sub` is often personal data (an e-mail address at
+ * some IdPs), so by default the line carries a keyed hash of issuer and subject: an audit can follow
+ * one user across instances, and only the key's holder can test a guess.
  * docs/adr/0004-audit-subject-as-keyed-hash.md records the choice.
- * - `hash`: `subHash` = HMAC-SHA-256(key, iss + "\n" + sub), base64url, first 128 bits;
- * - `plain`: `sub` as it is (for IdPs whose subjects are opaque ids, when the logs may hold them);
- * - `omit`: neither.
  */
 
 import { createHmac } from 'node:crypto';
 
+/**
+ * - `hash`: `subHash` = HMAC-SHA-256(key, iss + "\n" + sub), base64url, first 128 bits;
+ * - `plain`: `sub` as it is (for IdPs whose subjects are opaque ids, when the logs may hold them);
+ * - `omit`: neither.
+ */
 export type AuditSubject =
   | { readonly mode: 'plain' }
   | { readonly mode: 'omit' }

@@ -1,10 +1,8 @@
 /**
- * Claim lookup and the claim value set (docs/configuration.md, "Matching"): finds a rule's
- * claim path in verified token claims — exact top-level name first, then a dotted path through
- * plain nested objects — and turns what it finds into the set of scalars a condition is compared
- * against. Only own data properties are ever read (row 45 of test/security/catalogue.test.ts):
- * `__proto__`, `constructor` and getters can neither match nor run, and nothing here throws,
- * whatever the claims hold.
+ * Claim lookup and the claim value set (docs/configuration.md, "Matching"): finds a rule's claim path
+ * in verified claims (exact top-level name first, then a dotted path through plain objects) and turns
+ * it into the scalars a condition compares. Only own data properties are read, and nothing throws (row
+ * 45 of test/security/catalogue.test.ts).
  */
 
 import type { ClaimScalar } from '../config/schema.ts';

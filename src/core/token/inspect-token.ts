@@ -1,9 +1,8 @@
 /**
- * The pre-authentication gate for a bearer token: size cap, strict compact-JWS grammar, strict
- * header parse, forbidden header parameters, alg and kid shape, and a strict payload parse, in the
- * check order of docs/reason-codes.md. Everything it returns is UNVERIFIED; it does no I/O and
- * no crypto, so hostile input is rejected cheaply before any key lookup or signature check. Row
- * numbers are the cases of the hostile-input catalogue, test/security/catalogue.test.ts.
+ * The pre-authentication gate for a bearer token: size cap, strict compact-JWS grammar, strict header
+ * and payload parses, forbidden header parameters, alg and kid shape, in the check order of
+ * docs/reason-codes.md. Everything it returns is UNVERIFIED; with no I/O and no crypto, hostile input
+ * is rejected cheaply. Row numbers are cases of test/security/catalogue.test.ts.
  */
 
 import type { StepName } from '../decision/decision.ts';

@@ -1,9 +1,7 @@
 /**
  * The one place a jose error becomes a reason code. The table covers every `JOSEErrorCode` (the
- * compiler checks it is complete), so a new jose code cannot slip through unmapped. Anything else
- * jose or WebCrypto throws (a TypeError for a key that cannot serve the alg, a RangeError) is a bug
- * on our side, never a pass: `internal_error`. The detail is fixed text: jose's messages and its
- * error objects (whose claim errors carry the whole payload) are never passed on.
+ * compiler checks), so a new jose code cannot slip through unmapped. The detail is fixed text: jose's
+ * messages and error objects (its claim errors carry the whole payload) are never passed on.
  */
 
 import { errors } from 'jose';
@@ -45,6 +43,10 @@ const BY_CODE: Readonly<Record<errors.JOSEErrorCode, Mapped>> = {
   ERR_JOSE_GENERIC: { reason: 'internal_error', detail: 'unexpected verification error (details withheld)' },
 };
 
+/**
+ * Anything else jose or WebCrypto throws (a TypeError for a key that cannot serve the alg, a
+ * RangeError) is a bug on our side, never a pass.
+ */
 const UNEXPECTED: Mapped = BY_CODE.ERR_JOSE_GENERIC;
 
 export function reasonForJoseError(error: unknown): Mapped {

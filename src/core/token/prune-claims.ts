@@ -1,10 +1,8 @@
 /**
- * What the verified-token cache keeps of a token's claims: the claims claim validation reads
- * (VALIDATED_CLAIMS) and the top-level claims the configuration's rules reach (a rule path's exact
- * name and its first dotted segment, whole). Validation and policy then decide on the pruned claims
- * exactly as on the full ones, while names, e-mail addresses, group lists no rule uses and other bulk
- * of a large token are not held for minutes in memory. The cache entry is bound to the configuration
- * version, so the rules that chose what to keep are the rules that read it.
+ * What the verified-token cache keeps of a token's claims: those claim validation reads and the
+ * top-level claims the rules reach, so validation and policy decide exactly as on the full claims
+ * without holding personal data no rule uses. Entries are bound to the configuration version whose
+ * rules chose what to keep.
  */
 
 import type { AuthorizerConfig } from '../config/schema.ts';

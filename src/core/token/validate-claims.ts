@@ -1,12 +1,9 @@
 /**
- * Claim validation for an access token whose signature has verified: claim types, required claims,
- * time window (exp, nbf, iat with the clock tolerance and the 12 h window), ID-token rejection,
- * tenant, audience and client. Our own code rather than jose's `jwtVerify` options, because jose
- * accepts `exp: 1e400` and a missing `exp`, and its claim errors embed the payload
- * (docs/adr/0001-jose-verifies-every-signature.md). An ID token is meant for the client, not for an
- * API (OpenID Connect Core §2, https://openid.net/specs/openid-connect-core-1_0.html#IDToken;
- * RFC 9068 §2.1): `idTokenMarker` recognises one by markers checked against each IdP's documented
- * access tokens. Row numbers are the cases of test/security/catalogue.test.ts.
+ * Claim validation for an access token whose signature verified: claim types, required claims, time
+ * window, ID-token rejection, tenant, audience and client. Our own code rather than jose's `jwtVerify`
+ * options: jose accepts `exp: 1e400` and a missing `exp`, and its claim errors embed the payload
+ * (docs/adr/0001-jose-verifies-every-signature.md). Row numbers are cases of
+ * test/security/catalogue.test.ts.
  */
 
 import type { IssuerConfig } from '../config/schema.ts';
@@ -195,7 +192,9 @@ const KEYCLOAK_ACCESS_TYPES: ReadonlySet<string> = new Set(['bearer', 'dpop']);
 const ID_TOKEN_HASHES = ['at_hash', 'c_hash', 's_hash'] as const;
 
 /**
- * The fixed decision detail naming what makes `payload` an ID token, or undefined. Each marker was
+ * The fixed decision detail naming what makes `payload` an ID token, or undefined. An ID token is
+ * meant for the client, not for an API (OpenID Connect Core §2,
+ * https://openid.net/specs/openid-connect-core-1_0.html#IDToken; RFC 9068 §2.1). Each marker was
  * checked against the documented access tokens of Entra ID (v1 and v2, user and app), Keycloak,
  * Okta, Auth0 and Cognito (test/support/fixtures/idp/tokens.ts): none carries one, except a Keycloak nonce,
  * handled below. Shared with `explain` (src/tools/cli/explain/describe-claims.ts). Never returns a claim value.

@@ -1,18 +1,8 @@
 /**
- * The verified-token cache (state deliberately kept between invocations). A viewer sends hundreds
- * of DICOMweb requests with one token; after the first, the parse, key lookup and signature check
- * are skipped, while the claim checks (against now) and the policy still run on every request.
- * - key: SHA-256 of the whole token, computed only after the size cap. A hit means these exact bytes
- *   verified before; a malleable twin (the ECDSA high-s one, see SECURITY.md
- *   "Deliberate choices worth knowing") is simply a miss, never a collision (unlike keying on
- *   part of the token, fast-jwt GHSA-rp9m-7r4c-75qg).
- * - value: the claims validation and the rules read (prune-claims.ts: never the whole payload) and
- *   the header facts, bound to the configuration version and the issuer's key-set generation at
- *   insertion: a new config or a replaced key set makes it a miss.
- * - TTL: until the token's `exp` and at most `maxAgeMs` (default 5 min) after insertion.
- * - bounds: `maxEntries` (default 1000) and `maxBytes` (default 8 MiB, as estimated by entryBytes),
- *   least recently used evicted first; an entry over the byte bound alone is not cached.
- * Only tokens whose signature AND claims passed are inserted; a denied token is never cached.
+ * The verified-token cache (state deliberately kept between invocations). A viewer sends hundreds of
+ * DICOMweb requests with one token; after the first, the parse, key lookup and signature check are
+ * skipped, while the claims (against now) and the policy still run every time. Only tokens whose
+ * signature and claims passed are cached.
  */
 
 import { createHash, hash } from 'node:crypto';
@@ -23,7 +13,10 @@ export interface VerifiedToken {
   /** The configured issuer the token verified against. */
   issuer: string;
   header: JoseHeaderFacts;
-  /** Verified claims, shared by later requests: policy evaluation only reads them (top level frozen). */
+  /**
+   * Verified claims, pruned to what validation and the rules read (prune-claims.ts), shared by later
+   * requests: policy evaluation only reads them (top level frozen).
+   */
   payload: Readonly<Record<string, unknown>>;
   configVersion: string;
   keySetGeneration: number;
@@ -36,8 +29,14 @@ interface Entry extends VerifiedToken {
 }
 
 export interface VerifiedTokenCache {
-  /** The hash used as the key (callers compute it once per request). */
+  /**
+   * The key: SHA-256 of the whole token (callers compute it once per request, after the size cap). A
+   * hit means these exact bytes verified before; a malleable twin (the ECDSA high-s one, see
+   * SECURITY.md "Deliberate choices worth knowing") is simply a miss, never a collision (unlike
+   * keying on part of the token, fast-jwt GHSA-rp9m-7r4c-75qg).
+   */
   keyOf(token: string): string;
+  /** A miss once the token expired, or the configuration version or the issuer's key set changed. */
   get(
     key: string,
     binding: { configVersion: string; keySetGeneration: (issuer: string) => number | undefined },
@@ -51,9 +50,11 @@ export interface VerifiedTokenCache {
 
 export interface VerifiedTokenCacheOptions {
   now: Clock;
+  /** Default 1000. Past it or `maxBytes`, the least recently used entries are evicted first. */
   maxEntries?: number;
-  /** The memory bound, as charged by entryBytes; default 8 MiB. */
+  /** The memory bound, as charged by entryBytes; default 8 MiB. An entry over it alone is not cached. */
   maxBytes?: number;
+  /** An entry lives until the token's `exp`, and at most this long; default 5 min. */
   maxAgeMs?: number;
 }
 

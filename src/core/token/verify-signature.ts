@@ -1,9 +1,8 @@
 /**
- * Verifies the JWS signature of a token that already passed inspectToken, through jose's
- * `compactVerify` (the verifier of record: docs/adr/0001-jose-verifies-every-signature.md). The
- * algorithm is pinned to the one alg the header named and the issuer allows, and the key comes from
- * a resolver over the project's key store, so jose never fetches anything itself. Claims are not
- * checked here: validateClaims runs stricter checks after the signature.
+ * Verifies the JWS signature of a token that passed inspectToken, through jose's `compactVerify` (the
+ * verifier of record: docs/adr/0001-jose-verifies-every-signature.md). The alg is pinned to the one
+ * the header named and the issuer allows; keys come from the project's key store, so jose never
+ * fetches anything. Claims are checked later, by validateClaims.
  */
 
 import { compactVerify, type CryptoKey } from 'jose';

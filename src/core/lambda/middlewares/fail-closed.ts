@@ -1,8 +1,7 @@
 /**
  * Middy `onError` middleware, the last error layer: whatever escaped (a bug, a broken context, a
- * failing middleware) becomes a logged `internal_error` deny. HealthImaging turns a thrown error into
- * a 424, so nothing is ever rethrown; the audit line still carries its EMF metrics, so an escape
- * shows up in the reason metrics. The error itself is never logged: it may hold token data.
+ * failing middleware) becomes a logged `internal_error` deny, never a rethrow, which HealthImaging
+ * would turn into a 424. The error itself is never logged: it may hold token data.
  */
 
 import type { MiddlewareObj } from '@middy/core';
@@ -20,7 +19,10 @@ export interface FailClosedOptions {
   functionName: string;
 }
 
-/** Writes the internal_error audit line (best effort) and returns the deny. Never throws. */
+/**
+ * Writes the internal_error audit line (best effort; its EMF metrics show an escape in the reason
+ * metrics) and returns the deny. Never throws.
+ */
 export function failClosedAnswer(options: FailClosedOptions, context?: unknown): AuthResult {
   try {
     // The invocation may be missing (an error before it was set up); read nothing else then.
