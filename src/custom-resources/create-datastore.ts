@@ -1,12 +1,9 @@
 /**
- * The custom-resource handlers that create an OIDC-enabled HealthImaging datastore. CloudFormation's
- * `AWS::HealthImaging::Datastore` has no authorizer property, so the CDK custom-resources Provider
- * runs these: `onEvent` calls CreateDatastore with `lambdaAuthorizerArn`, `isComplete` polls
- * GetDatastore until the store is ACTIVE and fails on CREATE_FAILED. A customer-managed KMS key, the
- * lossless storage format and tags are passed on when the stack gives them. Nothing here ever deletes
- * a datastore (it holds medical images), and because HealthImaging has no UpdateDatastore, a changed
- * name, authorizer, key, format or tag set fails the update instead of silently leaving the old store
- * in place.
+ * Custom-resource handlers that create an OIDC-enabled HealthImaging datastore, which
+ * CloudFormation's `AWS::HealthImaging::Datastore` cannot (it has no authorizer property):
+ * `onEvent` calls CreateDatastore with `lambdaAuthorizerArn`, `isComplete` polls GetDatastore until
+ * ACTIVE. They never delete a datastore (it holds medical images), and as there is no
+ * UpdateDatastore, an update that would change one fails.
  */
 
 import {

@@ -1,8 +1,8 @@
 /**
- * argv → a typed command, with node:util parseArgs' tokens checked against one table of each
- * command's options: an unknown command or option (with the closest known name), a missing value,
- * a missing required option or a stray argument is a usage error of one line (exit 2). Only the
- * shape of arguments is checked here; files are read and values interpreted by the commands.
+ * argv → a typed command: parseArgs' tokens are checked against one table of each command's
+ * options; an unknown command or option (with the closest known name), a missing value or required
+ * option, or a stray argument is a one-line usage error (exit 2). The commands read files and
+ * interpret values.
  */
 
 import { parseArgs } from 'node:util';

@@ -1,12 +1,8 @@
 /**
- * The sandbox's IdP profiles (`ahi-authorizer sandbox --profile NAME`): each one stands for one
- * identity provider's guide in docs/idp. A profile carries that guide's authorizer configuration
- * exactly as the guide prints it (a test compares the two), the token shapes of that IdP
- * (idp-token-shapes.ts) under short names the sandbox mints on request, and the example requests the
- * banner prints, each with the outcome the guide promises. At start the sandbox points the
- * configuration's issuer and JWKS URLs at its own loopback server (loopbackUrl below), serves the
- * discovery documents and JWKS there, signs the tokens with its own key, and before printing the
- * banner runs every example through the handler: the banner shows what the handler decided.
+ * The sandbox's IdP profiles (`sandbox --profile NAME`), one per guide in docs/idp: the guide's
+ * authorizer configuration as printed (a test compares them), the IdP's token shapes
+ * (idp-token-shapes.ts), and the guide's example requests with promised outcomes. The sandbox moves
+ * the URLs to loopback (loopbackUrl below) and shows what the handler decided.
  */
 
 import type { Reason } from '../../core/decision/reason-codes.ts';

@@ -1,12 +1,8 @@
 /**
- * Access-token and ID-token shapes of each identity provider, from its public documentation, as
- * payload builders plus the JOSE header each IdP puts on its tokens. One source for three readers:
- * the sandbox profiles (idp-profiles.ts) mint these shapes with the sandbox's own key, the tests sign
- * them with test keys (test/support/fixtures/idp/tokens.ts re-exports them), and the guides in docs/idp show
- * `explain` runs of them. Claim names and value shapes follow the cited pages; the ids are made up
- * (GUIDs, client ids). Every builder takes the instant the token is used at (`nowMs`) and puts iat
- * shortly before it. The ID tokens must be refused as access tokens (docs/idp says what identifies
- * each IdP's ID tokens).
+ * Access-token and ID-token shapes of each identity provider, from its public documentation:
+ * payload builders plus each IdP's JOSE header, with made-up ids. The sandbox profiles
+ * (idp-profiles.ts) mint them, the tests sign them (test/support/fixtures/idp/tokens.ts), and the
+ * docs/idp guides `explain` them. ID tokens must be refused as access tokens.
  */
 
 export type Claims = Record<string, unknown>;
@@ -21,6 +17,7 @@ export const READ_WRITE = 'arn:aws:iam::111122223333:role/healthimaging/HealthIm
 /** Epoch seconds `offsetSeconds` from `nowMs`. */
 export const epoch = (nowMs: number, offsetSeconds = 0): number => Math.floor(nowMs / 1000) + offsetSeconds;
 
+/** Every builder takes the instant the token is used at (`nowMs`) and puts iat shortly before it. */
 const times = (nowMs: number, lifetime = 3600) => ({
   iat: epoch(nowMs, -600),
   nbf: epoch(nowMs, -600),

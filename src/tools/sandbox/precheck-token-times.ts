@@ -1,9 +1,8 @@
 /**
  * HealthImaging's own checks before it invokes the authorizer (AHI developer guide
  * dicomweb-oidc-how.html, "Initial verification"): exp after now, nbf (if present) not after now,
- * iat not in the future and not more than 12 hours ago. AHI reads these from the unverified
- * payload — it leaves the signature to the Lambda — and so does the emulator; a token it cannot
- * read is refused the same way ("Invalid or Expired Token").
+ * iat neither in the future nor over 12 hours old. Like AHI, the emulator reads them from the
+ * unverified payload; an unreadable token is refused the same way.
  */
 
 export type PrecheckResult = { ok: true } | { ok: false; detail: string };

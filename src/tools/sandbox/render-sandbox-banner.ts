@@ -1,10 +1,8 @@
 /**
- * What `ahi-authorizer sandbox` prints once everything listens: the profile, the issuer(s) and the
- * DICOMweb URL, where the configuration comes from, the tokens, and ready-to-paste curl commands —
- * or, with `--json`, one JSON object on one line for scripts. The outcome printed with each example
- * request is the decision the handler made for that very request when the sandbox started (the
- * sandbox's `examples`), never fixed text; an outcome that differs from what the guide promises is
- * flagged. Also the one-line log of each emulated request.
+ * What `ahi-authorizer sandbox` prints once everything listens: profile, issuers, DICOMweb URL,
+ * configuration source, tokens and ready-to-paste curl commands, or one JSON line with `--json`.
+ * Each example's outcome is the handler's decision at start, never fixed text, flagged if it
+ * differs from the guide's promise. Also the per-request log line.
  */
 
 import { CLI_COMMAND } from '../cli/command-form.ts';

@@ -1,13 +1,8 @@
 /**
  * Maps a HealthImaging DICOMweb request (method + path) to the operation name HealthImaging puts in
- * the authorizer event — the IAM action `medical-imaging:<operation>`. Paths, from the AHI
- * developer guide (https://docs.aws.amazon.com/healthimaging/latest/devguide/):
- * dicomweb-search-*.html (QIDO-RS: GET …/studies, …/studies/{s}/series,
- * …/studies/{s}/series/{se}/instances), dicomweb-retrieve-*.html (WADO-RS: GET
- * …/series/{se}/metadata, …/instances/{i}, …/instances/{i}/metadata, …/instances/{i}/frames/{f}),
- * dicom-retrieve-bulkdata.html (GET …/instances/{i}/bulkdata/{hash}) and dicomweb-storing.html
- * (STOW-RS: POST /datastore/{id}/studies → StoreDICOM, POST …/studies/{s} → StoreDICOMStudy).
- * Every path starts with /datastore/{datastoreId}; query strings (e.g. imageSetId) are ignored.
+ * the authorizer event, the IAM action `medical-imaging:<operation>`. Paths follow the AHI
+ * developer guide (https://docs.aws.amazon.com/healthimaging/latest/devguide/); all start with
+ * /datastore/{datastoreId}, and query strings (e.g. imageSetId) are ignored.
  */
 
 import { DATASTORE_ID_PATTERN } from '../../core/contract/healthimaging.ts';
@@ -22,6 +17,10 @@ interface Pattern {
   operation: string;
 }
 
+/**
+ * From the guide's pages dicomweb-search-* (QIDO-RS), dicomweb-retrieve-* and dicom-retrieve-bulkdata
+ * (WADO-RS), and dicomweb-storing (STOW-RS).
+ */
 export const DICOMWEB_PATTERNS: readonly Pattern[] = [
   { method: 'GET', path: ['studies'], operation: 'SearchDICOMStudies' },
   { method: 'GET', path: ['studies', '*', 'series'], operation: 'SearchDICOMSeries' },

@@ -1,13 +1,8 @@
 /**
- * Runs the built Lambda code in a child Node.js process, as one Lambda instance: its module state,
- * environment and lines stay apart from the sandbox's own. A tiny host (inline below) imports the
- * bundle and serves invocations over the IPC channel. For the authorizer's factory bundle
- * (dist/authorizer/authorizer.mjs, exporting `createAuthorizer`) the host injects a log writer that
- * sends each line over the same channel, so the audit line of an invocation (matched by its request
- * id) arrives before its answer; any other bundle exporting `handler` runs as is, its stdout
- * forwarded the same way. A crashed child fails its pending invocations and is started again on the
- * next one (a new cold start, as Lambda would); the caller's limit turns a hung invocation into a
- * timeout.
+ * Runs the built Lambda code in a child Node.js process, as one Lambda instance with its own module
+ * state, environment and output, served by a small inline host over IPC. A crashed child fails its
+ * pending invocations and restarts on the next (a new cold start); the caller's limit turns hangs
+ * into timeouts.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -44,7 +39,9 @@ export interface HandlerProcess {
 
 /**
  * The host program the child runs (`node --input-type=module -e HOST <bundle URL>`): plain
- * JavaScript, so it needs no file of its own next to the bundle.
+ * JavaScript, so it needs no file of its own next to the bundle. For the authorizer's factory bundle
+ * (`createAuthorizer`) it injects a log writer that sends each line over IPC, so an invocation's
+ * audit line arrives before its answer; a `handler` bundle's stdout is forwarded the same way.
  */
 const HOST = `
 const bundle = process.argv[1];

@@ -1,12 +1,9 @@
 /**
  * A local HealthImaging-shaped DICOMweb endpoint that emulates the authorization gate, not the
- * storage: it maps method and path to the operation name, does HealthImaging's own pre-checks (exp,
- * nbf, the 12 h iat window), invokes the authorizer with the exact AHI event under a 1 s limit, and
- * answers as HealthImaging does (AHI developer guide,
- * https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-lambda.html): 408 past
- * the limit, 424 on a throw or malformed answer, 403 "Invalid or Expired Token" for
- * isTokenValid:false, 403 "Access Denied" for an empty role, and on allow a 200 whose small body
- * names the role. Every answer says why in `x-authorizer-*` headers. Loopback only.
+ * storage: it maps the request to an operation, runs HealthImaging's pre-checks, invokes the
+ * authorizer with the exact AHI event under a 1 s limit and answers as HealthImaging does
+ * (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-lambda.html), saying why
+ * in `x-authorizer-*` headers. Loopback only.
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -1,12 +1,8 @@
 /**
- * The sandbox's embedded OpenID Provider: the certified `oidc-provider` package (v9) on 127.0.0.1,
- * issuing RFC 9068 JWT access tokens (`typ: at+jwt`) to demo clients by the OAuth
- * client-credentials grant over real HTTP. The issuer carries the real port: the HTTP server
- * listens first, then the Provider is built with that issuer. Also the tests' OpenID Provider.
- *
- * Tokens carry iss, sub (= client_id), aud (= `audience`), client_id, scope, iat, exp, jti. Every
- * token is for the single resource server `audience` (the default resource indicator); a client gets
- * only the scopes it is registered for. Callers must `close()` it.
+ * The embedded OpenID Provider of the sandbox and tests: the certified `oidc-provider` package (v9)
+ * on 127.0.0.1, issuing RFC 9068 JWT access tokens (`typ: at+jwt`) to demo clients by
+ * client-credentials grant over real HTTP, all for the one resource server `audience`, with each
+ * client's registered scopes. Callers must `close()` it.
  */
 
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
@@ -257,6 +253,7 @@ export async function startOidcProvider(
       clientSecret: randomBytes(24).toString('base64url'),
     }));
 
+    // Access tokens carry iss, sub (= client_id), aud (= audience), client_id, scope, iat, exp, jti.
     const resourceServer = {
       scope: RESOURCE_SCOPE,
       audience: OIDC_PROVIDER_AUDIENCE,

@@ -1,14 +1,8 @@
 /**
- * The identity provider of an IdP profile (`sandbox --profile NAME`), on 127.0.0.1: it serves what
- * the authorizer fetches in production — for each issuer without a pinned jwksUri its OpenID
- * discovery document, and each JWKS — at the loopback form of the real URLs (idp-profiles.ts,
- * loopbackUrl), and mints that IdP's documented token shapes signed with its own RS256 key:
- * `POST /sandbox/tokens/<name>` answers the token as text (`GET /sandbox/tokens` lists the names).
- *
- * The embedded oidc-provider cannot stand in here: its JWT access tokens always carry `typ: at+jwt`,
- * an `aud` (it refuses to mint one without: Cognito has none) and its own issuer, while these shapes
- * need `typ: JWT` or no typ, two issuers of one tenant (Entra v1 and v2) and IdP-specific claims.
- * The JWKS are simplified: no x5c certificate chains. Callers must `close()` it.
+ * The identity provider of an IdP profile (`sandbox --profile NAME`) on 127.0.0.1: it serves the
+ * discovery documents and JWKS the authorizer fetches, at loopback forms of the real URLs
+ * (idp-profiles.ts, loopbackUrl), and mints the IdP's documented token shapes, signed with its own
+ * RS256 key. Callers must `close()` it.
  */
 
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -56,6 +50,11 @@ async function publicJwk(key: KeyObject, extra: JWK): Promise<JWK> {
   return { kty, use: 'sig', kid: extra.kid, n, e, ...extra } as JWK;
 }
 
+/**
+ * A server of its own, not the embedded oidc-provider, whose JWT access tokens always carry
+ * `typ: at+jwt`, an `aud` and its own issuer: these shapes need `typ: JWT` or none, no aud (Cognito),
+ * two issuers of one tenant (Entra v1 and v2) and IdP-specific claims.
+ */
 export async function startProfileIdp(
   profile: IdpProfile,
   options: StartProfileIdpOptions = {},
@@ -101,6 +100,7 @@ export async function startProfileIdp(
 
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config = loopbackConfig(profile.config, origin);
+  // Simplified JWKS: no x5c certificate chains.
   const jwks = json({ keys });
   for (const [index, issuer] of config.issuers.entries()) {
     const publicIssuer = profile.config.issuers[index]?.issuer ?? '';

@@ -1,12 +1,8 @@
 /**
- * The sandbox's composition root: an identity provider — the embedded OpenID Provider with demo
- * clients, or with `profile` one IdP's documented token shapes (idp-profiles.ts) — the configuration
- * the handler loads (the placeholder issuer replaced by the provider's; a profile's guide config with
- * its issuer and JWKS URLs on loopback), the built Lambda bundle in a child process, and the
- * HealthImaging emulator in front of it — all on 127.0.0.1. Before it returns it decides the banner's
- * example requests with the real handler (`examples`), so the banner prints decisions, not promises.
- * Returns the URLs, token sources and examples, and a close() that stops everything (used by
- * `ahi-authorizer sandbox` on SIGINT/SIGTERM, and by tests on random ports).
+ * The sandbox's composition root, all on 127.0.0.1: an identity provider (the embedded OpenID
+ * Provider, or a profile's IdP from idp-profiles.ts), the configuration the handler loads, the
+ * Lambda bundle in a child process and the HealthImaging emulator in front. It decides the banner's
+ * examples with the real handler; close() stops everything.
  */
 
 import { randomBytes } from 'node:crypto';

@@ -1,10 +1,8 @@
 /**
- * The `check` use case: validates a configuration with the same schema and JSON-path messages as
- * the Lambda, then does what the key store would do for each issuer — discovery and JWKS through
- * the same fetchJson / parseDiscovery / parseJwks — with timings, reporting usable keys and their
- * algorithms, issuer mismatches (with Entra v1/v2 hints), unreachable endpoints, TLS failures by
- * cause (with the CA bundle the function would trust, if given), and rules that can never match.
- * Returns a CheckReport for the text and `--json` renderers.
+ * The `check` use case: validates a configuration as the Lambda does, then fetches each issuer's
+ * discovery document and JWKS through the key store's own code, reporting usable keys, issuer
+ * mismatches, unreachable endpoints, TLS failures by cause and never-matching rules, as a
+ * CheckReport for the text and `--json` renderers.
  */
 
 import { contentVersion } from '../../../core/config/content-version.ts';

@@ -1,9 +1,8 @@
 /**
- * The configuration lint that needs no network: rules that can never match or never decide (an
- * earlier rule shadows them), operations that are not HealthImaging's, issuers no rule can reach,
- * and issuer settings that would deny every token of a known IdP. `ahi-authorizer check` prints it
- * with the network probes; `cdk synth` runs it too, failing on problems and printing warnings
- * (infra/check-authorizer-config.ts).
+ * The configuration lint that needs no network: rules that can never match or decide (an earlier
+ * rule shadows them), operations HealthImaging does not have, issuers no rule reaches, and issuer
+ * settings that deny every token of a known IdP. `ahi-authorizer check` prints it; `cdk synth` runs
+ * it too (infra/check-authorizer-config.ts).
  */
 
 import {

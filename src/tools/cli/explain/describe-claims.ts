@@ -1,9 +1,8 @@
 /**
- * The claim checks of a verified token, spelled out for `explain`: each time claim against now
- * (with the tolerance and the 12 h iat window), the token type, tenant, audience and client. It
- * describes; it does not decide: the status of each line comes from the Decision that authorize()
- * returned (`markClaimLines`), so the explanation can never disagree with the real pipeline.
- * Call it only after the signature verified.
+ * The claim checks of a verified token, spelled out for `explain`: time claims against now, token
+ * type, tenant, audience and client. It describes, never decides: each line's status comes from the
+ * Decision authorize() returned (`markClaimLines`), so it cannot disagree with the pipeline. Call
+ * it only after the signature verified.
  */
 
 import type { AuthorizerConfig, IssuerConfig } from '../../../core/config/schema.ts';

@@ -1,9 +1,8 @@
 /**
  * The `explain` use case: runs the real authorize() pipeline on a token (once per operation, keys
- * cached after the first) and turns its Decision and policy trace into an ExplainReport — every
- * step, every rule and condition, the decision, what HealthImaging answers, and hints. The report
- * is the single source for the text and `--json` renderers. It never holds the token; claim values
- * appear only when the Decision says the signature verified (before that: the header and iss).
+ * cached after the first) and turns its Decision and policy trace into an ExplainReport for the
+ * text and `--json` renderers. It never holds the token, and shows claim values only once the
+ * signature verified.
  */
 
 import { type AuthorizeDeps, authorize } from '../../../core/authorize.ts';

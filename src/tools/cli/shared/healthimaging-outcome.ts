@@ -1,10 +1,8 @@
 /**
  * What a DICOMweb client sees for an authorizer answer, per the HealthImaging contract
  * (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-lambda.html):
- * `isTokenValid:false` → 403 "Invalid or Expired Token"; valid with an empty role → 403 "Access
- * Denied"; a role → the request proceeds under that role; anything else (a throw, a malformed
- * answer) → 424. Shared by `explain` and the sandbox's HealthImaging emulator so both tell the same
- * story.
+ * `isTokenValid:false` → 403 "Invalid or Expired Token"; an empty role → 403 "Access Denied"; a
+ * role → the request proceeds; anything else → 424. Shared by `explain` and the sandbox's emulator.
  */
 
 export interface HealthImagingOutcome {

@@ -1,9 +1,8 @@
 /**
- * The most likely cause of a denial, as data: two small tables of hints, one per decision reason
- * and one per failed rule condition, each entry a predicate over what `explain` knows and a text.
- * Specific entries win; a generic fallback speaks only when no specific one does. Claim values
- * reach a hint only through `claims`, which the caller sets after the signature verified. The Entra
- * / Keycloak facts come from real 403 reports, reproduced in test/support/fixtures/seed-tokens.ts.
+ * The most likely cause of a denial, as data: hint tables per decision reason and per failed rule
+ * condition, each entry a predicate and a text; specific entries beat the generic fallback. Claim
+ * values reach a hint only after the signature verified. The Entra / Keycloak facts come from real
+ * 403 reports (test/support/fixtures/seed-tokens.ts).
  */
 
 import type { AuthorizerConfig, ClaimScalar, IssuerConfig } from '../../../core/config/schema.ts';
