@@ -1,10 +1,8 @@
 /**
- * Benchmark "hostile input" (issue 6): what unauthenticated garbage costs us. For each hostile
- * token — multi-megabyte tokens, millions of dots, 100k-member and deeply nested headers, and the
- * worst inputs that still fit under the 16 KiB cap — it times inspectToken() and a whole
- * authorize() (config cached, key store never reached) per rejection, and prints median and p99 in
- * microseconds next to the RS256 crypto.verify of a normal token and a warm allowed decision, for
- * scale. Writes bench/results/hostile-input.json. Run: node --import tsx bench/hostile-input.ts
+ * Benchmark "hostile input" (issue 6): what unauthenticated garbage costs us. Times inspectToken()
+ * and a whole authorize() per rejection of each hostile token (multi-megabyte, millions of dots,
+ * huge or deeply nested headers, the worst that fits under the cap), beside a normal RS256 verify
+ * for scale. Writes bench/results/hostile-input.json. Run: node --import tsx bench/hostile-input.ts
  */
 
 import { constants, createSign, generateKeyPairSync, verify as cryptoVerify } from 'node:crypto';
@@ -131,6 +129,7 @@ async function time(run: () => unknown, iterations: number): Promise<Timing> {
   return { medianUs: round(quantile(samples, 0.5)), p99Us: round(quantile(samples, 0.99)) };
 }
 
+/** Config cached; without a key, a hostile input that reaches the key store fails the run. */
 function depsFor(key?: CryptoKey): AuthorizeDeps {
   const parsed = parseConfig({
     issuers: [{ issuer: ISS, jwksUri: `${ISS}/jwks`, audience: 'api' }],

@@ -1,20 +1,8 @@
 /**
  * `npm run bench`: every figure is a same-run ratio, never a wall-clock promise (machines are noisy).
- * Runs on the Node.js `npm run` puts first on the PATH: the Lambda's Node.js 24 where it is installed
- * (docs/adr/0003-tests-run-on-the-lambda-runtime.md).
- * - warm (one child process per round, audit line included, stdout discarded), all on the same
- *   token: the RS256 floor (`node:crypto.verify`), jose's own `jwtVerify` with a local key set,
- *   aws-jwt-verify's `verify` and `verifySync` with a hydrated key cache, and dist/handler.mjs
- *   deciding a first-seen token, a repeated token and a viewer session (one first-seen token, then
- *   99 repeats) against the peers doing the same 100 verifications (no peer caches verified tokens);
- *   at steady state (after warm-up) and `early` (the first decisions of a process);
- * - cold (a fresh process per run, rounds interleaved): import + first decision of dist/handler.mjs
- *   against a loopback HTTPS JWKS, the target peer built from the same stack (jose + @middy/core,
- *   bench/peers/jose-middy-authorizer.ts), a minimal aws-jwt-verify authorizer beside it, and an
- *   empty handler as the floor of any bundled ESM handler;
- * - the IdP-latency scenario (300 ms JWKS at cold start; warm decisions while it hangs);
- * - bundle size (entry + static chunks, without the lazily loaded SSM chunks) and peak memory.
- * Prints tables and writes bench/results/bench.json. Loopback only; bounded; stops by itself.
+ * Runs on the Lambda's Node.js 24 where installed (docs/adr/0003-tests-run-on-the-lambda-runtime.md).
+ * Scenarios: warm decisions against jose and aws-jwt-verify, cold starts, IdP latency, bundle size
+ * and memory (docs/performance.md). Writes bench/results/bench.json. Loopback only; bounded.
  */
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -30,7 +18,7 @@ import { epoch, jwksOf, makeKey, signToken, type TestKey } from '../test/support
 import { idpLatencyScenario } from './idp-latency.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
-/** Cold starts are cheap (~0.2 s each) and noisier than warm medians: more rounds. */
+/** Cold starts are cheap and noisier than warm medians: more rounds. */
 const COLD_ROUNDS = Number(process.env['BENCH_COLD_ROUNDS'] ?? 15);
 const WARM_N = Number(process.env['BENCH_WARM_N'] ?? 1000);
 /** Distinct large tokens for the token-cache memory figure. */
@@ -121,7 +109,7 @@ async function buildPeers(dir: string) {
 }
 
 // Timed with process.hrtime, not performance.now(): touching the global `performance` loads
-// node:perf_hooks (~1.4 ms), a cost each contender must pay itself if it needs it.
+// node:perf_hooks, a cost each contender must pay itself if it needs it.
 const COLD_CHILD = `
 const ms = () => Number(process.hrtime.bigint()) / 1e6;
 const t0 = ms();
@@ -237,9 +225,9 @@ process.send({ floor, floorPaired, joseJwtVerify, joseWork, firstSeenWork, awsJw
 `;
 
 /**
- * The verified-token cache under large tokens: TOKEN_COUNT distinct tokens of about 15 KB (a long
- * group list and personal claims no rule reads) decided once each; the heap the cache then holds
- * (after a full GC, against the heap before) and the process's peak RSS.
+ * The verified-token cache under large tokens: TOKEN_COUNT distinct tokens near the size cap (a
+ * long group list and personal claims no rule reads) decided once each; the heap the cache then
+ * holds (after a full GC, against the heap before) and the process's peak RSS.
  */
 const CACHE_MEMORY_CHILD = `
 import { readFileSync } from 'node:fs';

@@ -1,9 +1,8 @@
 /**
  * The CDK app (`cdk.json` runs it with tsx): the only place that reads context, files and the
- * environment. It parses the deployment settings (infra/deploy-settings.ts), reads the config
- * file (and the CA bundle, if the settings name one), declares the stack and runs the cdk-nag
- * packs. Expected mistakes (a bad key, a config typo, a missing build) end with one clear message
- * and exit code 1 instead of a stack trace.
+ * environment. It parses the deployment settings (infra/deploy-settings.ts), reads the config file,
+ * declares the stack and runs the cdk-nag packs. Expected mistakes end with one clear message and
+ * exit code 1, not a stack trace.
  */
 
 import { existsSync, readFileSync } from 'node:fs';

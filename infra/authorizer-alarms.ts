@@ -1,14 +1,8 @@
 /**
- * The authorizer's alarms. Decision alarms read the EMF metrics the handler writes with every audit
- * line (namespace `HealthImagingAuthorizer`, metric `decisions`, dimensions `function` and `decision`
- * or `reason`), always for this stack's function: a staging stack in the same account and region
- * writes under its own function name, so its deny flood cannot page production. Platform alarms read
- * Lambda's own metrics, which are per function already. Each one answers "are users being turned
- * away, and why": a deny spike, the identity provider unreachable, the 1-second budget running out, a
- * failure the handler turned into `internal_error` (including a role outside the allowlist: a
- * tampered config), an unusable config, Lambda errors, throttling at the reserved-concurrency cap,
- * and p99 duration approaching HealthImaging's 1 s limit. Missing data is normal (no traffic) and
- * never alarms.
+ * The authorizer's alarms, each answering "are users being turned away, and why". Decision alarms
+ * read the EMF metrics the handler writes with every audit line, always for this stack's function,
+ * so a staging stack's deny flood cannot page production; platform alarms read Lambda's own metrics.
+ * Missing data is normal (no traffic) and never alarms.
  */
 
 import { Duration, Validations } from 'aws-cdk-lib';
@@ -48,7 +42,9 @@ export class AuthorizerAlarms extends Construct {
   constructor(scope: Construct, id: string, props: AuthorizerAlarmsProps) {
     super(scope, id);
 
-    // The handler's `function` field is AWS_LAMBDA_FUNCTION_NAME, which is this function's name.
+    // Metric `decisions`, dimensions `function` and `decision` or `reason`. The handler's `function`
+    // field is AWS_LAMBDA_FUNCTION_NAME, this function's name: another stack in the same account and
+    // region writes under its own.
     const decisions = (dimensions: Record<string, string>) =>
       new Metric({
         namespace: METRIC_NAMESPACE,

@@ -1,11 +1,8 @@
 /**
  * The ready-to-deploy stack around the HealthImagingAuthorizer construct: it turns ARNs and ids from
- * the deployment settings into constructs (the optional KMS key and alarm topic, the VPC subnets and
- * security groups, imported by id without a lookup) and publishes the
- * outputs an operator needs, above all `LambdaAuthorizerArn`, the alias ARN to give the datastore,
- * the role ARNs a config names, and the DICOMweb endpoint of each datastore the stack knows (the ids
- * it was given and the one it created), so a client or a smoke test reads its URL. It declares;
- * it reads nothing (infra/app.ts parses context and files).
+ * the deployment settings into constructs and publishes the outputs an operator needs, above all
+ * `LambdaAuthorizerArn` (the alias ARN to give the datastore), the role ARNs and each datastore's
+ * DICOMweb endpoint. It declares; it reads nothing (infra/app.ts parses context and files).
  */
 
 import { Annotations, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';

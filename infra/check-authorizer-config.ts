@@ -1,9 +1,8 @@
 /**
- * Synth-time validation of the authorizer configuration: the handler's own schema (`parseConfigText`,
- * so a bad file fails `cdk synth` with exactly the JSON-path messages the function would log), the
- * deployment's rule that every rule's role is one the stack allows the function to return, and the
- * lint `ahi-authorizer check` prints (src/tools/cli/check/lint-config.ts): its problems fail synth, its warnings
- * are returned for the construct to print. A config that would deny every request never deploys.
+ * Synth-time validation of the authorizer configuration, so a config that would deny every request
+ * never deploys: the handler's own schema (the JSON-path messages the function would log), the
+ * deployment's role allowlist, and the lint `ahi-authorizer check` prints
+ * (src/tools/cli/check/lint-config.ts): its problems fail synth, its warnings go to the synth output.
  */
 
 import { type Finding, lintConfig } from '../src/tools/cli/check/lint-config.ts';

@@ -1,12 +1,12 @@
 /**
  * The CreateDatastore options a hospital sets besides the name and the authorizer: a customer-managed
- * KMS key, the lossless storage format and tags. One set of rules, taken from the CreateDatastore API
+ * KMS key, the lossless storage format and tags. One set of rules from the CreateDatastore API
  * (https://docs.aws.amazon.com/healthimaging/latest/APIReference/API_CreateDatastore.html), checked
- * both when the deployment settings are parsed (infra/deploy-settings.ts) and when the construct is declared
- * (infra/healthimaging-datastore.ts), so a bad value fails `cdk synth` instead of a deployment that
- * has already created the authorizer. Plain TypeScript: no CDK, no SDK at run time.
+ * when the settings are parsed (infra/deploy-settings.ts) and the construct declared
+ * (infra/healthimaging-datastore.ts), so a bad value fails `cdk synth`, not a deployment.
  */
 
+// Plain TypeScript: no CDK, and the SDK for its types only (nothing of it at run time).
 import type { LosslessStorageFormat } from '@aws-sdk/client-medical-imaging';
 import { duplicateKeyIssues } from '../src/core/config/schema.ts';
 

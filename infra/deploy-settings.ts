@@ -1,11 +1,8 @@
 /**
- * The deployment's settings: a committed JSON file (`-c settings=deploy/production.settings.json`,
- * default from cdk.json), validated with the same machinery as the authorizer configuration
- * (valibot, every problem by JSON path, unknown and repeated keys refused), so a deploy means the
- * same thing every time it runs. `-c key=value` may override a key for one run. Account-wide scope
- * is never a default: `datastores` must list the datastores or say "*" (unless the stack creates
- * the datastore). Only the app calls this: constructs get the typed result and never read context,
- * files or the environment.
+ * The deployment's settings: a committed JSON file (`-c settings=deploy/production.settings.json`),
+ * validated like the authorizer configuration (valibot, every problem by JSON path, unknown and
+ * repeated keys refused), so a deploy means the same thing every time. `-c key=value` overrides a
+ * key for one run. Only the app reads them; constructs get the typed result.
  */
 
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -204,6 +201,7 @@ export const DeploySettingsSchema = v.pipe(
           value: settings[key as keyof typeof settings],
         },
       ] as [v.IssuePathItem];
+    // Account-wide scope is never a default: "*" must be said.
     if (settings.datastores === undefined && !settings.createDatastore) {
       addIssue({
         message:

@@ -1,11 +1,8 @@
 /**
- * The IAM roles the authorizer hands to HealthImaging: read-only (the eight DICOMweb read operations)
- * and read-write (plus StoreDICOM and StoreDICOMStudy). Names are deterministic per stack, so a
- * config file can name them before the first deploy; permissions are customer-managed policies on
- * the datastore ARNs only, capped by a permissions boundary with the same scope, so a policy attached
- * later by hand cannot widen what a token can do. The roles trust `medical-imaging.amazonaws.com`
- * (AHI devguide dicomweb-oidc-requirements.html); source conditions on that trust are opt-in because
- * it is unconfirmed that HealthImaging's assume carries them (a missing key would make every request 424).
+ * The IAM roles the authorizer hands to HealthImaging: read-only (DICOMweb reads) and read-write (plus
+ * stores), named per stack so a config can name them before the first deploy. Policies on the
+ * datastore ARNs only, capped by a permissions boundary of the same scope: a policy attached later by
+ * hand cannot widen what a token can do.
  */
 
 import { Duration } from 'aws-cdk-lib';
@@ -15,6 +12,10 @@ import { READ_OPERATIONS, WRITE_OPERATIONS } from '../src/core/contract/healthim
 import { acknowledgeWildcardResource } from './acknowledge-wildcard-resource.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
 
+/**
+ * The roles trust HealthImaging
+ * (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html).
+ */
 export const HEALTHIMAGING_SERVICE_PRINCIPAL = 'medical-imaging.amazonaws.com';
 export const READ_ACTIONS = READ_OPERATIONS.map((operation) => `medical-imaging:${operation}`);
 export const READ_WRITE_ACTIONS = [...READ_OPERATIONS, ...WRITE_OPERATIONS].map(
@@ -43,7 +44,11 @@ export interface DicomWebRolesProps {
    * datastores (a datastore the stack creates after the roles). Default `datastoreArns`.
    */
   readonly ceilingArns?: readonly string[];
-  /** Require aws:SourceAccount and aws:SourceArn (the datastore ARNs) on the assume. Default false. */
+  /**
+   * Require aws:SourceAccount and aws:SourceArn (the datastore ARNs) on the assume. Default false: it
+   * is unconfirmed that HealthImaging's assume carries them, and a missing key would make every
+   * request 424.
+   */
   readonly trustConditions?: boolean;
 }
 

@@ -1,15 +1,8 @@
 /**
  * The reusable L3 construct: everything a HealthImaging datastore needs from its Lambda authorizer.
- * The function runs the esbuild bundle (dist/handler.mjs + chunks/ only: no Docker at synth) on arm64
- * behind an alias (`live`) whose ARN is the one to give the datastore, because a datastore's
- * `lambdaAuthorizerArn` can never be changed. The config, validated at synth with the handler's own
- * schema, ships in the function's code (or, if chosen, in an SSM parameter); the construct also
- * declares the invoke permission for HealthImaging only (scoped by account and datastore ARN), the
- * DICOMweb roles named after the stack, the role allowlist the function enforces, the audit log
- * (long retention, KMS), a watch on changes made outside a deploy, and the alarms. Optionally it
- * creates the OIDC datastore itself, after HealthImaging's invoke permission, runs the function in
- * given VPC subnets (an identity provider inside the hospital network), and ships a private CA
- * bundle the IdP fetches trust. Props are typed; the construct reads no context, file or env.
+ * The bundled function runs behind an alias (`live`) whose ARN the datastore keeps for good; around
+ * it the synth-checked config, invoke permission, DICOMweb roles, audit log, change watch, alarms
+ * and, optionally, the datastore itself. Typed props; it reads no context, file or environment.
  */
 
 import { cpSync, existsSync, writeFileSync } from 'node:fs';

@@ -1,14 +1,8 @@
 /**
  * An OIDC-enabled HealthImaging datastore, created through a custom resource because CloudFormation's
- * `AWS::HealthImaging::Datastore` cannot set `lambdaAuthorizerArn`. The CDK custom-resources Provider
- * runs `dist/custom-resources/create-datastore.mjs` (src/custom-resources/create-datastore.ts):
- * CreateDatastore, then isComplete polling until ACTIVE, with failures reported as failures. The
- * datastore is never deleted with the stack (DeletionPolicy Retain, and the handler ignores Delete):
- * it holds medical images, and its authorizer ARN can never be changed. The role calling
- * CreateDatastore may invoke the authorizer alias and nothing else, and the datastore waits for the
- * resources its owner names (HealthImaging's invoke permission on that alias). A customer-managed KMS
- * key, the lossless storage format and tags are passed through (infra/datastore-options.ts checks
- * them at synth); like the name, they can never change afterwards.
+ * `AWS::HealthImaging::Datastore` cannot set `lambdaAuthorizerArn`. The Provider runs
+ * src/custom-resources/create-datastore.ts: CreateDatastore, then polling until ACTIVE. The datastore
+ * is never deleted with the stack: it holds medical images, and its authorizer ARN never changes.
  */
 
 import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
@@ -181,7 +175,7 @@ export class HealthImagingDatastore extends Construct {
         ...(props.losslessStorageFormat && { LosslessStorageFormat: props.losslessStorageFormat }),
         ...(tags && { Tags: tags }),
       },
-      // Medical data: deleting the stack never deletes the datastore.
+      // Medical data: deleting the stack never deletes the datastore (and the handler ignores Delete).
       removalPolicy: RemovalPolicy.RETAIN,
     }));
     // Only the custom resource waits: the role, functions and Provider can be created alongside.

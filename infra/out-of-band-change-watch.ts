@@ -1,13 +1,8 @@
 /**
- * Watches the control plane of the authorizer for changes made outside a deploy: new code,
- * configuration, aliases or permissions of the function, and writes to its configuration parameter
- * when the config is read from SSM. Whoever can make such a change decides who gets into the
- * datastore, so every change should be a reviewed `cdk deploy`. An EventBridge rule matches the
- * CloudTrail records of those API calls unless CloudFormation made them, writes each to a log group
- * (the audit record of who changed what), and an alarm fires on any match.
- * EventBridge receives "AWS API Call via CloudTrail" events only in an account with a CloudTrail trail
- * that logs management events (an organization trail counts):
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
+ * Watches the authorizer's control plane for changes made outside a deploy (the function's code,
+ * configuration, aliases or permissions; its SSM config parameter): whoever can make one decides who
+ * gets in, so every change should be a reviewed `cdk deploy`. EventBridge logs the CloudTrail records
+ * (who changed what) and an alarm fires on any match.
  */
 
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
@@ -117,6 +112,9 @@ export class OutOfBandChangeWatch extends Construct {
       }),
     };
 
+    // EventBridge receives "AWS API Call via CloudTrail" events only in an account with a CloudTrail
+    // trail that logs management events (an organization trail counts):
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
     this.rules.push(
       new Rule(this, 'FunctionChanged', {
         description: 'The authorizer function, its aliases or its permissions changed outside CloudFormation',

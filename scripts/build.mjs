@@ -1,12 +1,7 @@
 /**
  * Builds the artifacts that are a public contract: dist/handler.mjs, the Lambda bundle (ESM, exports
- * `handler`), and dist/cli.mjs when the CLI exists. The Lambda bundles target the runtime they run
- * on (nodejs24.x); the CLI targets the oldest Node.js the package supports. Code splitting keeps the
- * AWS SDK SSM client in a chunk that is only loaded when AUTHORIZER_CONFIG_PARAMETER is the
- * configuration source. dist/authorizer/authorizer.mjs is the same code as a factory
- * (`createAuthorizer`) for the tests and the sandbox, which inject their own log writer and clock;
- * it is not part of the Lambda asset. dist/cli.mjs keeps its `#!/usr/bin/env node` line and is made
- * executable (mode 755).
+ * `handler`), and dist/cli.mjs when the CLI exists. Code splitting keeps the AWS SDK SSM client in a
+ * chunk loaded only when AUTHORIZER_CONFIG_PARAMETER is the configuration source.
  */
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -45,6 +40,8 @@ const lambda = await build({
 });
 writeFileSync('dist/handler.meta.json', JSON.stringify(lambda.metafile));
 
+// The same code as a factory (`createAuthorizer`) for the tests and the sandbox, which inject their
+// own log writer and clock; not part of the Lambda asset.
 await build({
   ...common,
   entryPoints: { authorizer: 'src/core/lambda/create-authorizer.ts' },
@@ -91,7 +88,7 @@ if (existsSync('src/custom-resources/create-datastore.ts')) {
 
 // ESM output has no `require`. When a bundled CommonJS module calls require(), esbuild emits a shim
 // that throws "Dynamic require of … is not supported" at run time: fail the build instead (the fix
-// is a createRequire banner, which costs ~1 ms of every cold start, so it is added only if needed).
+// is a createRequire banner, which adds to every cold start, so it is added only if needed).
 const withShim = readdirSync('dist', { recursive: true })
   .map(String)
   .filter(

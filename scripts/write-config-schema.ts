@@ -1,13 +1,7 @@
 /**
- * Generates config.schema.json (the published JSON Schema of the configuration,
- * docs/configuration.md) from the one valibot definition, so editors, `$schema` hints and the validator cannot disagree.
+ * Generates config.schema.json (the published JSON Schema of the configuration, docs/configuration.md)
+ * from the one valibot definition, so editors, `$schema` hints and the validator cannot disagree.
  * Run with `npm run schema`; test/config checks that the committed file matches.
- *
- * Not in the JSON Schema (JSON Schema cannot say them; the validator still checks them): the
- * endpoint URL rules (https, loopback-only http, no whitespace, credentials or fragment),
- * audience-or-clientIds, the operation names, claim paths without __proto__ / prototype /
- * constructor segments, at least one claim condition, unique issuers and rule names, rule issuers
- * that are configured, and claim numbers being finite.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -24,13 +18,18 @@ export const CONFIG_SCHEMA_ID = 'urn:healthimaging-oidc-authorizer:config';
  * The schema of what an operator writes: defaulted keys are optional (valibot's `optional` with a
  * default). `typeMode: 'output'` describes a pipeline by its last schema: the claims (and every
  * strict object) first pass a check on the raw value, then the record (object) that is the shape.
- * Nothing in the configuration transforms, so this is also the input. The checks listed above are
+ * Nothing in the configuration transforms, so this is also the input. The checks named below are
  * the only ones skipped; anything else that cannot be converted fails the generation.
  */
 export function configJsonSchema(): Record<string, unknown> {
   const { $schema: _draft, ...generated } = toJsonSchema(AuthorizerConfigSchema, {
     target: 'draft-2020-12',
     typeMode: 'output',
+    // JSON Schema cannot say these; the validator still checks them: the endpoint URL rules (https,
+    // loopback-only http, no whitespace, credentials or fragment), audience-or-clientIds, the
+    // operation names, claim paths without __proto__ / prototype / constructor segments, at least one
+    // claim condition, unique issuers and rule names, rule issuers that are configured, and claim
+    // numbers being finite.
     ignoreActions: ['check', 'raw_check', 'finite'],
   });
   return {
