@@ -1,10 +1,7 @@
 /**
- * The built CLI (dist/cli.mjs, from `npm run build`) as a real process: an executable file with
- * its shebang, help and exit codes, explain reading the token from stdin, the same through the
- * npm script the docs print (`npm run -s ahi-authorizer -- …`: no npm header, stdin, exit codes,
- * flags after --, relative paths from where it is typed), and `sandbox --json --port 0` printing
- * its JSON line, serving a client-credentials token and a search over real HTTP, then exiting on
- * SIGTERM with its handler process gone.
+ * The built CLI (dist/cli.mjs, from `npm run build`) as a real process: shebang, help, exit codes and
+ * explain reading stdin, also through the npm script the docs print; and `sandbox --json --port 0`
+ * serving a token and a search over HTTP, then exiting on SIGTERM with its handler gone.
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';

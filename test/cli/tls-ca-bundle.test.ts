@@ -1,9 +1,8 @@
 /**
- * `check` and `explain` against an on-premises IdP on loopback HTTPS (discovery and JWKS) whose
- * certificate a private test CA signed: without the CA bundle they name the TLS cause (unknown CA)
- * with the hint to pass it; with `--ca-bundle` (or AUTHORIZER_CA_BUNDLE_FILE) they succeed; an
- * expired certificate and one for another host name are reported as such even with the bundle. A
- * bad bundle is a usage error naming the option. No internet.
+ * `check` and `explain` against an on-premises IdP on loopback HTTPS signed by a private test CA:
+ * without the CA bundle they name the TLS cause and hint at `--ca-bundle`; with it (or
+ * AUTHORIZER_CA_BUNDLE_FILE) they succeed; expired or wrong-host certificates are still named; a bad
+ * bundle is a usage error.
  */
 
 import { randomUUID } from 'node:crypto';

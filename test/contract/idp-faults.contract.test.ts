@@ -1,9 +1,8 @@
 /**
- * Identity-provider faults against the built bundle: a real loopback HTTP server hangs, trickles,
- * fails, redirects, or serves broken or hostile documents at cold start. Each case asserts the
- * decision, how many fetches happened, the fetch outcome the bundle reported (the EMF `outcome`
- * dimension), and that the answer came inside the budget (generous bound only; budgets proper are
- * measured by `npm run bench`).
+ * Identity-provider faults against the built bundle: a loopback HTTP server hangs, trickles, fails,
+ * redirects, or serves broken or hostile documents at cold start. Each case asserts the decision, the
+ * fetch count, the fetch outcome reported (the EMF `outcome` dimension) and a generous time bound;
+ * `npm run bench` measures the budgets.
  */
 
 import { randomUUID } from 'node:crypto';

@@ -1,10 +1,8 @@
 /**
- * An on-premises identity provider (ADFS, Keycloak) whose HTTPS certificate the hospital's private
- * CA signed, against the built bundle: discovery and JWKS over TLS on loopback. Without
- * AUTHORIZER_CA_BUNDLE_FILE the decision is idp_unavailable and the fetch line says why (outcome
- * `tls`, the cause and Node's code); with the bundle the same token is allowed; a certificate the
- * bundle trusts but that is expired or names another host is still refused, and named. No line
- * carries certificate contents.
+ * An on-premises IdP whose HTTPS certificate a private CA signed, against the built bundle over
+ * loopback TLS: without AUTHORIZER_CA_BUNDLE_FILE the decision is idp_unavailable and the fetch line
+ * says why; with it the token is allowed; expired or wrong-host certificates are still refused and
+ * named. No line carries certificate contents.
  */
 
 import { randomUUID } from 'node:crypto';

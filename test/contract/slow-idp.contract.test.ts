@@ -1,8 +1,7 @@
 /**
- * A slow but healthy identity provider at an on-demand cold start, against the built code: discovery
- * or the JWKS answers after 300, 500 or 750 ms, longer than init waits (400 ms by default). The fetch
- * must go on past init, the first request must join it within its own budget, and nothing may count
- * as an IdP failure (no backoff), so the requests after it are allowed.
+ * A slow but healthy IdP at an on-demand cold start, against the built code: discovery or the JWKS
+ * answers later than init waits. The fetch goes on past init, the first request joins it within its
+ * budget, and nothing counts as an IdP failure (no backoff), so later requests are allowed.
  */
 
 import { randomUUID } from 'node:crypto';

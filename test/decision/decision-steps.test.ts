@@ -1,9 +1,7 @@
 /**
- * Every decision names the pipeline step that concluded it, set where the decision is made (a
- * literal at the call of trail.finish in src/core/authorize.ts, or the step a stage's refusal
- * carries), never derived from how a reason code is spelled. One real decision per reason code
- * (several where more than one step can reach the same code), through authorize() with real
- * configuration, tokens and key store.
+ * Every decision names the pipeline step that concluded it, set where the decision is made (at
+ * trail.finish in src/core/authorize.ts, or by a stage's refusal), never derived from a reason code's
+ * spelling. One real decision per reason code (more where several steps reach it), through authorize().
  */
 
 import { readdirSync, readFileSync } from 'node:fs';

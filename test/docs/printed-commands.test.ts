@@ -1,45 +1,7 @@
 /**
- * What the project prints for people to type runs as printed, from a fresh clone of the committed
- * HEAD: `git clone --quiet --no-hardlinks <repository> <tmp>` (uncommitted changes are not in it:
- * commit first), the repository's node_modules linked in (no npm ci), then the clone's own
- * `npm run build`, which must leave dist/cli.mjs executable with its shebang. Every command runs in
- * the clone with `sh -c`, in its own process group, without colour, with TOKEN set to an access
- * token of the clone's sandbox (dicom-reader) and that token on stdin, and with a preloaded module
- * that fails DNS lookups of every name but localhost, so nothing reaches the internet.
- *
- * The docs: every Markdown file git tracks outside test/ (README.md, docs/**, sandbox/README.md).
- * 1. Only fenced blocks opened with ```sh, ```bash or ```shell are read.
- * 2. A block preceded (blank lines allowed) by `<!-- no-run: <reason> -->` is skipped whole; the
- *    reason is required. For what needs an AWS account, `npm ci`, `npm test`, or an edited file.
- * 3. In every other block each command (blank and `#` lines dropped, lines ending in `\` joined,
- *    a trailing ` # comment` dropped, `a && b` split into two) must be one of these, or the test
- *    fails naming file and line:
- *    - `npm run -s ahi-authorizer -- ARGS`, optionally after `echo "$TOKEN" | `: exits 0 or 1
- *      (2 is a usage or configuration error) and prints to stdout;
- *    - `npm start [-- ARGS]` or `npm run -s ahi-authorizer -- sandbox ARGS` (not --help): prints the
- *      sandbox's dicomweb URL within 60 s, then stops on Ctrl-C (SIGINT to its process group)
- *      leaving no process; without --port the test adds `--port 0`;
- *    - `npm run build`: exits 0;
- *    - `cp FILE deploy/NAME`, FILE a file git tracks and NAME one it does not (a copy to edit, as
- *      docs/deployment.md makes): exits 0 and leaves deploy/NAME in the clone for later commands;
- *    - `npm ci` and `npm test`: not run here; they are what `.ci/run` runs from a fresh clone, and
- *      `npm test` runs this test.
- * 4. No tracked Markdown file says `npx ahi-authorizer` (outside a clone it runs a registry package).
- *
- * The sandbox banner, from `npm start -- --port 0` in the clone: the lines after the one ending in
- * "(paste into a shell):" up to the next blank line. A `#` line promises what the commands after it
- * do; the commands run in order, a `NAME=$(…)` assignment carried to the next ones:
- * - `NAME=$(…)`: the value is a JWT (three dot-separated base64url parts);
- * - `curl …`: the HTTP status is the 3-digit number in the comment (one is required), each `x-…`
- *   header the comment names is present, `x-authorizer-reason: X` has that value, and each
- *   "quoted text" is in the body;
- * - `echo "$TOKEN" | npm run -s ahi-authorizer -- explain …`: exits 0 or 1, prints every step of
- *   the decision, and the signature verified;
- * - `repeat N` in a comment: after its own commands, step N's curl commands run again and must
- *   give this comment's status.
- * Any other banner command fails the test. curl is the real one if there is one, else a small
- * Node.js stand-in for the flags the banner uses. Then the sandbox is stopped with Ctrl-C (SIGINT
- * to its process group) and must leave no process behind.
+ * What the docs and the sandbox banner print for people to type runs as printed, in a fresh clone of
+ * the committed HEAD (commit first) after its own `npm run build`, offline: a preloaded module fails
+ * DNS lookups of every name but localhost. The rules for each kind of command sit beside the code.
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -72,7 +34,12 @@ interface DocCommand {
   noRun?: string;
 }
 
-/** Rules 1 to 3: the commands of every sh block, with the no-run reason of their block. */
+/**
+ * The commands of every ```sh, ```bash or ```shell block, with the no-run reason of their block: a block
+ * preceded (blank lines allowed) by `<!-- no-run: <reason> -->` is skipped, for what needs an AWS
+ * account, `npm ci`, `npm test` or an edited file. Blank and `#` lines are dropped, lines ending in `\`
+ * joined, a trailing ` # comment` dropped, and `a && b` split in two.
+ */
 function shCommands(file: string, markdown: string): DocCommand[] {
   const lines = markdown.split('\n');
   const commands: DocCommand[] = [];
@@ -113,7 +80,13 @@ const withFreePort = (text: string) =>
       ? `${text} -- --port 0`
       : `${text} --port 0`;
 
-/** Rule 3: how a docs command is run, or 'unknown'. */
+/**
+ * How a docs command is run, or 'unknown' (which fails the test, naming file and line): the CLI through
+ * the npm script (exit 0 or 1 with output; 2 is a usage or configuration error), a sandbox (it must print
+ * its dicomweb URL and stop on Ctrl-C leaving no process; `--port 0` is added without a port), the build,
+ * a copy of a tracked file to an untracked one under deploy/ (to edit, as docs/deployment.md makes), and
+ * `npm ci` or `npm test`, not run here.
+ */
 function planOf(text: string): Plan {
   const cli = CLI_LINE.exec(text);
   if (cli !== null) {
@@ -326,7 +299,10 @@ async function start(command: string, vars: Record<string, string>, ready: (out:
   return server;
 }
 
-/** A dicom-reader token from the clone's sandbox (`sandbox --json`), which is stopped again. */
+/**
+ * A dicom-reader token from the clone's sandbox (`sandbox --json`), which is stopped again. Docs
+ * commands get it as TOKEN and on stdin.
+ */
 async function readerToken(): Promise<string> {
   const sandbox = await start('npm run -s ahi-authorizer -- sandbox --port 0 --json', {}, (out) =>
     out.includes('\n'),
@@ -365,6 +341,11 @@ interface Step {
   commands: string[];
 }
 
+/**
+ * The banner's commands: the lines after the one ending in "(paste into a shell):" up to the next blank
+ * line, grouped under the `#` line that promises what they do. A `NAME=$(…)` command must yield a JWT
+ * and is carried to the next ones; `repeat N` in a comment runs step N's curl commands again.
+ */
 function bannerSteps(out: string): Step[] {
   const lines = out.split('\n');
   const first = lines.findIndex((line) => /\(paste into a shell\):\s*$/.test(line));
@@ -409,7 +390,10 @@ function parseHttp(out: string): { status: number; headers: Map<string, string>;
   }
 }
 
-/** What a banner comment promises about a curl command's answer. */
+/**
+ * What a banner comment promises about a curl command's answer: the HTTP status it names (one is
+ * required), each `x-…` header it names, the value of `x-authorizer-reason`, and each "quoted text".
+ */
 function checkPromise(comment: string, command: string, out: string) {
   const where = `${comment}\n${command}`;
   const answer = parseHttp(out);
@@ -500,6 +484,7 @@ describe('printed commands, from a fresh clone of HEAD', () => {
   });
 
   it('never prints npx ahi-authorizer in the docs', async () => {
+    // Outside a clone, npx would run a registry package of that name.
     const offending = (await trackedMarkdown()).filter(({ text }) => text.includes('npx ahi-authorizer'));
 
     expect(offending.map(({ file }) => file)).toEqual([]);

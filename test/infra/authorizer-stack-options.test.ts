@@ -1,9 +1,7 @@
 /**
- * The deployment with its options set: known datastore ids (everything scoped to their exact ARNs,
- * no wildcard left, one DICOMweb endpoint output each), the config in an SSM parameter, provisioned
- * concurrency on the alias, source conditions on the roles' trust, an
- * alarm topic, an existing KMS key, an extra allowed role and a single invoke principal. Also checks
- * that the nag harness itself reports an unacknowledged wildcard, so "no findings" means something.
+ * The deployment with its options set: known datastore ids (exact ARNs, no wildcard, an endpoint output
+ * each), the config in SSM, provisioned concurrency, source conditions on role trust, an alarm topic,
+ * an existing KMS key, an extra role and one invoke principal; and the nag harness catching a wildcard.
  */
 
 import { Fn, Stack } from 'aws-cdk-lib';

@@ -1,10 +1,8 @@
 /**
- * docs/deployment.md cannot rot: every settings file it prints (marked `<!-- deploy-settings: path -->`)
- * parses with the app's own parser, its table of keys lists exactly the keys the parser accepts, the
- * error it quotes is the parser's, and its staging-plus-production recipe synthesizes as one CDK app
- * in which no physical name that must be unique in an account and region is shared. IAM role names
- * are unique per account whatever their path:
- * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ * docs/deployment.md cannot rot: each settings file it prints (`<!-- deploy-settings: path -->`) parses
+ * with the app's parser, its key table and quoted error match the parser, and its
+ * staging-plus-production recipe synthesizes as one CDK app sharing no physical name that must be
+ * unique in an account and region.
  */
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -140,7 +138,11 @@ describe('the settings files in docs/deployment.md', () => {
   });
 });
 
-/** Properties that name the resource itself in an account-wide (or region-wide) namespace. */
+/**
+ * Properties that name the resource itself in an account-wide (or region-wide) namespace. IAM role
+ * names are unique per account whatever their path:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ */
 const PHYSICAL_NAME_KEYS = [
   'RoleName',
   'ManagedPolicyName',

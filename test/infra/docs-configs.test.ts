@@ -1,9 +1,8 @@
 /**
- * Every authorizer configuration the docs print or ship (each ```json block under docs/ and in the
- * README that is not a deployment-settings block, examples/*.json, deploy/*.config.json) deploys as
- * printed: it is synthesized into the default stack, whose role allowlist and config lint
- * (infra/check-authorizer-config.ts) refuse a role the stack does not create or a rule that can
- * never match. A guide whose config fails here would fail a reader's `cdk synth` the same way.
+ * Every authorizer configuration the docs print or ship (```json blocks under docs/ and in the README
+ * other than deployment settings, examples/*.json, deploy/*.config.json) deploys as printed:
+ * synthesized into the default stack, it passes the role allowlist and config lint
+ * (infra/check-authorizer-config.ts) that a reader's `cdk synth` runs.
  */
 
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,11 +1,8 @@
 /**
  * `createDatastore`: the custom resource that creates the OIDC-enabled datastore with the alias ARN,
- * never deletes it, polls until ACTIVE through the Provider, runs bundled code from
- * dist/custom-resources, and then scopes the roles to the new datastore. HealthImaging invokes the
- * authorizer with the caller's forward access session, so the role calling CreateDatastore may invoke
- * exactly the alias; HealthImaging's invoke permission exists before the datastore (account-wide source
- * ARN). A customer-managed key, the lossless storage format and tags reach CreateDatastore, with the
- * KMS and tagging rights they need and nothing wider; values CreateDatastore would refuse fail the synth.
+ * polls until ACTIVE, never deletes it, runs bundled code from dist/custom-resources and scopes the
+ * roles to the new datastore; HealthImaging's invoke permissions; and a KMS key, storage format and
+ * tags with just the rights they need.
  */
 
 import { Match } from 'aws-cdk-lib/assertions';

@@ -1,10 +1,8 @@
 /**
- * The deployment for identity providers inside the hospital network: the function in given
- * subnets with given security groups (imported by id, no lookup), the network-interface
- * permissions in its customer-managed execution policy, cdk-nag clean with the "outside a VPC"
- * acknowledgements gone; and a private CA bundle validated at synth (an invalid one fails naming
- * the setting), shipped in the function's code beside the config and named by
- * AUTHORIZER_CA_BUNDLE_FILE.
+ * The deployment for IdPs inside the hospital network: the function in given subnets and security
+ * groups (imported by id), the network-interface permissions in its execution policy, cdk-nag clean
+ * without the "outside a VPC" acknowledgements; and a private CA bundle validated at synth, shipped
+ * beside the config and named by AUTHORIZER_CA_BUNDLE_FILE.
  */
 
 import { spawnSync } from 'node:child_process';

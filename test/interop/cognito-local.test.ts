@@ -1,10 +1,7 @@
 /**
- * Amazon Cognito, emulated by the `cognito-local` package (a user-pool API on loopback), against
- * the built bundle. Cognito access tokens carry `client_id` and `token_use: "access"` but no `aud`,
- * so the issuer is bound by `clientIds`; Cognito ID tokens (`token_use: "id"`, `aud` = client id)
- * must be refused. cognito-local's discovery document hard-codes localhost:9229, so the JWKS is
- * pinned. It runs in a temporary working directory (it writes `.cognito/` there) and is stopped
- * after the tests.
+ * Amazon Cognito, emulated by `cognito-local` on loopback, against the built bundle. Access tokens
+ * carry `client_id` and `token_use: "access"` but no `aud`, so the issuer is bound by `clientIds`; ID
+ * tokens must be refused. Its discovery document hard-codes localhost:9229, so the JWKS is pinned.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -61,6 +58,7 @@ async function waitUntilUp(deadlineMs: number): Promise<void> {
 let pool: { id: string; clientId: string; accessToken: string; idToken: string };
 
 beforeAll(async () => {
+  // cognito-local writes its `.cognito/` store into its working directory: a temporary one.
   workDir = mkdtempSync(join(tmpdir(), 'cognito-local-'));
   const port = await freePort();
   endpoint = `http://127.0.0.1:${port}`;

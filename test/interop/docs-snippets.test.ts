@@ -1,13 +1,9 @@
 /**
- * The docs cannot rot: every ```json block under docs/ must validate against the configuration
- * schema (deployment settings blocks, marked `<!-- deploy-settings: … -->`, are checked by
- * test/infra/deployment-docs.test.ts), every per-IdP guide's snippets are exercised with tokens of that IdP's shape
- * (test/support/fixtures/idp) through the real pipeline (`ahi-authorizer explain`, offline with --jwks and
- * a frozen --now), and each `<!-- explain: id -->` block in a guide must equal a real run's output.
- * The sandbox's IdP profiles (src/tools/sandbox/idp-profiles.ts) are held to the guides: each one's
- * configuration is its guide's ```json block, unchanged, and each example it promises in the banner
- * is decided that way by its guide's block here; docs/idp/README.md's list of the profiles is
- * rendered from them. UPDATE_DOCS_EXPLAIN=1 rewrites the explain blocks and that list from the run.
+ * The IdP guides cannot rot: every ```json block under docs/ validates against the schema, each guide's
+ * snippets are exercised with that IdP's token shapes through `ahi-authorizer explain`, each
+ * `<!-- explain: id -->` block equals a real run, and the sandbox profiles
+ * (src/tools/sandbox/idp-profiles.ts) match their guides. UPDATE_DOCS_EXPLAIN=1 rewrites the generated
+ * blocks.
  */
 
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';

@@ -1,12 +1,8 @@
 /**
- * Token shapes of each identity provider (test/support/fixtures/idp, each citing its source), signed at
- * test time and verified by the BUILT bundle against a loopback JWKS shaped as that IdP publishes
- * it: Entra keys with x5t/x5c and no alg, Keycloak's extra RSA-OAEP encryption key, Okta/Cognito
- * plain keys, Auth0 keys with x5c. Includes the Entra specifics: v1 and v2 issuers of one tenant
- * side by side, tenantId enforced, app tokens by roles and a pinned oid, group overage, and a
- * client-credentials 403 (an app-only token without roles under scope rules) reproduced and then
- * fixed by configuration. Every documented access token is accepted, and every documented ID token
- * is refused with token_type_invalid unless its issuer sets acceptIdTokens.
+ * Each IdP's token shapes (test/support/fixtures/idp), signed at test time and verified by the built
+ * bundle against a loopback JWKS shaped as that IdP publishes it, with Entra's specifics (v1 and v2
+ * issuers, tenantId, app roles, group overage, the client-credentials 403). Access tokens are accepted;
+ * ID tokens refused unless acceptIdTokens.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

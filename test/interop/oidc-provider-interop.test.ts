@@ -1,9 +1,8 @@
 /**
- * The built bundle against real OpenID Provider software (oidc-provider v9 on loopback, started and
- * stopped here): RFC 9068 `at+jwt` client-credentials tokens, keys found by discovery, RS256 and
- * ES256, `tokenType` enforced, and key rotation by restarting the provider on the same port with a
- * new signing key: a handler accepts new-key tokens and old-key tokens while the old key is still
- * published, refuses retired keys, and a warm one refetches no sooner than the kid cooldown.
+ * The built bundle against real OpenID Provider software (oidc-provider on loopback): RFC 9068 `at+jwt`
+ * client-credentials tokens, discovery, RS256 and ES256, `tokenType` enforced, and key rotation by
+ * restarting the provider with a new key: old and new published keys accepted, retired ones refused, no
+ * refetch sooner than the kid cooldown.
  */
 
 import { generateKeyPairSync } from 'node:crypto';

@@ -1,9 +1,8 @@
 /**
- * Fetching keys (src/core/keys/jwks-fetcher.ts): discovery, every IdP fault that must become a
- * value with its cause (error statuses, redirects, bad, oversized or empty documents, refused
- * connections), the failure backoff and Retry-After, and one fetch per issuer shared by every
- * caller. First through the key store against a real loopback IdP, then the fetcher alone with an
- * in-memory fetch and an injected clock.
+ * Fetching keys (src/core/keys/jwks-fetcher.ts): discovery, every IdP fault that must become a value
+ * with its cause (error statuses, redirects, bad, oversized or empty documents, refused connections),
+ * the failure backoff and Retry-After, and one fetch per issuer for all callers. Through the key store,
+ * then the fetcher alone.
  */
 
 import { match } from '../support/matchers.ts';

@@ -1,9 +1,8 @@
 /**
- * Caching and staleness (src/core/keys/key-cache.ts): the last good keys served as stale while the
- * IdP fails, up to the max-staleness bound; a refresh past the soft TTL that the request does not
- * pay for; rotation, and the refetch cooldown that bounds unknown kids. First through the key store
- * against a real loopback IdP, then the cache alone with an injected clock. Row numbers are the
- * cases of the hostile-input catalogue, test/security/catalogue.test.ts.
+ * Caching and staleness (src/core/keys/key-cache.ts): the last good keys served stale while the IdP
+ * fails, up to the max-staleness bound; a refresh past the soft TTL the request does not pay for;
+ * rotation, and the refetch cooldown bounding unknown kids. Rows are those of
+ * test/security/catalogue.test.ts.
  */
 
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -1,9 +1,8 @@
 /**
  * The key store as a whole, against a real loopback IdP: a pinned or discovered JWKS turned into a
- * key that verifies, the fresh cache answering without I/O, per-issuer isolation, every wait bounded
- * by the caller's deadline, prefetch, snapshot and clear, and a slow but healthy IdP. Fetching,
- * caching and key selection have their own files beside this one. Row numbers are the cases of the
- * hostile-input catalogue, test/security/catalogue.test.ts.
+ * verifying key, the fresh cache answering without I/O, per-issuer isolation, waits bounded by the
+ * caller's deadline, prefetch, snapshot, clear, and a slow but healthy IdP. Rows are those of
+ * test/security/catalogue.test.ts.
  */
 
 import { match } from '../support/matchers.ts';
@@ -311,7 +310,7 @@ describe('KeyStore: a slow but healthy IdP', () => {
   });
 
   it('does not count a request running out of time as an IdP failure: the next request finds the keys', async () => {
-    // Arrange: the JWKS answers after 300 ms; the first request can only wait about 100 ms.
+    // Arrange: the JWKS answers after 300 ms; the first request may wait its 150 ms less the answer reserve.
     server.on('/jwks', { kind: 'json', body: jwksOf(keyA), delayMs: 300 });
     const { store, events } = storeWith();
     const issuer = pinned();

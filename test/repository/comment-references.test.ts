@@ -1,9 +1,8 @@
 /**
- * Every reference in the repository's code comments, test titles and docs must resolve for a reader
- * who has only this repository and the public web: no citations of documents that are not in it
- * (a product or style brief, numbered sections or findings of a security brief, shared seed data),
- * and every repository path a comment names must exist. RFC sections stay: they resolve publicly.
- * The patterns are built from pieces so that this file passes its own scan.
+ * Every reference in comments, test titles and docs must resolve with only this repository and the
+ * public web: no citing documents outside it (a product or style brief, a security brief's sections or
+ * findings, shared seed data), and every cited path exists. The patterns are built from pieces to pass
+ * this scan.
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';

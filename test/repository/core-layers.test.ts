@@ -1,9 +1,8 @@
 /**
- * The core's folders form layers, and every import points down or stays in its folder: the kernel
- * at the bottom, then the reason codes, the HealthImaging contract, the configuration, the audit line
- * and its sanitising, the stages that read tokens, keys and rules, the pipeline (authorize.ts), the
- * composition root (lambda/) and the entry (handler.ts). A reader can take each layer knowing only
- * the ones below it; an upward import fails this test, naming the file.
+ * The core's folders form layers, so each reads knowing only those below: kernel, reason codes,
+ * HealthImaging contract, configuration, audit line, the token, key and rule stages, pipeline
+ * (authorize.ts), composition root (lambda/), entry (handler.ts). Every import points down or stays in
+ * its folder; an upward one fails, naming the file.
  */
 
 import { readFileSync } from 'node:fs';

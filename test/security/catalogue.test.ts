@@ -1,16 +1,8 @@
 /**
- * The hostile-input catalogue (SECURITY.md "What is defended, and how") as a test suite: 68
- * numbered rows, every one driven through the BUILT Lambda bundle (dist/handler.mjs, configured by
- * AUTHORIZER_CONFIG like production) against loopback JWKS endpoints, with tokens and keys minted
- * at test time and Date frozen so every time boundary is exact. Each case asserts the AHI answer
- * and the exact reason code of the audit line.
- *
- * Where our behaviour deliberately differs from the catalogue's "required outcome", the case says
- * so and why (rows 19, 21, 25, 36, 40, 59, 63, 68).
- *
- * The last test gathers every stdout line the bundle wrote for all of this and checks it against
- * the logging rules of docs/operations.md "Audit log and metrics" (no token segment, personal claim, raw
- * control character or unbounded field).
+ * The hostile-input catalogue (SECURITY.md "What is defended, and how") as 68 numbered rows, each run
+ * through the built bundle (dist/handler.mjs) against loopback JWKS endpoints, with tokens minted at
+ * test time and a frozen clock. Rows 19, 21, 25, 36, 40, 59, 63 and 68 deliberately differ from its
+ * required outcome, and say why.
  */
 
 import { createPrivateKey, randomUUID, sign as nodeSign } from 'node:crypto';
@@ -1283,7 +1275,7 @@ describe('the hostile-input catalogue through the built bundle', () => {
   });
 
   it('never logs a token segment, a personal claim, a raw control character or an unbounded field', () => {
-    // Arrange
+    // Arrange: every line the bundle wrote here, for docs/operations.md "Audit log and metrics".
     const lines = handler.lines;
 
     // Act

@@ -1,9 +1,7 @@
 /**
- * Random and adversarial invocations of the BUILT Lambda bundle (fast-check): whatever the event or
- * the Lambda context holds — any JSON-ish value, Maps, boxed values, BigInt, token-shaped strings
- * with random headers and claims, getters and proxies that throw, revoked proxies — the handler
- * never throws, answers exactly the deny shape, and writes one audit line with a known reason. The
- * last test checks every line the bundle wrote here against the logging rules of
+ * Random and adversarial invocations of the built Lambda bundle (fast-check): whatever the event or
+ * context holds (any JSON-ish value, Maps, BigInt, token-shaped strings, throwing proxies), the handler
+ * never throws, answers the deny shape, and writes one audit line with a known reason, following
  * docs/operations.md "Audit log and metrics".
  */
 

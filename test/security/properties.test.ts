@@ -1,11 +1,8 @@
 /**
- * Property-based tests (fast-check) for the security invariants:
- * - any single-character mutation, insertion, deletion, truncation, segment swap or splice, or
- *   re-encoding of a valid token is denied by authorize() (real key store, real crypto, frozen clock);
- * - any configuration value either validates or yields issues located by a JSON path, never a throw;
- * - any claim values (prototype keys, deep nesting, huge arrays, inherited properties) leave policy
- *   evaluation total, within its closed set of outcomes, and unpolluted.
- * Run counts are sized for a 2-core CI (the whole file takes a few seconds).
+ * Property-based tests (fast-check) of the security invariants: any mutation, splice or re-encoding of
+ * a valid token is denied by authorize(); any configuration value validates or yields issues at a JSON
+ * path, never a throw; any claim values leave policy evaluation total and unpolluted. Run counts suit a
+ * 2-core CI.
  */
 
 import { fc, it as prop } from '@fast-check/vitest';

@@ -1,21 +1,8 @@
 /**
- * Wycheproof JSON Web Signature and JSON Web Key vectors through the verification core.
- *
- * The vectors are JWS, not access tokens: their payloads are "foo", zero bytes or RFC 7520 prose,
- * never a claims set. So each vector runs twice:
- * - through the verification core: the same src functions authorize() runs, in its order, up to
- *   and including the signature — inspectToken (size, grammar, header, alg and kid shape), the
- *   issuer's header checks, the real key store serving the vector's key set (fetch-json → parseJwks →
- *   jose importJWK) and verifySignature (jose compactVerify). A payload that is not a claims set fails inspectToken last
- *   (claims_invalid, after every header check); the core then carries on to the key and signature
- *   so the cryptographic verdict is still observed. The issuer allows every asymmetric algorithm,
- *   so it is the key binding (one key, one alg) and not a narrow allowlist that is exercised.
- *   Expected: a `valid` vector verifies only where our rules permit it (asymmetric alg, non-empty
- *   segments, a key we accept); every `invalid` vector is denied, with the reason in the tables.
- * - through authorize() itself: nothing here is an access token, so every vector is denied.
- *
- * Where we deny a vector Wycheproof calls valid, the table says why (HS*, empty payload, lenient
- * base64, a key whose own alg is another one or not an algorithm at all).
+ * Wycheproof JSON Web Signature and JSON Web Key vectors (test/support/wycheproof.ts). They are JWS,
+ * not access tokens (payloads such as "foo" or RFC 7520 prose), so each runs twice: through the
+ * verification core up to the signature, for the cryptographic verdict, and through authorize(), which
+ * denies them all.
  */
 
 import { createPrivateKey, type KeyObject } from 'node:crypto';
@@ -46,6 +33,7 @@ const ISS = 'https://wycheproof.example.org';
 const AUD = 'https://dicomweb.example.org';
 const ROLE = 'arn:aws:iam::111122223333:role/healthimaging/AhiReadOnly';
 
+// Every asymmetric algorithm is allowed, so the key binding (one key, one alg) is what gets exercised.
 const CONFIG = {
   issuers: [{ issuer: ISS, jwksUri: `${ISS}/jwks`, audience: AUD, algorithms: [...ASYMMETRIC_ALGORITHMS] }],
   rules: [{ name: 'readers', claims: { scope: 'read' }, roleArn: ROLE }],
@@ -58,7 +46,12 @@ const auditLines: string[] = [];
 
 type CoreOutcome = 'verified' | Reason;
 
-/** authorize()'s steps up to the signature, for a JWS that need not carry claims (see the file header). */
+/**
+ * authorize()'s steps up to the signature, in its order, for a JWS that need not carry claims:
+ * inspectToken, the issuer's header checks, the real key store serving the vector's key set, and
+ * verifySignature. A payload that is not a claims set fails inspectToken last (claims_invalid, after
+ * every header check), so the core carries on to the key and signature for the cryptographic verdict.
+ */
 async function verificationCore(jws: unknown, jwks: unknown): Promise<CoreOutcome> {
   const inspected = inspectToken(jws);
   let header: { alg: string; kid: string; typ?: unknown };
@@ -101,7 +94,8 @@ const headerAlgOf = (jws: unknown): unknown => {
 
 /**
  * Expected core outcome of a json_web_signature_test vector. Comments name the Wycheproof case;
- * where one comment means different things in different groups, the group decides.
+ * where one comment means different things in different groups, the group decides. Where we deny a
+ * vector Wycheproof calls valid, the comment says why.
  */
 function expectedJws(group: JwsGroup, test: JwsTest): CoreOutcome {
   const symmetric = (group.public ?? group.private)?.['kty'] === 'oct';

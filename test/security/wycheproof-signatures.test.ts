@@ -1,25 +1,8 @@
 /**
- * Wycheproof signature-primitive vectors (ECDSA P-256 P1363, RSASSA-PKCS1-v1_5 2048/SHA-256,
- * RSASSA-PSS 2048/SHA-256/MGF1/32, Ed25519) through the whole authorize() pipeline as JWS.
- *
- * The approach. A vector is (public key, msg, sig, result); a JWS signs
- * ASCII(b64url(header) '.' b64url(payload)), which is never the vector's `msg`. So for every vector
- * we build a real access token whose signature segment is b64url(sig), publish the vector's public
- * key as a JWKS (served to the real key store: fetch-json → parseJwks → jose importJWK), and run
- * authorize() with a frozen clock. Two passes:
- *
- * 1. Message substitution: a spy on WebCrypto's `crypto.subtle.verify` — the primitive jose calls —
- *    swaps the data argument for the vector's `msg` when (and only when) it is exactly this token's
- *    signing input, and counts that it happened once. Everything else is ours, unchanged: grammar,
- *    header and issuer checks, key selection and import, signature decoding and the algorithm
- *    parameters (padding, salt length, R||S encoding), the claims and the policy. So a `valid` vector must
- *    be `allowed`, an `invalid` one `signature_invalid` (or `token_malformed` when the signature is
- *    empty: the strict grammar rejects it before any crypto), an `acceptable` one either.
- * 2. The token's own signing input (no substitution): the vector's signature was made for another
- *    message, so every vector, valid ones included, must be denied. This is the case that matters
- *    for CVE-2022-21449 ("psychic signatures", r = s = 0 verifies for any message).
- *
- * Every vector of every file is run in both passes; the counts are asserted against the file headers.
+ * Wycheproof signature-primitive vectors (ECDSA P-256, RSASSA-PKCS1-v1_5, RSASSA-PSS, Ed25519) through
+ * the whole authorize() pipeline, each as an access token whose signature segment is the vector's sig.
+ * Pass 1 verifies it against the vector's own message; pass 2 against the token's signing input, where
+ * every vector must be denied (CVE-2022-21449, "psychic signatures").
  */
 
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
@@ -96,6 +79,12 @@ const FILES: VectorFileSpec[] = [
   },
 ];
 
+/**
+ * Pass 1 substitutes the message: a JWS signs ASCII(b64url(header) '.' b64url(payload)), never the
+ * vector's `msg`, so a spy on `crypto.subtle.verify` (the primitive jose calls) swaps in `msg` when the
+ * data is exactly this token's signing input, and counts the swap. Everything else is ours, unchanged:
+ * grammar, header and issuer checks, key import, signature decoding, algorithm parameters, policy.
+ */
 const subtle = globalThis.crypto.subtle;
 const originalVerify = subtle.verify.bind(subtle);
 let substitution: { signingInput: Buffer; msg: Buffer; calls: number } | undefined;
@@ -155,7 +144,7 @@ function depsFor(alg: Algorithm, jwk: Jwk, kid: string): AuthorizeDeps {
   });
 }
 
-/** What pass 1 must conclude for a vector, given its result and whether its signature is empty. */
+/** What pass 1 must conclude for a vector: an empty signature fails the strict grammar before any crypto. */
 function acceptableOutcomes(test: SignatureTest): readonly string[] {
   if (test.sig === '') return ['token_malformed'];
   if (test.result === 'valid') return ['allowed'];

@@ -1,9 +1,7 @@
 /**
- * X.509 certificates made in-process for TLS tests (no openssl, no committed keys): a small DER
- * writer for exactly the fields a TLS client looks at (RFC 5280 §4.1) — names, validity, the
- * subject key, basic constraints, key usage, subject alternative names and the key identifiers —
- * signed with ECDSA P-256 / SHA-256 by node:crypto. Enough for a private CA, leaves it signs
- * (expired, not yet valid, for another name) and self-signed leaves.
+ * X.509 certificates made in-process for TLS tests (no openssl, no committed keys): a small DER writer
+ * for the fields a TLS client reads (RFC 5280 §4.1), signed with ECDSA P-256 by node:crypto. Enough for
+ * a private CA, the leaves it signs (expired, not yet valid, another name) and self-signed leaves.
  */
 
 import {

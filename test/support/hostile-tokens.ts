@@ -1,9 +1,8 @@
 /**
- * Hostile-token construction for the security suite: signatures over arbitrary segment bytes
- * (invalid UTF-8, duplicate names, `b64:false` payloads), signature substitution, the ECDSA high-s
- * twin, an e=1 RSA forgery and non-canonical base64url. Every token is minted at test time and
- * registered in `mintedTokens`, so the log-hygiene checks can prove no segment of it was ever logged.
- * Row numbers are the cases of the hostile-input catalogue, test/security/catalogue.test.ts.
+ * Hostile tokens for the security suite: signatures over arbitrary segment bytes, signature
+ * substitution, the ECDSA high-s twin, an e=1 RSA forgery and non-canonical base64url. Each is
+ * registered in `mintedTokens`, so log-hygiene checks can prove no segment was logged. Rows are those
+ * of test/security/catalogue.test.ts.
  */
 
 import { createHash, createHmac, sign as nodeSign } from 'node:crypto';

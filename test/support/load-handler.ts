@@ -1,10 +1,8 @@
 /**
- * Builds a fresh instance of the built Lambda code (dist/authorizer/authorizer.mjs: the same modules
- * dist/handler.mjs bundles, exposed as the `createAuthorizer` factory) with a given environment, as
- * Lambda would on a cold start, and captures every line it writes through an injected log writer.
- * Each call is a new instance (its own caches and cold start), so warm state never leaks between
- * scenarios. dist/handler.mjs itself (the Lambda entry, writing to its real stdout) runs in fresh
- * child processes in test/contract/cold-start.contract.test.ts.
+ * Builds a fresh instance of the built Lambda code (dist/authorizer/authorizer.mjs, the modules
+ * dist/handler.mjs bundles) with a given environment, as a cold start would, capturing every line it
+ * writes. Each call is a new instance, so warm state never leaks between scenarios;
+ * test/contract/cold-start.contract.test.ts runs dist/handler.mjs itself.
  */
 
 import { resolve } from 'node:path';

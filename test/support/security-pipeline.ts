@@ -1,8 +1,7 @@
 /**
- * authorize() wired for the security suite with real parts only: a schema-validated configuration,
- * the real key store (fetch-json → parseJwks → node:crypto createPublicKey) whose fetch is an in-memory JWKS
- * endpoint, and a frozen clock. Also renders the audit line a decision would produce in Lambda, so
- * files that call authorize() directly can run the same log-hygiene checks as the bundle tests.
+ * authorize() wired for the security suite with real parts only: a validated configuration, the real
+ * key store over an in-memory JWKS endpoint, and a frozen clock. Also renders the audit line a decision
+ * would produce in Lambda, so direct callers of authorize() run the bundle tests' log-hygiene checks.
  */
 
 import { type AuthorizeDeps, authorize } from '../../src/core/authorize.ts';

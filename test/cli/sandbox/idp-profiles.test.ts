@@ -1,12 +1,8 @@
 /**
- * `sandbox --profile NAME` end to end, one sandbox per profile on random ports with the built handler
- * (dist/authorizer/authorizer.mjs, so `npm run build` must have run): the examples the banner prints
- * were decided by the handler at start exactly as the guide promises, and the same requests sent
- * over the sandbox's real HTTP endpoints — a token minted with `POST /sandbox/tokens/<name>` (what
- * the banner's curl does), then the DICOMweb request to the emulator — get those answers too, the
- * handler having fetched the keys from the profile's loopback discovery/JWKS. The minted tokens have
- * the IdP's header and its issuer in loopback form. The banner prints decisions, not fixed text: a
- * configuration that decides otherwise changes what it prints. Nothing is left running.
+ * `sandbox --profile NAME` end to end, one sandbox per profile with the built handler
+ * (dist/authorizer/authorizer.mjs, so `npm run build` must have run): the decisions the banner prints
+ * hold at start and over real HTTP, with a token minted by `POST /sandbox/tokens/<name>` sent to the
+ * emulator. Nothing is left running.
  */
 
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

@@ -1,9 +1,8 @@
 /**
- * The sandbox end to end, in-process on random ports: tokens from the embedded OpenID Provider by
- * client credentials over real HTTP, the HealthImaging emulator invoking the built Lambda bundle
- * (dist/authorizer/authorizer.mjs, so `npm run build` must have run) in a child process, and HealthImaging's
- * answers — 200 with the role, 403 "Access Denied", 403 "Invalid or Expired Token", and with
- * misbehaving handler bundles 408 and 424. Nothing is left running.
+ * The sandbox end to end on random ports: client-credentials tokens from the embedded OpenID Provider,
+ * the emulator invoking the built bundle (dist/authorizer/authorizer.mjs, so `npm run build` must have
+ * run) in a child process, and HealthImaging's answers: 200, both 403s, and 408 and 424 from
+ * misbehaving bundles. Nothing is left running.
  */
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
