@@ -1,5 +1,5 @@
 /**
- * Benchmark "hostile input" (issue 6): what unauthenticated garbage costs us. Times inspectToken()
+ * Benchmark "hostile input": what unauthenticated garbage costs us. Times inspectToken()
  * and a whole authorize() per rejection of each hostile token (multi-megabyte, millions of dots,
  * huge or deeply nested headers, the worst that fits under the cap), beside a normal RS256 verify
  * for scale. Writes bench/results/hostile-input.json. Run: node --import tsx bench/hostile-input.ts

@@ -1,5 +1,5 @@
 /**
- * Benchmark scenario "IdP latency" (issue 4, reused by `npm run bench`): the built bundle's first
+ * Benchmark scenario "IdP latency" (also run by `npm run bench`): the built bundle's first
  * decision at cold start against a JWKS endpoint with 300 ms latency (a fresh Node.js process per
  * run, import included), and warm decisions with new tokens while that endpoint hangs. Prints a
  * table and writes bench/results/idp-latency.json. Loopback only; bounded runs; stops by itself.

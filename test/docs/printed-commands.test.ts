@@ -440,7 +440,7 @@ describe('printed commands, from a fresh clone of HEAD', () => {
     if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
 
-  it('reads sh blocks, no-run markers and continued lines as the header says', () => {
+  it('reads sh blocks, no-run markers and continued lines as shCommands documents', () => {
     const markdown = [
       '```sh',
       '# a comment',

@@ -85,6 +85,10 @@ const RULES: Rule[] = [
     breaks: matches(new RegExp(String.raw`(?<![\w-])${'F'}\d{1,3}\b`)),
   },
   {
+    what: 'cites an issue number of a tracker the repository does not link (say what the issue was)',
+    breaks: matches(new RegExp(String.raw`\b${'iss' + 'ue'}s? #?\d`, 'i')),
+  },
+  {
     what: 'cites a numbered convention of a style brief',
     breaks: matches(new RegExp(String.raw`\b${'conven' + 'tion'} \d`, 'i')),
   },
