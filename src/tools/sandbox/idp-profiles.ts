@@ -138,6 +138,16 @@ const entraProfile = (
   examples,
 });
 
+/** A maker of one IdP's tokens: every token it makes has this header. */
+const tokensWithHeader =
+  (header: ProfileToken['header']) =>
+  (name: string, summary: string, claims: (nowMs: number) => Claims): ProfileToken => ({
+    name,
+    summary,
+    header,
+    claims,
+  });
+
 const entraToken = (
   version: 1 | 2,
   name: string,
@@ -248,12 +258,7 @@ const ENTRA_V2_APP = entraProfile(
 
 // --- Keycloak: docs/idp/keycloak.md, block 0 ---------------------------------------------------------
 
-const keycloakToken = (name: string, summary: string, claims: (nowMs: number) => Claims): ProfileToken => ({
-  name,
-  summary,
-  header: () => shape.KEYCLOAK_HEADER,
-  claims,
-});
+const keycloakToken = tokensWithHeader(() => shape.KEYCLOAK_HEADER);
 
 const KEYCLOAK: IdpProfile = {
   name: 'keycloak',
@@ -308,12 +313,7 @@ const KEYCLOAK: IdpProfile = {
 
 // --- Okta: docs/idp/okta.md, block 0 (a custom authorization server) ------------------------------
 
-const oktaToken = (name: string, summary: string, claims: (nowMs: number) => Claims): ProfileToken => ({
-  name,
-  summary,
-  header: () => shape.OKTA_HEADER,
-  claims,
-});
+const oktaToken = tokensWithHeader(() => shape.OKTA_HEADER);
 
 const OKTA: IdpProfile = {
   name: 'okta',
@@ -460,12 +460,7 @@ const AUTH0_RFC9068: IdpProfile = {
 
 // --- Amazon Cognito: docs/idp/cognito.md, block 0 ---------------------------------------------------
 
-const cognitoToken = (name: string, summary: string, claims: (nowMs: number) => Claims): ProfileToken => ({
-  name,
-  summary,
-  header: () => shape.COGNITO_HEADER,
-  claims,
-});
+const cognitoToken = tokensWithHeader(() => shape.COGNITO_HEADER);
 
 const COGNITO: IdpProfile = {
   name: 'cognito',
@@ -522,12 +517,7 @@ const COGNITO: IdpProfile = {
 
 // --- AD FS: docs/idp/adfs.md, block 0 ------------------------------------------------------------------
 
-const adfsToken = (name: string, summary: string, claims: (nowMs: number) => Claims): ProfileToken => ({
-  name,
-  summary,
-  header: (kid) => shape.adfsHeader(kid),
-  claims,
-});
+const adfsToken = tokensWithHeader((kid) => shape.adfsHeader(kid));
 
 const ADFS: IdpProfile = {
   name: 'adfs',
