@@ -51,8 +51,9 @@ export interface AuthorizeResult {
  * Runs the whole pipeline; never throws (nor rejects), never outlives the deadline.
  * The pipeline runs synchronously as far as the warm caches take it: a repeated token (verified-token
  * cache) with a cached configuration is decided without a timer or any await. Only when it must wait
- * (configuration load, key lookup that may fetch) is the rest raced against the deadline; a timer
- * could not interrupt synchronous code anyway (the signature check itself is synchronous).
+ * (configuration load, key lookup that may fetch, the signature check, which jose runs through
+ * WebCrypto and so awaits) is the rest raced against the deadline; a timer could not interrupt
+ * synchronous code anyway.
  */
 export function authorize(event: unknown, deps: AuthorizeDeps, deadline: Deadline): Promise<AuthorizeResult> {
   const trail = new Trail();

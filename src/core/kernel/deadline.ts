@@ -1,7 +1,8 @@
 /**
  * The per-invocation deadline as a value, passed down rather than read from a global. Built once
- * from the budget and the Lambda context's remaining time; every network call gets a signal from
- * it, so running out becomes `deadline_exceeded` or `idp_unavailable`, never a HealthImaging 408.
+ * from the budget and the Lambda context's remaining time. Fetches and SSM reads run to their own
+ * limits; the deadline bounds only how long a caller waits for them, so running out becomes
+ * `deadline_exceeded` or `idp_unavailable`, never a HealthImaging 408.
  */
 
 import { type MonotonicClock, monotonicClock } from './clock.ts';

@@ -42,7 +42,7 @@ export interface KeyStoreOptions {
   failureBackoffMs?: number;
   /** The backoff doubles per consecutive failure up to this; default 30_000. */
   maxFailureBackoffMs?: number;
-  /** Cap for one fetch; default 2_000 (also bounded by the caller's deadline). */
+  /** Cap for one fetch, its own timeout (the caller's deadline bounds only its wait); default 2_000. */
   fetchTimeoutMs?: number;
   /** Time left for the caller to answer; default 50. */
   answerReserveMs?: number;
