@@ -16,10 +16,10 @@ export interface Deadline {
   /** Milliseconds left (never negative). */
   remainingMs(): number;
   /**
-   * A signal for a sub-operation that must leave `reserveMs` to answer; also capped at `capMs`.
-   * Already aborted when nothing is left after the reserve.
+   * A signal for a sub-operation that must leave `reserveMs` to answer. Already aborted when nothing
+   * is left after the reserve.
    */
-  child(reserveMs: number, capMs?: number): AbortSignal;
+  child(reserveMs: number): AbortSignal;
 }
 
 export function createDeadline(budgetMs: number, clock: MonotonicClock = monotonicClock): Deadline {
@@ -59,8 +59,8 @@ class BudgetDeadline implements Deadline {
     });
   }
 
-  child(reserveMs: number, capMs = Number.POSITIVE_INFINITY): AbortSignal {
-    const ms = Math.floor(Math.min(this.remainingMs() - reserveMs, capMs));
+  child(reserveMs: number): AbortSignal {
+    const ms = Math.floor(this.remainingMs() - reserveMs);
     if (ms <= 0) return AbortSignal.abort(new DOMException('deadline reserve reached', 'TimeoutError'));
     return AbortSignal.timeout(ms);
   }
