@@ -42,26 +42,26 @@ function check(header: JoseHeaderFacts, issuer: IssuerConfig): HeaderCheckResult
     };
   }
   if (issuer.tokenType !== undefined) {
-    const required = JSON.stringify(issuer.tokenType);
+    // The quoted tokenType is built only for a refusal (details), not for every accepted typ.
     if (!Object.hasOwn(header, 'typ') || header.typ === undefined) {
       return {
         ok: false,
         reason: 'typ_invalid',
-        detail: `the header has no typ; the issuer's tokenType requires ${required}`,
+        detail: `the header has no typ; the issuer's tokenType requires ${JSON.stringify(issuer.tokenType)}`,
       };
     }
     if (typeof header.typ !== 'string') {
       return {
         ok: false,
         reason: 'typ_invalid',
-        detail: `typ is ${jsonTypeName(header.typ)}, not a string; the issuer's tokenType requires ${required}`,
+        detail: `typ is ${jsonTypeName(header.typ)}, not a string; the issuer's tokenType requires ${JSON.stringify(issuer.tokenType)}`,
       };
     }
     if (normalizeMediaType(header.typ) !== normalizeMediaType(issuer.tokenType)) {
       return {
         ok: false,
         reason: 'typ_invalid',
-        detail: `typ is not the issuer's tokenType ${required} (compared without case and "application/")`,
+        detail: `typ is not the issuer's tokenType ${JSON.stringify(issuer.tokenType)} (compared without case and "application/")`,
       };
     }
   }

@@ -177,40 +177,47 @@ function inspect(token: unknown): InspectResult {
     return fail('header', 'header_invalid', `the header is ${jsonTypeName(header.value)}, not a JSON object`);
   }
   const fields = header.value;
-  const seen = seenHeader(fields);
-  const refuse = (reason: Reason, detail: string) => ({ ...fail('header', reason, detail), seen });
 
   for (const name of FORBIDDEN_HEADER_PARAMS) {
     if (Object.hasOwn(fields, name)) {
-      return refuse('header_forbidden_param', `the header carries ${name}: ${FORBIDDEN_WHY[name]}`);
+      return refuse(fields, 'header_forbidden_param', `the header carries ${name}: ${FORBIDDEN_WHY[name]}`);
     }
   }
 
   // Asymmetric only, exact case: `none` in any casing and HS* never pass (RFC 8725 §3.1; rows 19-21).
   if (!Object.hasOwn(fields, 'alg')) {
     return refuse(
+      fields,
       'alg_not_allowed',
       'the header has no alg: a JWS must name its algorithm (RFC 7515 §4.1.1)',
     );
   }
   const alg = fields['alg'];
   if (typeof alg !== 'string') {
-    return refuse('alg_not_allowed', `alg is ${jsonTypeName(alg)}, not a string naming a JWS algorithm`);
+    return refuse(
+      fields,
+      'alg_not_allowed',
+      `alg is ${jsonTypeName(alg)}, not a string naming a JWS algorithm`,
+    );
   }
-  if (!ALLOWED_ALGORITHMS.has(alg)) return refuse('alg_not_allowed', algRefusal(alg));
+  if (!ALLOWED_ALGORITHMS.has(alg)) return refuse(fields, 'alg_not_allowed', algRefusal(alg));
 
   // The kid is only ever used for an exact Map lookup; its shape is bounded so it is safe to log (row 31).
   if (!Object.hasOwn(fields, 'kid')) {
     return {
-      ...refuse('kid_missing', 'the header has no kid: keys are looked up by kid, never tried in turn'),
+      ...refuse(
+        fields,
+        'kid_missing',
+        'the header has no kid: keys are looked up by kid, never tried in turn',
+      ),
       alg,
     };
   }
   const kid = fields['kid'];
   if (typeof kid !== 'string')
-    return { ...refuse('kid_invalid', `kid is ${jsonTypeName(kid)}, not a string`), alg };
+    return { ...refuse(fields, 'kid_invalid', `kid is ${jsonTypeName(kid)}, not a string`), alg };
   const kidProblem = kidShapeProblem(kid);
-  if (kidProblem !== undefined) return { ...refuse('kid_invalid', kidProblem), alg };
+  if (kidProblem !== undefined) return { ...refuse(fields, 'kid_invalid', kidProblem), alg };
 
   const payload = parseStrictJson(Buffer.from(payloadSegment, 'base64url'), PAYLOAD_LIMITS);
   if (!payload.ok) {
@@ -291,4 +298,9 @@ function describe(error: StrictJsonError): string {
 
 function fail(step: InspectStep, reason: Reason, detail: string): Err<InspectRefusal> {
   return { ok: false, step, reason, detail };
+}
+
+/** A header refusal, with what the header carried (built only here, not for every token). */
+function refuse(fields: Record<string, unknown>, reason: Reason, detail: string): Err<InspectRefusal> {
+  return { ...fail('header', reason, detail), seen: seenHeader(fields) };
 }
