@@ -28,6 +28,8 @@ export const ASYMMETRIC_ALGORITHMS = [
   'Ed25519',
 ] as const;
 export type Algorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+/** The same algorithms for a membership test on any string (a header's or a JWK's alg). */
+export const ASYMMETRIC_ALGORITHM_SET: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
 
 /**
  * Cap on a whole bearer token (characters), checked before any split or decode; tokens over it are
@@ -37,3 +39,13 @@ export const MAX_TOKEN_LENGTH = 16384;
 
 /** A kid is 1 to this many printable ASCII characters, in a token header and in a JWKS alike. */
 export const MAX_KID_LENGTH = 128;
+
+/** The kid shape rule itself: 1 to MAX_KID_LENGTH characters, each printable ASCII (0x20-0x7e). */
+export function isKidShape(kid: string): boolean {
+  if (kid.length === 0 || kid.length > MAX_KID_LENGTH) return false;
+  for (let i = 0; i < kid.length; i += 1) {
+    const c = kid.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}

@@ -4,7 +4,7 @@
  * a broken document, or one with no usable key, is a failure so the caller keeps its last good keys.
  */
 
-import { ASYMMETRIC_ALGORITHMS, MAX_KID_LENGTH } from '../kernel/limits.ts';
+import { ASYMMETRIC_ALGORITHM_SET, isKidShape, MAX_KID_LENGTH } from '../kernel/limits.ts';
 import type { Result } from '../kernel/result.ts';
 
 export interface JwksKey {
@@ -27,11 +27,7 @@ export type ParseJwksResult = Result<
   { cause: 'invalid' | 'no_usable_keys'; detail: string }
 >;
 
-/** Same shape rule as the token side (catalogue row 31): 1-128 printable ASCII. */
-export const KID_PATTERN = new RegExp(`^[\\x20-\\x7e]{1,${MAX_KID_LENGTH}}$`);
-
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'] as const;
-const ALLOWED_ALGS: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** Coordinate sizes from RFC 7518 §6.2.1.2 (must be the full length) and RFC 8037 §2. */
 const EC_COORDINATE_BYTES: Readonly<Record<string, number>> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
@@ -70,8 +66,9 @@ export function parseJwks(doc: unknown): ParseJwksResult {
 
 function parseKey(raw: Record<string, unknown>): JwksKey | DroppedKey {
   const kid = raw['kid'];
-  if (typeof kid !== 'string' || !KID_PATTERN.test(kid))
-    return { why: 'kid missing or not 1-128 printable ASCII' };
+  // Same shape rule as the token side (catalogue row 31).
+  if (typeof kid !== 'string' || !isKidShape(kid))
+    return { why: `kid missing or not 1-${MAX_KID_LENGTH} printable ASCII` };
   const drop = (why: string): DroppedKey => ({ kid, why });
 
   const kty = raw['kty'];
@@ -83,7 +80,7 @@ function parseKey(raw: Record<string, unknown>): JwksKey | DroppedKey {
     return drop('key_ops does not include "verify"');
   }
   const alg = raw['alg'];
-  if (alg !== undefined && (typeof alg !== 'string' || !ALLOWED_ALGS.has(alg))) {
+  if (alg !== undefined && (typeof alg !== 'string' || !ASYMMETRIC_ALGORITHM_SET.has(alg))) {
     return drop('alg is not an allowed asymmetric JWS algorithm');
   }
 

@@ -6,15 +6,13 @@
  */
 
 import type { IssuerConfig } from '../config/schema.ts';
-import { ASYMMETRIC_ALGORITHMS } from '../kernel/limits.ts';
+import { ASYMMETRIC_ALGORITHM_SET } from '../kernel/limits.ts';
 import type { Refusal, Result } from '../kernel/result.ts';
 import { asciiLowerCase } from './ascii-lower-case.ts';
 import { jsonTypeName } from './json-type-name.ts';
 import type { JoseHeaderFacts } from './inspect-token.ts';
 
 export type HeaderCheckResult = Result<object, Refusal<'alg_not_allowed' | 'typ_invalid'>>;
-
-const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
 
 /** Never throws: an unreadable header or config fails closed as alg_not_allowed. */
 export function checkHeaderForIssuer(header: JoseHeaderFacts, issuer: IssuerConfig): HeaderCheckResult {
@@ -33,7 +31,7 @@ function check(header: JoseHeaderFacts, issuer: IssuerConfig): HeaderCheckResult
   // Exact names: 'EdDSA' and 'Ed25519' are distinct JWS algorithms, and no case folding is applied.
   // The asymmetric guard repeats the schema's rule so a hand-built config can never admit HS* or none.
   const allowed: readonly string[] = issuer.algorithms;
-  if (!ASYMMETRIC.has(header.alg) || !allowed.includes(header.alg)) {
+  if (!ASYMMETRIC_ALGORITHM_SET.has(header.alg) || !allowed.includes(header.alg)) {
     return {
       ok: false,
       reason: 'alg_not_allowed',

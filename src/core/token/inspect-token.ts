@@ -7,7 +7,13 @@
 
 import type { StepName } from '../decision/decision.ts';
 import type { Reason } from '../decision/reason-codes.ts';
-import { ASYMMETRIC_ALGORITHMS, MAX_KID_LENGTH, MAX_TOKEN_LENGTH } from '../kernel/limits.ts';
+import {
+  ASYMMETRIC_ALGORITHM_SET,
+  ASYMMETRIC_ALGORITHMS,
+  isKidShape,
+  MAX_KID_LENGTH,
+  MAX_TOKEN_LENGTH,
+} from '../kernel/limits.ts';
 import type { Err, Refusal, Result } from '../kernel/result.ts';
 import { sanitize } from '../observability/sanitize.ts';
 import { jsonTypeName } from './json-type-name.ts';
@@ -79,8 +85,6 @@ const FORBIDDEN_HEADER_PARAMS = [
   'iv',
   'tag',
 ] as const;
-
-const ALLOWED_ALGORITHMS: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
 
 /** The rule each forbidden parameter breaks, for the refusal's detail. */
 const FORBIDDEN_WHY: Readonly<Record<(typeof FORBIDDEN_HEADER_PARAMS)[number], string>> = {
@@ -200,7 +204,7 @@ function inspect(token: unknown): InspectResult {
       `alg is ${jsonTypeName(alg)}, not a string naming a JWS algorithm`,
     );
   }
-  if (!ALLOWED_ALGORITHMS.has(alg)) return refuse(fields, 'alg_not_allowed', algRefusal(alg));
+  if (!ASYMMETRIC_ALGORITHM_SET.has(alg)) return refuse(fields, 'alg_not_allowed', algRefusal(alg));
 
   // The kid is only ever used for an exact Map lookup; its shape is bounded so it is safe to log (row 31).
   if (!Object.hasOwn(fields, 'kid')) {
@@ -266,10 +270,8 @@ function segmentProblem(segment: string): string | undefined {
 function kidShapeProblem(kid: string): string | undefined {
   if (kid.length === 0) return 'kid is empty';
   if (kid.length > MAX_KID_LENGTH) return `kid is ${kid.length} characters, over the ${MAX_KID_LENGTH} cap`;
-  for (let i = 0; i < kid.length; i += 1) {
-    const c = kid.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) return 'kid has characters outside printable ASCII';
-  }
+  // Length is in range here, so the shared rule fails only on a character outside printable ASCII.
+  if (!isKidShape(kid)) return 'kid has characters outside printable ASCII';
   return undefined;
 }
 

@@ -7,7 +7,7 @@
 
 import { compactVerify, type CryptoKey } from 'jose';
 import type { Reason } from '../decision/reason-codes.ts';
-import { ASYMMETRIC_ALGORITHMS } from '../kernel/limits.ts';
+import { ASYMMETRIC_ALGORITHM_SET } from '../kernel/limits.ts';
 import type { Refusal, Result } from '../kernel/result.ts';
 import { reasonForJoseError } from './jose-error-reason.ts';
 
@@ -37,7 +37,6 @@ const keyOrThrow = (value: CryptoKey | KeyRefusal): CryptoKey => {
   return value;
 };
 
-const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
 const VERIFIED: VerifySignatureResult = Object.freeze({ ok: true });
 
 /** Never throws or rejects: every failure is a value naming the step that failed. */
@@ -47,7 +46,7 @@ export function verifySignature(
   resolveKey: ResolveKey,
 ): Promise<VerifySignatureResult> {
   // Defence in depth: even a caller bug cannot verify with `none` or an HMAC secret (RFC 8725 §3.1).
-  if (!ASYMMETRIC.has(alg)) {
+  if (!ASYMMETRIC_ALGORITHM_SET.has(alg)) {
     return Promise.resolve({
       ok: false,
       step: 'signature',
