@@ -5,7 +5,7 @@
  * signature and claims passed are cached.
  */
 
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clock } from '../kernel/clock.ts';
 import type { JoseHeaderFacts } from './inspect-token.ts';
 
@@ -100,11 +100,8 @@ export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): Ve
   return {
     keyOf(token) {
       if (token === lastToken) return lastKey;
-      // The one-shot crypto.hash (Node ≥ 20.12) skips the Hash object; same digest.
-      lastKey =
-        typeof hash === 'function'
-          ? hash('sha256', token, 'base64url')
-          : createHash('sha256').update(token).digest('base64url');
+      // The one-shot crypto.hash skips the Hash object (every supported Node has it: engines >= 20.16).
+      lastKey = hash('sha256', token, 'base64url');
       lastToken = token;
       return lastKey;
     },
