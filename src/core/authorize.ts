@@ -75,6 +75,23 @@ export function authorize(event: unknown, deps: AuthorizeDeps, deadline: Deadlin
 /** A value now, or later when the step had to wait. */
 type Pending<T> = T | Promise<T>;
 
+const issuersByConfig = new WeakMap<AuthorizerConfig, ReadonlyMap<string, IssuerConfig>>();
+
+/**
+ * The configured issuer with exactly this name (the first, as a linear search would find it), from a
+ * map built once per configuration.
+ */
+function issuerNamed(config: AuthorizerConfig, iss: string): IssuerConfig | undefined {
+  let byName = issuersByConfig.get(config);
+  if (byName === undefined) {
+    const map = new Map<string, IssuerConfig>();
+    for (const issuer of config.issuers) if (!map.has(issuer.issuer)) map.set(issuer.issuer, issuer);
+    byName = map;
+    issuersByConfig.set(config, byName);
+  }
+  return byName.get(iss);
+}
+
 /** Collects the steps and facts as the pipeline advances. */
 class Trail {
   /** Filled in as the pipeline advances; the reason stays fail-closed until a conclusion sets it. */
@@ -165,18 +182,20 @@ function withConfig(
   // 3. A token whose exact bytes verified earlier skips parse, key and signature (not the claims).
   const cache = deps.tokenCache;
   const cacheKey = cache && bearerToken.length <= MAX_TOKEN_LENGTH ? cache.keyOf(bearerToken) : undefined;
+  // The issuer the cache entry names, resolved once: get() binds a hit to that issuer's key set.
+  let bound: IssuerConfig | undefined;
   const hit =
     cache && cacheKey !== undefined
       ? cache.get(cacheKey, {
           configVersion: state.loaded.version,
           keySetGeneration: (iss) => {
-            const issuerConfig = config.issuers.find((candidate) => candidate.issuer === iss);
-            return issuerConfig && deps.keys.keySetGeneration(issuerConfig);
+            bound = issuerNamed(config, iss);
+            return bound && deps.keys.keySetGeneration(bound);
           },
         })
       : undefined;
   if (hit) {
-    const issuerConfig = config.issuers.find((candidate) => candidate.issuer === hit.issuer);
+    const issuerConfig = bound?.issuer === hit.issuer ? bound : issuerNamed(config, hit.issuer);
     if (!issuerConfig) return trail.finish('issuer_invalid', 'issuer', 'iss is not a configured issuer');
     d.tokenCache = 'hit';
     d.alg = hit.header.alg;
@@ -352,8 +371,7 @@ async function verifyToken(
 
   // Issuer pre-selected by exact match: an unknown issuer never causes network I/O.
   const iss = Object.hasOwn(payload, 'iss') ? payload['iss'] : undefined;
-  const issuer: IssuerConfig | undefined =
-    typeof iss === 'string' ? config.issuers.find((candidate) => candidate.issuer === iss) : undefined;
+  const issuer = typeof iss === 'string' ? issuerNamed(config, iss) : undefined;
   if (!issuer) {
     const shownIss = sanitize(iss, 256);
     if (shownIss !== undefined) d.iss = shownIss;
