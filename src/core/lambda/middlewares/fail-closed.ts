@@ -5,42 +5,20 @@
  */
 
 import type { MiddlewareObj } from '@middy/core';
-import type { Clock, MonotonicClock } from '../../kernel/clock.ts';
 import { type AuthResult, DENY_INVALID } from '../../contract/healthimaging.ts';
-import { formatAuditLine, type LineWriter } from '../../observability/audit-line.ts';
 import type { AuthorizerContext } from '../invocation.ts';
-
-export interface FailClosedOptions {
-  write: LineWriter;
-  now: Clock;
-  monotonicNow: MonotonicClock;
-  authorizerVersion: string;
-  /** The Lambda function's name: the `function` dimension of the line's metrics. */
-  functionName: string;
-}
+import { type AuditLineOptions, writeDecisionLine } from './write-audit-line.ts';
 
 /**
  * Writes the internal_error audit line (best effort; its EMF metrics show an escape in the reason
  * metrics) and returns the deny. Never throws.
  */
-export function failClosedAnswer(options: FailClosedOptions, context?: unknown): AuthResult {
+export function failClosedAnswer(options: AuditLineOptions, context?: unknown): AuthResult {
   try {
     // The invocation may be missing (an error before it was set up); read nothing else then.
     const invocation = (context as Partial<AuthorizerContext> | undefined)?.invocation;
     const requestId = invocation === undefined ? undefined : (context as AuthorizerContext).awsRequestId;
-    options.write(
-      formatAuditLine(
-        { reason: 'internal_error', steps: [] },
-        {
-          timestampMs: options.now(),
-          coldStart: invocation?.coldStart ?? false,
-          latencyMs: invocation === undefined ? 0 : options.monotonicNow() - invocation.startedAt,
-          authorizerVersion: options.authorizerVersion,
-          functionName: options.functionName,
-          requestId,
-        },
-      ),
-    );
+    writeDecisionLine(options, { reason: 'internal_error', steps: [] }, invocation, requestId);
   } catch {
     // Nothing left to report with.
   }
@@ -48,7 +26,7 @@ export function failClosedAnswer(options: FailClosedOptions, context?: unknown):
 }
 
 export function failClosed(
-  options: FailClosedOptions,
+  options: AuditLineOptions,
 ): MiddlewareObj<unknown, AuthResult, Error, AuthorizerContext> {
   return {
     name: 'fail-closed',
