@@ -25,7 +25,7 @@ export interface TlsFailure {
 }
 
 /** What each cause means, in the words a fetch detail uses. */
-export const TLS_FAILURE_TEXT: Readonly<Record<TlsFailureCause, string>> = {
+const TLS_FAILURE_TEXT: Readonly<Record<TlsFailureCause, string>> = {
   unknown_ca: 'certificate not issued by a trusted CA',
   expired: 'certificate expired',
   not_yet_valid: 'certificate not yet valid',

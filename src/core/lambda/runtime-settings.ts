@@ -75,14 +75,14 @@ export const PROVISIONED_INIT_BUDGET_MS: SettingRange = {
 };
 
 /** At most 12 h, HealthImaging's own token window: a longer bound would outlive every token those keys signed. */
-export const KEYS_MAX_STALE_SECONDS: SettingRange = {
+const KEYS_MAX_STALE_SECONDS: SettingRange = {
   min: 300,
   max: MAX_TOKEN_AGE_SECONDS,
   default: 3_600,
   meaning: 'while the IdP fails, the last good keys keep serving up to this age',
 };
 
-export const TOKEN_CACHE_SIZE: SettingRange = {
+const TOKEN_CACHE_SIZE: SettingRange = {
   min: 0,
   max: 100_000,
   default: 1_000,
@@ -111,11 +111,7 @@ export interface SettingProblem {
  * Why `raw` is not acceptable for `name` (undefined when it is, or when it is unset): the same check
  * at synth and at init.
  */
-export function settingProblem(
-  name: string,
-  raw: string | undefined,
-  range: SettingRange,
-): string | undefined {
+function settingProblem(name: string, raw: string | undefined, range: SettingRange): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (Number.isInteger(value) && value >= range.min && value <= range.max) return undefined;
