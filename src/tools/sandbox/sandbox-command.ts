@@ -10,6 +10,7 @@ import type { CliIo } from '../cli/shared/cli-io.ts';
 import type { SandboxArgs } from '../cli/parse-cli-args.ts';
 import { renderRequestLog, renderSandboxBanner, sandboxJsonLine } from './render-sandbox-banner.ts';
 import {
+  DEFAULT_EMULATOR_PORT,
   SandboxConfigError,
   SandboxConfigReadError,
   type SandboxOptions,
@@ -31,6 +32,20 @@ function handlerLine(line: string, stream: 'stdout' | 'stderr'): string | undefi
   } catch {
     return `handler: ${line}\n`;
   }
+}
+
+/**
+ * Which option's port is taken: Node's listen error names the port, so an --idp-port that is busy is
+ * told apart from the emulator's (--port, 8787 by default). A port given to both is the emulator's
+ * failure (the IdP, started first, took it).
+ */
+function busyPort(args: SandboxArgs, error: unknown): { option: '--port' | '--idp-port'; port: number } {
+  const emulatorPort = args.port ?? DEFAULT_EMULATOR_PORT;
+  const failed = (error as { port?: unknown }).port;
+  if (args.idpPort !== undefined && failed === args.idpPort && failed !== emulatorPort) {
+    return { option: '--idp-port', port: args.idpPort };
+  }
+  return { option: '--port', port: emulatorPort };
 }
 
 export async function runSandboxCommand(args: SandboxArgs, io: CliIo): Promise<number> {
@@ -66,8 +81,9 @@ export async function runSandboxCommand(args: SandboxArgs, io: CliIo): Promise<n
     }
     const code = (error as { code?: unknown }).code;
     if (code === 'EADDRINUSE') {
+      const { option, port } = busyPort(args, error);
       io.stderr(
-        `ahi-authorizer: port ${args.port ?? 8787} is in use: pass --port with another port, or --port 0 for a free one\n`,
+        `ahi-authorizer: port ${port} is in use: pass ${option} with another port, or ${option} 0 for a free one\n`,
       );
       return 1;
     }

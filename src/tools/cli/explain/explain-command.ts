@@ -48,7 +48,7 @@ async function readText(
  * the key store's own parser up front, so a wrong file is a usage error, not a denial
  * (idp_unavailable) whose hint would suggest --jwks.
  */
-export function jwksFileProblem(text: string): string | undefined {
+function jwksFileProblem(text: string): string | undefined {
   let value: unknown;
   try {
     value = JSON.parse(normaliseJwksText(text));
@@ -66,7 +66,7 @@ const shellWord = (text: string): string =>
   /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 
 /** `note: StoreDicom is not a HealthImaging operation (did you mean StoreDICOM?)` */
-export function unknownOperationNote(operation: string): string {
+function unknownOperationNote(operation: string): string {
   const named = /^[A-Za-z0-9._:-]{1,64}$/.test(operation) ? operation : 'the operation';
   const close = closestName(operation, KNOWN_OPERATIONS);
   return `note: ${named} is not a HealthImaging operation${close === undefined ? '' : ` (did you mean ${close}?)`}`;
