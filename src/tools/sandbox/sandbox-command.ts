@@ -16,7 +16,7 @@ import {
   type SandboxOptions,
   startSandbox,
 } from './start-sandbox.ts';
-import { printReadFailure } from '../cli/shared/print-failure.ts';
+import { errorCode, printReadFailure } from '../cli/shared/print-failure.ts';
 import { createTerminalStyle, wantsColour } from '../cli/shared/terminal-style.ts';
 
 /** The handler's own WARN / ERROR lines are worth showing; its INFO lines are the request log's. */
@@ -79,8 +79,7 @@ export async function runSandboxCommand(args: SandboxArgs, io: CliIo): Promise<n
       printReadFailure(io, 'sandbox', 'config', error.file, error.cause);
       return 2;
     }
-    const code = (error as { code?: unknown }).code;
-    if (code === 'EADDRINUSE') {
+    if (errorCode(error) === 'EADDRINUSE') {
       const { option, port } = busyPort(args, error);
       io.stderr(
         `ahi-authorizer: port ${port} is in use: pass ${option} with another port, or ${option} 0 for a free one\n`,

@@ -17,7 +17,7 @@ import { explainToken, type ExplainRequest } from './explain-token.ts';
 import type { ExplainArgs } from '../parse-cli-args.ts';
 import { readCliCaBundle } from '../shared/read-ca-bundle.ts';
 import { renderExplain } from './render-explain.ts';
-import { printFailure, printReadFailure } from '../shared/print-failure.ts';
+import { printFailure, readText } from '../shared/print-failure.ts';
 import { createTerminalStyle, wantsColour } from '../shared/terminal-style.ts';
 
 /** A datastore id for configs without a datastores allowlist (any valid id would do). */
@@ -28,19 +28,6 @@ export const EXIT = { ok: 0, denied: 1, usage: 2 } as const;
 /** The raw token: surrounding whitespace and an optional `Bearer ` scheme removed. */
 export function cleanToken(text: string): string {
   return text.trim().replace(/^Bearer\s+/i, '');
-}
-
-async function readText(
-  io: CliIo,
-  path: string,
-  what: string,
-): Promise<{ ok: true; text: string } | { ok: false }> {
-  try {
-    return { ok: true, text: await io.readFile(path) };
-  } catch (error) {
-    printReadFailure(io, 'explain', what, path, error);
-    return { ok: false };
-  }
 }
 
 /**
@@ -73,7 +60,7 @@ function unknownOperationNote(operation: string): string {
 }
 
 export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
-  const configFile = await readText(io, args.config, 'config');
+  const configFile = await readText(io, 'explain', 'config', args.config);
   if (!configFile.ok) return EXIT.usage;
   const parsed = parseConfigText(configFile.text);
   if (!parsed.ok) {
@@ -109,7 +96,7 @@ export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<n
 
   let jwks: { file: string; text: string } | undefined;
   if (args.jwks !== undefined) {
-    const file = await readText(io, args.jwks, 'JWKS');
+    const file = await readText(io, 'explain', 'JWKS', args.jwks);
     if (!file.ok) return EXIT.usage;
     const problem = jwksFileProblem(file.text);
     if (problem !== undefined) {
