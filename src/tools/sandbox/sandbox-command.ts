@@ -19,19 +19,18 @@ import {
 import { errorCode, printReadFailure } from '../cli/shared/print-failure.ts';
 import { createTerminalStyle, wantsColour } from '../cli/shared/terminal-style.ts';
 
-/** The handler's own WARN / ERROR lines are worth showing; its INFO lines are the request log's. */
-function handlerLine(line: string, stream: 'stdout' | 'stderr'): string | undefined {
-  if (stream === 'stderr') return `handler: ${line}\n`;
-  try {
-    const record = JSON.parse(line) as Record<string, unknown>;
-    if (record['level'] === 'WARN' || record['level'] === 'ERROR') {
-      const { ts: _ts, level, message, ...fields } = record;
-      return `handler ${String(level)}: ${String(message)} ${JSON.stringify(fields)}\n`;
-    }
-    return undefined;
-  } catch {
-    return `handler: ${line}\n`;
+/**
+ * The handler's own WARN / ERROR lines are worth showing; its INFO lines are the request log's.
+ * `json` is the line as the handler process parsed it (undefined when it is not JSON).
+ */
+function handlerLine(line: string, stream: 'stdout' | 'stderr', json: unknown): string | undefined {
+  if (stream === 'stderr' || json === undefined || json === null) return `handler: ${line}\n`;
+  const record = json as Record<string, unknown>;
+  if (record['level'] === 'WARN' || record['level'] === 'ERROR') {
+    const { ts: _ts, level, message, ...fields } = record;
+    return `handler ${String(level)}: ${String(message)} ${JSON.stringify(fields)}\n`;
   }
+  return undefined;
 }
 
 /**
@@ -53,8 +52,8 @@ export async function runSandboxCommand(args: SandboxArgs, io: CliIo): Promise<n
   const options: SandboxOptions = {
     onRequest: (entry) =>
       io.stdout(args.json ? `${JSON.stringify({ request: entry })}\n` : renderRequestLog(entry, style)),
-    onHandlerLine: (line, stream) => {
-      const text = handlerLine(line, stream);
+    onHandlerLine: (line, stream, json) => {
+      const text = handlerLine(line, stream, json);
       if (text !== undefined) io.stderr(text);
     },
   };

@@ -69,7 +69,7 @@ export interface SandboxOptions {
   /** For HealthImaging's pre-checks; default the system clock. */
   now?: Clock;
   onRequest?: (entry: EmulatorRequestLog) => void;
-  onHandlerLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  onHandlerLine?: (line: string, stream: 'stdout' | 'stderr', json?: unknown) => void;
 }
 
 /** Where the banner's tokens come from. */

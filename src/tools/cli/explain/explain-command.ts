@@ -33,12 +33,12 @@ export function cleanToken(text: string): string {
 /**
  * Why a --jwks file cannot stand in for an IdP's keys, or undefined when it can: it is judged by
  * the key store's own parser up front, so a wrong file is a usage error, not a denial
- * (idp_unavailable) whose hint would suggest --jwks.
+ * (idp_unavailable) whose hint would suggest --jwks. `text` is the file as normaliseJwksText returns it.
  */
 function jwksFileProblem(text: string): string | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(normaliseJwksText(text));
+    value = JSON.parse(text);
   } catch {
     return 'not a JWKS (not JSON)';
   }
@@ -98,7 +98,9 @@ export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<n
   if (args.jwks !== undefined) {
     const file = await readText(io, 'explain', 'JWKS', args.jwks);
     if (!file.ok) return EXIT.usage;
-    const problem = jwksFileProblem(file.text);
+    // A bare JWK becomes a one-key set here, once: the check and the offline key store read the same text.
+    const text = normaliseJwksText(file.text);
+    const problem = jwksFileProblem(text);
     if (problem !== undefined) {
       printFailure(
         io,
@@ -107,7 +109,7 @@ export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<n
       );
       return EXIT.usage;
     }
-    jwks = { file: args.jwks, text: file.text };
+    jwks = { file: args.jwks, text };
   }
 
   const trust = await readCliCaBundle(io, args.caBundle, 'explain');
