@@ -2,8 +2,8 @@
  * Custom-resource handlers that create an OIDC-enabled HealthImaging datastore, which
  * CloudFormation's `AWS::HealthImaging::Datastore` cannot (it has no authorizer property):
  * `onEvent` calls CreateDatastore with `lambdaAuthorizerArn`, `isComplete` polls GetDatastore until
- * ACTIVE. They never delete a datastore (it holds medical images), and as there is no
- * UpdateDatastore, an update that would change one fails.
+ * ACTIVE. They never delete a datastore (it holds medical images), and an update that would change
+ * one fails (no UpdateDatastore; tags are set only at creation).
  */
 
 import {
@@ -45,7 +45,10 @@ export interface IsCompleteResult {
 /** The one client method used, so tests can pass a mocked client. */
 export type MedicalImagingSender = Pick<MedicalImagingClient, 'send'>;
 
-/** Properties a datastore can never change after creation (there is no UpdateDatastore). */
+/**
+ * Properties this resource never changes after creation: the datastore keeps all but Tags for life
+ * (there is no UpdateDatastore); Tags it sets only at creation (CreateDatastore's `tags`).
+ */
 const IMMUTABLE_PROPERTIES = [
   'DatastoreName',
   'LambdaAuthorizerArn',
@@ -127,9 +130,18 @@ export function createDatastoreHandlers(client: MedicalImagingSender) {
       if (changed.length > 0) {
         const names =
           changed.length === 1 ? changed[0] : `${changed.slice(0, -1).join(', ')} and ${changed.at(-1)}`;
+        const reasons = [
+          ...(changed.some((name) => name !== 'Tags')
+            ? ['HealthImaging has no UpdateDatastore; changing the authorizer needs AWS Support']
+            : []),
+          ...(changed.includes('Tags')
+            ? [
+                "this resource sets tags only at creation, and a datastore's tags change with HealthImaging's TagResource / UntagResource",
+              ]
+            : []),
+        ];
         throw new Error(
-          `datastore ${datastoreId}: ${names} cannot change after creation ` +
-            '(HealthImaging has no UpdateDatastore; changing the authorizer needs AWS Support). ' +
+          `datastore ${datastoreId}: ${names} cannot change after creation (${reasons.join('; ')}). ` +
             'Revert the change, or create a new datastore under a new construct id.',
         );
       }

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { DATASTORE_ID_PATTERN } from '../../core/contract/healthimaging.ts';
 import { closestName } from './closest-name.ts';
 import { parseInstant } from './parse-instant.ts';
-import { PROFILE_NAMES } from '../sandbox/idp-profiles.ts';
+import { DEFAULT_PROFILE, PROFILE_NAMES } from '../sandbox/idp-profiles.ts';
 
 export interface ExplainArgs {
   command: 'explain';
@@ -268,7 +268,7 @@ function parseCommandArgs(command: CommandName, args: string[]): ParsedCli {
       if (profile !== undefined && !PROFILE_NAMES.includes(profile)) {
         return fail(`--profile: one of ${PROFILE_NAMES.join(', ')}`, command);
       }
-      if (profile !== undefined && profile !== 'default' && config !== undefined) {
+      if (profile !== undefined && profile !== DEFAULT_PROFILE && config !== undefined) {
         return fail("--profile runs its guide's configuration: leave out --config", command);
       }
       const result: SandboxArgs = { command: 'sandbox', json };

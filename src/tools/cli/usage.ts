@@ -4,9 +4,33 @@
  * one form the project runs its CLI with (command-form.ts).
  */
 
+import { DEFAULT_PROFILE, PROFILE_NAMES } from '../sandbox/idp-profiles.ts';
+import { SANDBOX_ISSUER_PLACEHOLDER } from '../sandbox/prepare-sandbox-config.ts';
 import { CLI_COMMAND } from './command-form.ts';
 
 const INDENT = ' '.repeat(CLI_COMMAND.length + 11);
+
+/** Where an option's description starts, and the width the help text keeps to. */
+const OPTION_INDENT = ' '.repeat(24);
+const LINE_WIDTH = 96;
+
+/** Text for an option's description column, wrapped at spaces to LINE_WIDTH. */
+function wrapOptionText(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && OPTION_INDENT.length + line.length + 1 + word.length > LINE_WIDTH) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines.join(`\n${OPTION_INDENT}`);
+}
+
+const IDP_PROFILE_NAMES = PROFILE_NAMES.filter((name) => name !== DEFAULT_PROFILE);
 
 const OVERVIEW = `ahi-authorizer: explain and check AWS HealthImaging OIDC authorizer decisions, and run a local sandbox
 
@@ -66,11 +90,10 @@ const SANDBOX = `sandbox   Starts, on 127.0.0.1, an embedded OpenID Provider (de
           (npm run build) with the exact HealthImaging event and a 1 s limit, answering 200 / 403 /
           408 / 424 as HealthImaging does. Prints the URLs and curl commands. Ctrl-C stops it.
       --profile NAME    mint one IdP's documented token shapes and run its guide's configuration
-                        (docs/idp/README.md): entra-v1-user, entra-v1-app, entra-v2-user,
-                        entra-v2-app, keycloak, okta, auth0, auth0-rfc9068, cognito, adfs;
+                        ${wrapOptionText(`(docs/idp/README.md): ${IDP_PROFILE_NAMES.join(', ')};`)}
                         default: the embedded provider
   -c, --config FILE     your own configuration, e.g. to try your real IdP (default:
-                        sandbox/config.json; the issuer "http://127.0.0.1/embedded-idp" stands
+                        sandbox/config.json; the issuer "${SANDBOX_ISSUER_PLACEHOLDER}" stands
                         for the embedded provider)
   -p, --port N          the emulator's port (default 8787; 0 picks a free one)
       --idp-port N      the OpenID Provider's port (default: a free one)

@@ -148,12 +148,8 @@ const tokensWithHeader =
     claims,
   });
 
-const entraToken = (
-  version: 1 | 2,
-  name: string,
-  summary: string,
-  claims: (nowMs: number) => Claims,
-): ProfileToken => ({ name, summary, header: (kid) => shape.entraHeader(version, kid), claims });
+const entraV1Token = tokensWithHeader((kid) => shape.entraHeader(1, kid));
+const entraV2Token = tokensWithHeader((kid) => shape.entraHeader(2, kid));
 
 const readerService = {
   appid: shape.ENTRA_READER_APP_ID,
@@ -162,98 +158,93 @@ const readerService = {
   roles: ['DICOM.Reader'],
 };
 
+/** The v1 and v2 user profiles promise the same outcomes for the same requests. */
+const ENTRA_USER_EXAMPLES: ProfileExample[] = [
+  store('the radiologist stores an instance', 'radiologist', allowed(RW)),
+  read('the reader searches studies', 'reader', allowed(RO)),
+  store('the reader stores an instance', 'reader', denied('operation_not_permitted')),
+  read('a user of another tenant searches studies', 'other-tenant', denied('tenant_not_allowed')),
+  read('the viewer sends its ID token instead', 'id-token', denied('token_type_invalid')),
+];
+
+/** The v1 and v2 app profiles promise the same outcomes for the same requests. */
+const ENTRA_APP_EXAMPLES: ProfileExample[] = [
+  store('the PACS gateway stores an instance', 'pacs-gateway', allowed(RW)),
+  read('the reader service searches studies', 'reader-service', allowed(RO)),
+  store('the reader service stores an instance', 'reader-service', denied('operation_not_permitted')),
+  store('a service without a granted app role stores', 'unconsented', denied('no_role_mapping')),
+];
+
 const ENTRA_V1_USER = entraProfile(
   'entra-v1-user',
   'Microsoft Entra ID, v1 delegated (user) tokens: iss https://sts.windows.net/{tid}/, aud the Application ID URI, scp',
   [
-    entraToken(1, 'radiologist', 'v1 user token, scp "Dicom.Read Dicom.ReadWrite", appid the viewer', (now) =>
+    entraV1Token('radiologist', 'v1 user token, scp "Dicom.Read Dicom.ReadWrite", appid the viewer', (now) =>
       shape.entraV1User(now),
     ),
-    entraToken(1, 'reader', 'v1 user token, scp "Dicom.Read"', (now) =>
+    entraV1Token('reader', 'v1 user token, scp "Dicom.Read"', (now) =>
       shape.entraV1User(now, { scp: 'Dicom.Read' }),
     ),
-    entraToken(1, 'other-tenant', 'v1 user token of another tenant (tid)', (now) =>
+    entraV1Token('other-tenant', 'v1 user token of another tenant (tid)', (now) =>
       shape.entraV1User(now, { tid: shape.ENTRA_OTHER_TENANT }),
     ),
-    entraToken(1, 'id-token', "the viewer's v1 ID token (nonce, c_hash, aud the viewer)", (now) =>
+    entraV1Token('id-token', "the viewer's v1 ID token (nonce, c_hash, aud the viewer)", (now) =>
       shape.entraV1UserId(now),
     ),
   ],
-  [
-    store('the radiologist stores an instance', 'radiologist', allowed(RW)),
-    read('the reader searches studies', 'reader', allowed(RO)),
-    store('the reader stores an instance', 'reader', denied('operation_not_permitted')),
-    read('a user of another tenant searches studies', 'other-tenant', denied('tenant_not_allowed')),
-    read('the viewer sends its ID token instead', 'id-token', denied('token_type_invalid')),
-  ],
+  ENTRA_USER_EXAMPLES,
 );
 
 const ENTRA_V1_APP = entraProfile(
   'entra-v1-app',
   'Microsoft Entra ID, v1 app-only (client credentials) tokens: appid, idtyp "app", roles, no scp',
   [
-    entraToken(1, 'pacs-gateway', 'v1 app token, app role DICOM.Writer granted (admin consent)', (now) =>
+    entraV1Token('pacs-gateway', 'v1 app token, app role DICOM.Writer granted (admin consent)', (now) =>
       shape.entraV1App(now, { roles: ['DICOM.Writer'] }),
     ),
-    entraToken(1, 'reader-service', 'v1 app token of another service, app role DICOM.Reader', (now) =>
+    entraV1Token('reader-service', 'v1 app token of another service, app role DICOM.Reader', (now) =>
       shape.entraV1App(now, readerService),
     ),
-    entraToken(1, 'unconsented', 'v1 app token before the app role is granted: no roles, no scp', (now) =>
+    entraV1Token('unconsented', 'v1 app token before the app role is granted: no roles, no scp', (now) =>
       shape.entraV1App(now),
     ),
   ],
-  [
-    store('the PACS gateway stores an instance', 'pacs-gateway', allowed(RW)),
-    read('the reader service searches studies', 'reader-service', allowed(RO)),
-    store('the reader service stores an instance', 'reader-service', denied('operation_not_permitted')),
-    store('a service without a granted app role stores', 'unconsented', denied('no_role_mapping')),
-  ],
+  ENTRA_APP_EXAMPLES,
 );
 
 const ENTRA_V2_USER = entraProfile(
   'entra-v2-user',
   'Microsoft Entra ID, v2 delegated (user) tokens: iss https://login.microsoftonline.com/{tid}/v2.0, aud the API client id, scp',
   [
-    entraToken(2, 'radiologist', 'v2 user token, scp "Dicom.ReadWrite", azp the viewer', (now) =>
+    entraV2Token('radiologist', 'v2 user token, scp "Dicom.ReadWrite", azp the viewer', (now) =>
       shape.entraV2User(now, { scp: 'Dicom.ReadWrite' }),
     ),
-    entraToken(2, 'reader', 'v2 user token, scp "Dicom.Read"', (now) => shape.entraV2User(now)),
-    entraToken(2, 'other-tenant', 'v2 user token of another tenant (tid)', (now) =>
+    entraV2Token('reader', 'v2 user token, scp "Dicom.Read"', (now) => shape.entraV2User(now)),
+    entraV2Token('other-tenant', 'v2 user token of another tenant (tid)', (now) =>
       shape.entraV2User(now, { tid: shape.ENTRA_OTHER_TENANT }),
     ),
-    entraToken(2, 'id-token', "the viewer's v2 ID token (nonce, aud the viewer)", (now) =>
+    entraV2Token('id-token', "the viewer's v2 ID token (nonce, aud the viewer)", (now) =>
       shape.entraV2UserId(now),
     ),
   ],
-  [
-    store('the radiologist stores an instance', 'radiologist', allowed(RW)),
-    read('the reader searches studies', 'reader', allowed(RO)),
-    store('the reader stores an instance', 'reader', denied('operation_not_permitted')),
-    read('a user of another tenant searches studies', 'other-tenant', denied('tenant_not_allowed')),
-    read('the viewer sends its ID token instead', 'id-token', denied('token_type_invalid')),
-  ],
+  ENTRA_USER_EXAMPLES,
 );
 
 const ENTRA_V2_APP = entraProfile(
   'entra-v2-app',
   'Microsoft Entra ID, v2 app-only (client credentials) tokens: azp, idtyp "app", roles, no scp',
   [
-    entraToken(2, 'pacs-gateway', 'v2 app token, app role DICOM.Writer', (now) => shape.entraV2App(now)),
-    entraToken(2, 'reader-service', 'v2 app token of another service, app role DICOM.Reader', (now) => {
+    entraV2Token('pacs-gateway', 'v2 app token, app role DICOM.Writer', (now) => shape.entraV2App(now)),
+    entraV2Token('reader-service', 'v2 app token of another service, app role DICOM.Reader', (now) => {
       const { appid, ...service } = readerService;
       return shape.entraV2App(now, { ...service, azp: appid });
     }),
-    entraToken(2, 'unconsented', 'v2 app token before the app role is granted: no roles, no scp', (now) => {
+    entraV2Token('unconsented', 'v2 app token before the app role is granted: no roles, no scp', (now) => {
       const { roles: _roles, ...withoutRoles } = shape.entraV2App(now);
       return withoutRoles;
     }),
   ],
-  [
-    store('the PACS gateway stores an instance', 'pacs-gateway', allowed(RW)),
-    read('the reader service searches studies', 'reader-service', allowed(RO)),
-    store('the reader service stores an instance', 'reader-service', denied('operation_not_permitted')),
-    store('a service without a granted app role stores', 'unconsented', denied('no_role_mapping')),
-  ],
+  ENTRA_APP_EXAMPLES,
 );
 
 // --- Keycloak: docs/idp/keycloak.md, block 0 ---------------------------------------------------------
@@ -364,12 +355,8 @@ const OKTA: IdpProfile = {
 
 // --- Auth0: docs/idp/auth0.md, blocks 0 (Auth0 profile) and 1 (RFC 9068 profile) ----------------------
 
-const auth0Token = (
-  name: string,
-  summary: string,
-  header: HeaderShape,
-  claims: (nowMs: number) => Claims,
-): ProfileToken => ({ name, summary, header: () => header, claims });
+const auth0Token = tokensWithHeader(() => shape.AUTH0_HEADER);
+const auth0Rfc9068Token = tokensWithHeader(() => shape.AUTH0_RFC9068_HEADER);
 
 const AUTH0_JWKS = (issuer: string) => `${issuer}.well-known/jwks.json`;
 
@@ -398,18 +385,14 @@ const AUTH0: IdpProfile = {
     auth0Token(
       'radiologist',
       'user token: permissions ["read:dicom"], roles claim ["radiologist"], aud [API, /userinfo]',
-      shape.AUTH0_HEADER,
       (now) => shape.auth0User(now),
     ),
     auth0Token(
       'pacs-gateway',
       'client-credentials token: gty, azp, permissions ["read:dicom", "write:dicom"]',
-      shape.AUTH0_HEADER,
       (now) => shape.auth0Service(now),
     ),
-    auth0Token('id-token', "the viewer's ID token (aud the client, nonce)", shape.AUTH0_HEADER, (now) =>
-      shape.auth0UserId(now),
-    ),
+    auth0Token('id-token', "the viewer's ID token (aud the client, nonce)", (now) => shape.auth0UserId(now)),
   ],
   examples: [
     read('the radiologist searches studies', 'radiologist', allowed(RO)),
@@ -439,16 +422,14 @@ const AUTH0_RFC9068: IdpProfile = {
   jwkAlg: true,
   encryptionKey: false,
   tokens: [
-    auth0Token(
+    auth0Rfc9068Token(
       'pacs-gateway',
       'client-credentials token in the RFC 9068 profile: typ at+jwt, client_id, jti',
-      shape.AUTH0_RFC9068_HEADER,
       (now) => shape.auth0Rfc9068Service(now),
     ),
     auth0Token(
       'auth0-profile',
       'the same service with the API left on the Auth0 profile: typ JWT, azp',
-      shape.AUTH0_HEADER,
       (now) => shape.auth0Service(now),
     ),
   ],

@@ -7,6 +7,8 @@
 
 import { CLI_COMMAND } from '../cli/command-form.ts';
 import type { TerminalStyle } from '../cli/shared/terminal-style.ts';
+import { DEFAULT_PROFILE } from './idp-profiles.ts';
+import { SANDBOX_ISSUER_PLACEHOLDER } from './prepare-sandbox-config.ts';
 import type { EmulatorRequestLog } from './start-healthimaging-emulator.ts';
 import type { ExampleOutcome, Sandbox, SandboxTokenSource } from './start-sandbox.ts';
 
@@ -127,7 +129,7 @@ export function renderSandboxBanner(sandbox: Sandbox, style: TerminalStyle): str
       style.status(
         'warn',
         `Your config does not trust the embedded IdP (${sandbox.issuer}): use tokens from your own IdP, or add an issuer ` +
-          '"http://127.0.0.1/embedded-idp" (replaced by the embedded issuer at start).',
+          `"${SANDBOX_ISSUER_PLACEHOLDER}" (replaced by the embedded issuer at start).`,
       ),
     );
   }
@@ -160,7 +162,7 @@ export function renderSandboxBanner(sandbox: Sandbox, style: TerminalStyle): str
       out.push(
         style.status(
           'warn',
-          `#    not what ${sandbox.profile === 'default' ? 'sandbox/README.md' : sandbox.configPath} promises: ${describePromise(example)}`,
+          `#    not what ${sandbox.profile === DEFAULT_PROFILE ? 'sandbox/README.md' : sandbox.configPath} promises: ${describePromise(example)}`,
         ),
       );
     }

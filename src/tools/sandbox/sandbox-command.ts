@@ -10,27 +10,41 @@ import type { CliIo } from '../cli/shared/cli-io.ts';
 import type { SandboxArgs } from '../cli/parse-cli-args.ts';
 import { renderRequestLog, renderSandboxBanner, sandboxJsonLine } from './render-sandbox-banner.ts';
 import {
+  DEFAULT_EMULATOR_PORT,
   SandboxConfigError,
   SandboxConfigReadError,
   type SandboxOptions,
   startSandbox,
 } from './start-sandbox.ts';
-import { printReadFailure } from '../cli/shared/print-failure.ts';
+import { errorCode, printReadFailure } from '../cli/shared/print-failure.ts';
 import { createTerminalStyle, wantsColour } from '../cli/shared/terminal-style.ts';
 
-/** The handler's own WARN / ERROR lines are worth showing; its INFO lines are the request log's. */
-function handlerLine(line: string, stream: 'stdout' | 'stderr'): string | undefined {
-  if (stream === 'stderr') return `handler: ${line}\n`;
-  try {
-    const record = JSON.parse(line) as Record<string, unknown>;
-    if (record['level'] === 'WARN' || record['level'] === 'ERROR') {
-      const { ts: _ts, level, message, ...fields } = record;
-      return `handler ${String(level)}: ${String(message)} ${JSON.stringify(fields)}\n`;
-    }
-    return undefined;
-  } catch {
-    return `handler: ${line}\n`;
+/**
+ * The handler's own WARN / ERROR lines are worth showing; its INFO lines are the request log's.
+ * `json` is the line as the handler process parsed it (undefined when it is not JSON).
+ */
+function handlerLine(line: string, stream: 'stdout' | 'stderr', json: unknown): string | undefined {
+  if (stream === 'stderr' || json === undefined || json === null) return `handler: ${line}\n`;
+  const record = json as Record<string, unknown>;
+  if (record['level'] === 'WARN' || record['level'] === 'ERROR') {
+    const { ts: _ts, level, message, ...fields } = record;
+    return `handler ${String(level)}: ${String(message)} ${JSON.stringify(fields)}\n`;
   }
+  return undefined;
+}
+
+/**
+ * Which option's port is taken: Node's listen error names the port, so an --idp-port that is busy is
+ * told apart from the emulator's (--port, 8787 by default). A port given to both is the emulator's
+ * failure (the IdP, started first, took it).
+ */
+function busyPort(args: SandboxArgs, error: unknown): { option: '--port' | '--idp-port'; port: number } {
+  const emulatorPort = args.port ?? DEFAULT_EMULATOR_PORT;
+  const failed = (error as { port?: unknown }).port;
+  if (args.idpPort !== undefined && failed === args.idpPort && failed !== emulatorPort) {
+    return { option: '--idp-port', port: args.idpPort };
+  }
+  return { option: '--port', port: emulatorPort };
 }
 
 export async function runSandboxCommand(args: SandboxArgs, io: CliIo): Promise<number> {
@@ -38,8 +52,8 @@ export async function runSandboxCommand(args: SandboxArgs, io: CliIo): Promise<n
   const options: SandboxOptions = {
     onRequest: (entry) =>
       io.stdout(args.json ? `${JSON.stringify({ request: entry })}\n` : renderRequestLog(entry, style)),
-    onHandlerLine: (line, stream) => {
-      const text = handlerLine(line, stream);
+    onHandlerLine: (line, stream, json) => {
+      const text = handlerLine(line, stream, json);
       if (text !== undefined) io.stderr(text);
     },
   };
@@ -64,10 +78,10 @@ export async function runSandboxCommand(args: SandboxArgs, io: CliIo): Promise<n
       printReadFailure(io, 'sandbox', 'config', error.file, error.cause);
       return 2;
     }
-    const code = (error as { code?: unknown }).code;
-    if (code === 'EADDRINUSE') {
+    if (errorCode(error) === 'EADDRINUSE') {
+      const { option, port } = busyPort(args, error);
       io.stderr(
-        `ahi-authorizer: port ${args.port ?? 8787} is in use: pass --port with another port, or --port 0 for a free one\n`,
+        `ahi-authorizer: port ${port} is in use: pass ${option} with another port, or ${option} 0 for a free one\n`,
       );
       return 1;
     }

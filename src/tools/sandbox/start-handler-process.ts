@@ -21,8 +21,11 @@ export interface HandlerProcessOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** The Lambda function timeout the context reports (not HealthImaging's 1 s); default 3 000. */
   functionTimeoutMs?: number;
-  /** Every line the handler writes to stdout (audit lines included), and its stderr lines. */
-  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Every line the handler writes to stdout (audit lines included), and its stderr lines; `json` is a
+   * stdout line parsed as JSON, undefined when it is not JSON (and for stderr).
+   */
+  onLine?: (line: string, stream: 'stdout' | 'stderr', json?: unknown) => void;
   /** How long the child may take to import the bundle and run its init; default 15 000. */
   startTimeoutMs?: number;
 }
@@ -115,17 +118,24 @@ function isHostMessage(value: unknown): value is HostMessage {
   );
 }
 
-/** The request id, reason and deciding rule of an audit line, if it is one. */
-function auditFacts(line: string): { requestId: string; reason: string; rule?: string } | undefined {
-  if (!line.startsWith('{')) return undefined;
+/** A line parsed as JSON, or undefined when it is not JSON (an ordinary line). */
+function parseLine(line: string): unknown {
   try {
-    const record = JSON.parse(line) as Record<string, unknown>;
-    const { message, requestId, reason, rule } = record;
-    if (message === 'authorization decision' && typeof requestId === 'string' && typeof reason === 'string') {
-      return typeof rule === 'string' ? { requestId, reason, rule } : { requestId, reason };
-    }
+    return JSON.parse(line) as unknown;
   } catch {
-    // Not JSON: an ordinary line.
+    return undefined;
+  }
+}
+
+/** The request id, reason and deciding rule of an audit line (given parsed), if it is one. */
+function auditFacts(
+  line: string,
+  json: unknown,
+): { requestId: string; reason: string; rule?: string } | undefined {
+  if (!line.startsWith('{') || typeof json !== 'object' || json === null) return undefined;
+  const { message, requestId, reason, rule } = json as Record<string, unknown>;
+  if (message === 'authorization decision' && typeof requestId === 'string' && typeof reason === 'string') {
+    return typeof rule === 'string' ? { requestId, reason, rule } : { requestId, reason };
   }
   return undefined;
 }
@@ -154,7 +164,11 @@ export function startHandlerProcess(options: HandlerProcessOptions): HandlerProc
   };
 
   const emitLines = (text: string, stream: 'stdout' | 'stderr') => {
-    for (const line of text.split('\n')) if (line !== '') options.onLine?.(line, stream);
+    const onLine = options.onLine;
+    if (onLine === undefined) return;
+    for (const line of text.split('\n')) {
+      if (line !== '') onLine(line, stream, stream === 'stdout' ? parseLine(line) : undefined);
+    }
   };
 
   function spawnChild(): Promise<void> {
@@ -181,7 +195,8 @@ export function startHandlerProcess(options: HandlerProcessOptions): HandlerProc
         if (!isHostMessage(message)) return;
         switch (message.type) {
           case 'line': {
-            const facts = auditFacts(message.line);
+            const json = parseLine(message.line);
+            const facts = auditFacts(message.line, json);
             if (facts) {
               const entry = pending.get(facts.requestId);
               if (entry) {
@@ -189,7 +204,7 @@ export function startHandlerProcess(options: HandlerProcessOptions): HandlerProc
                 if (facts.rule !== undefined) entry.rule = facts.rule;
               }
             }
-            options.onLine?.(message.line, 'stdout');
+            options.onLine?.(message.line, 'stdout', json);
             return;
           }
           case 'ready':

@@ -9,6 +9,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, type JWK } from 'jose';
+import { errorCode } from '../cli/shared/print-failure.ts';
 
 export type OidcSigningAlg = 'RS256' | 'ES256';
 
@@ -108,7 +109,7 @@ function loadOidcProvider(): Promise<OidcProviderModule> {
     } catch (error) {
       // A development dependency (docs/adr/0007-core-and-tools-apart.md): present in a clone after
       // npm ci, absent where only the runtime dependencies were installed.
-      if ((error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') {
+      if (errorCode(error) === 'ERR_MODULE_NOT_FOUND') {
         throw new Error(
           "the sandbox's embedded OpenID Provider needs the development dependency oidc-provider: " +
             'run npm ci in a clone of the repository, or start a profile (--profile), which needs none',

@@ -69,7 +69,7 @@ export interface SandboxOptions {
   /** For HealthImaging's pre-checks; default the system clock. */
   now?: Clock;
   onRequest?: (entry: EmulatorRequestLog) => void;
-  onHandlerLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  onHandlerLine?: (line: string, stream: 'stdout' | 'stderr', json?: unknown) => void;
 }
 
 /** Where the banner's tokens come from. */
@@ -267,13 +267,13 @@ interface Parts {
   handlerPath: string;
 }
 
-function locate(options: SandboxOptions): { root: string; handlerPath: string } {
-  const root = findPackageRoot(import.meta.url);
+/** The built handler the sandbox runs: `options.handlerPath`, else the package's own build. */
+function locateHandler(root: string, options: SandboxOptions): string {
   const handlerPath = resolve(options.handlerPath ?? join(root, 'dist', 'authorizer', 'authorizer.mjs'));
   if (!existsSync(handlerPath)) {
     throw new Error(`${handlerPath} does not exist: run \`npm run build\` first`);
   }
-  return { root, handlerPath };
+  return handlerPath;
 }
 
 /** Cleanups run in reverse on failure or close(). */
@@ -331,6 +331,20 @@ async function startGate(
   return { prepared, datastoreId, effectiveConfigPath, handler, emulator };
 }
 
+type Gate = Awaited<ReturnType<typeof startGate>>;
+
+/** What a sandbox reports about its handler and emulator, whichever IdP it runs. */
+function gateFields(gate: Gate, handlerPath: string, cleanups: Cleanups) {
+  return {
+    dicomweb: `${gate.emulator.url}/datastore/${gate.datastoreId}`,
+    datastoreId: gate.datastoreId,
+    effectiveConfigPath: gate.effectiveConfigPath,
+    handlerPath,
+    handlerPid: () => gate.handler.pid(),
+    close: () => cleanups.run(),
+  };
+}
+
 async function startEmbeddedSandbox(options: SandboxOptions): Promise<Sandbox> {
   const root = findPackageRoot(import.meta.url);
   const bundledConfig = join(root, 'sandbox', 'config.json');
@@ -341,7 +355,7 @@ async function startEmbeddedSandbox(options: SandboxOptions): Promise<Sandbox> {
   } catch (error) {
     throw new SandboxConfigReadError(options.configPath ?? configPath, error);
   }
-  const { handlerPath } = locate(options);
+  const handlerPath = locateHandler(root, options);
 
   const cleanups = new Cleanups();
   try {
@@ -372,18 +386,13 @@ async function startEmbeddedSandbox(options: SandboxOptions): Promise<Sandbox> {
       tokenEndpoint: provider.tokenEndpoint,
       audience: provider.audience,
       clients: provider.clients,
-      dicomweb: `${gate.emulator.url}/datastore/${gate.datastoreId}`,
-      datastoreId: gate.datastoreId,
       configPath,
       configSource: configPath,
-      effectiveConfigPath: gate.effectiveConfigPath,
       trustsEmbeddedIdp: gate.prepared.trustsEmbeddedIdp,
-      handlerPath,
-      handlerPid: () => gate.handler.pid(),
       tokenSources: usedTokens(DEFAULT_EXAMPLES, sources),
       examples,
       getToken,
-      close: () => cleanups.run(),
+      ...gateFields(gate, handlerPath, cleanups),
     };
   } catch (error) {
     await cleanups.run();
@@ -392,7 +401,7 @@ async function startEmbeddedSandbox(options: SandboxOptions): Promise<Sandbox> {
 }
 
 async function startProfileSandbox(profile: IdpProfile, options: SandboxOptions): Promise<Sandbox> {
-  const { handlerPath } = locate(options);
+  const handlerPath = locateHandler(findPackageRoot(import.meta.url), options);
   const cleanups = new Cleanups();
   try {
     const idp: RunningProfileIdp = await startProfileIdp(profile, {
@@ -426,18 +435,13 @@ async function startProfileSandbox(profile: IdpProfile, options: SandboxOptions)
       tokenEndpoint: `${idp.origin}${TOKENS_PATH}`,
       audience: '',
       clients: [],
-      dicomweb: `${gate.emulator.url}/datastore/${gate.datastoreId}`,
-      datastoreId: gate.datastoreId,
       configPath,
       configSource: `${profile.guide.file}, json block ${profile.guide.block + 1}, with its issuer and JWKS URLs on 127.0.0.1`,
-      effectiveConfigPath: gate.effectiveConfigPath,
       trustsEmbeddedIdp: true,
-      handlerPath,
-      handlerPid: () => gate.handler.pid(),
       tokenSources: usedTokens(profile.examples, sources),
       examples,
       getToken,
-      close: () => cleanups.run(),
+      ...gateFields(gate, handlerPath, cleanups),
     };
   } catch (error) {
     await cleanups.run();

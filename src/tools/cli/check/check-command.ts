@@ -6,19 +6,14 @@
 import { checkConfig } from './check-config.ts';
 import type { CliIo } from '../shared/cli-io.ts';
 import type { CheckArgs } from '../parse-cli-args.ts';
-import { printReadFailure } from '../shared/print-failure.ts';
+import { readText } from '../shared/print-failure.ts';
 import { readCliCaBundle } from '../shared/read-ca-bundle.ts';
 import { renderCheck } from './render-check.ts';
 import { createTerminalStyle, wantsColour } from '../shared/terminal-style.ts';
 
 export async function runCheckCommand(args: CheckArgs, io: CliIo): Promise<number> {
-  let text: string;
-  try {
-    text = await io.readFile(args.config);
-  } catch (error) {
-    printReadFailure(io, 'check', 'config', args.config, error);
-    return 2;
-  }
+  const file = await readText(io, 'check', 'config', args.config);
+  if (!file.ok) return 2;
   const allowedFromEnv = io.env['AUTHORIZER_ALLOWED_ROLE_ARNS']
     ?.split(',')
     .map((arn) => arn.trim())
@@ -26,7 +21,7 @@ export async function runCheckCommand(args: CheckArgs, io: CliIo): Promise<numbe
   const allowed = args.allowedRoles ?? allowedFromEnv;
   const trust = await readCliCaBundle(io, args.caBundle, 'check');
   if (!trust.ok) return 2;
-  const report = await checkConfig(args.config, text, {
+  const report = await checkConfig(args.config, file.text, {
     ...(args.timeoutMs === undefined ? {} : { timeoutMs: args.timeoutMs }),
     ...(allowed === undefined ? {} : { allowedRoles: new Set(allowed) }),
     ...(trust.caBundle === undefined ? {} : { caBundle: trust.caBundle }),

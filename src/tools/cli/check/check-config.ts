@@ -21,7 +21,7 @@ import { type Finding, lintIssuer, lintRules, type Severity } from './lint-confi
 import { issuerMismatchHints } from '../shared/hints.ts';
 import type { CliCaBundle } from '../shared/read-ca-bundle.ts';
 import { showValue } from '../shared/show-value.ts';
-import { tlsHint } from '../shared/tls-hints.ts';
+import { tlsHint, tlsHintInput } from '../shared/tls-hints.ts';
 import { SANDBOX_ISSUER_PLACEHOLDER } from '../../sandbox/prepare-sandbox-config.ts';
 
 export type { Finding, Severity };
@@ -155,13 +155,7 @@ function causeHints(
     case 'tls':
       return outcome.tlsCause === undefined
         ? []
-        : [
-            tlsHint({
-              cause: outcome.tlsCause,
-              ...(outcome.tlsCode === undefined ? {} : { code: outcome.tlsCode }),
-              ...(caBundleFile === undefined ? {} : { caBundleFile }),
-            }),
-          ];
+        : [tlsHint(tlsHintInput(outcome.tlsCause, outcome.tlsCode, caBundleFile))];
     case 'network':
       return [
         /ENOTFOUND|EAI_AGAIN/.test(outcome.detail)

@@ -42,32 +42,39 @@ export function lintConfig(config: AuthorizerConfig, allowedRoles?: ReadonlySet<
  * Static checks of one issuer (`config.issuers[index]`): settings that would deny every token of
  * its IdP, and reachability. Each finding's path names the issuer's key (`$.issuers[0].tokenType`).
  */
-export function lintIssuer(issuer: IssuerConfig, config?: AuthorizerConfig, index = 0): Finding[] {
+export function lintIssuer(issuer: IssuerConfig, config: AuthorizerConfig, index: number): Finding[] {
   const findings: Finding[] = [];
-  const find = (severity: Severity, subject: string, message: string, hints: string[] = []) =>
-    findings.push({
-      severity,
-      subject,
-      message,
-      hints,
-      path: formatJsonPath(['issuers', index, ...(subject === 'rules' ? [] : [subject])]),
-    });
+  /** `key` is the path below the issuer (`['tokenType']`), empty for the issuer as a whole. */
+  const find = (severity: Severity, subject: string, message: string, hints: string[], key: PropertyKey[]) =>
+    findings.push({ severity, subject, message, hints, path: formatJsonPath(['issuers', index, ...key]) });
 
   const entra =
     entraIssuer(issuer.issuer) ??
     /^https:\/\/(login\.microsoftonline\.com|sts\.windows\.net)\//.test(issuer.issuer);
   if (entra && issuer.tokenType !== undefined && /^(application\/)?at\+jwt$/i.test(issuer.tokenType)) {
-    find('problem', 'tokenType', `tokenType ${showValue(issuer.tokenType)} on an Entra ID issuer`, [
-      'Entra ID access tokens carry typ "JWT", so every token would be denied with typ_invalid: remove tokenType',
-    ]);
+    find(
+      'problem',
+      'tokenType',
+      `tokenType ${showValue(issuer.tokenType)} on an Entra ID issuer`,
+      [
+        'Entra ID access tokens carry typ "JWT", so every token would be denied with typ_invalid: remove tokenType',
+      ],
+      ['tokenType'],
+    );
   }
 
   // An opt-in that lets ID tokens through deserves a second look (docs/idp/*.md: none of the
   // documented IdPs needs it when it issues access tokens for the API).
   if (issuer.acceptIdTokens === true) {
-    find('warning', 'acceptIdTokens', 'acceptIdTokens: ID tokens are accepted as access tokens', [
-      'an ID token is meant for the client, not for an API (OpenID Connect Core §2): set this only for an IdP that issues no access tokens for your API, and bind the issuer with audience or clientIds to the clients whose ID tokens may call it',
-    ]);
+    find(
+      'warning',
+      'acceptIdTokens',
+      'acceptIdTokens: ID tokens are accepted as access tokens',
+      [
+        'an ID token is meant for the client, not for an API (OpenID Connect Core §2): set this only for an IdP that issues no access tokens for your API, and bind the issuer with audience or clientIds to the clients whose ID tokens may call it',
+      ],
+      ['acceptIdTokens'],
+    );
   }
 
   // Amazon Cognito access tokens carry no `aud` and no `typ`: an audience or a tokenType would deny
@@ -75,26 +82,39 @@ export function lintIssuer(issuer: IssuerConfig, config?: AuthorizerConfig, inde
   // audience is how the ID tokens (aud = the app client) are bound, so it is no problem then.
   if (/^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com\/[^/]+$/.test(issuer.issuer)) {
     if (issuer.audience !== undefined && issuer.acceptIdTokens !== true) {
-      find('problem', 'audience', 'audience on an Amazon Cognito issuer', [
-        'Cognito access tokens carry no aud (only ID tokens do, and those are refused): every token would be denied with audience_invalid. Bind the issuer with clientIds (the app client ids) instead',
-      ]);
+      find(
+        'problem',
+        'audience',
+        'audience on an Amazon Cognito issuer',
+        [
+          'Cognito access tokens carry no aud (only ID tokens do, and those are refused): every token would be denied with audience_invalid. Bind the issuer with clientIds (the app client ids) instead',
+        ],
+        ['audience'],
+      );
     }
     if (issuer.tokenType !== undefined) {
-      find('problem', 'tokenType', `tokenType ${showValue(issuer.tokenType)} on an Amazon Cognito issuer`, [
-        'Cognito access tokens carry no typ header: every token would be denied with typ_invalid. Remove tokenType',
-      ]);
+      find(
+        'problem',
+        'tokenType',
+        `tokenType ${showValue(issuer.tokenType)} on an Amazon Cognito issuer`,
+        [
+          'Cognito access tokens carry no typ header: every token would be denied with typ_invalid. Remove tokenType',
+        ],
+        ['tokenType'],
+      );
     }
   }
 
   // A rule scoped to other issuers never applies to this one's tokens: with no rule left, every
   // token of this issuer verifies and is then denied (no_role_mapping).
-  if (
-    config !== undefined &&
-    config.rules.every((rule) => rule.issuer !== undefined && rule.issuer !== issuer.issuer)
-  ) {
-    find('warning', 'rules', `no rule applies to tokens of ${issuer.issuer}: each names another issuer`, [
-      'add a rule for this issuer, or remove the issuer if it should not be trusted',
-    ]);
+  if (config.rules.every((rule) => rule.issuer !== undefined && rule.issuer !== issuer.issuer)) {
+    find(
+      'warning',
+      'rules',
+      `no rule applies to tokens of ${issuer.issuer}: each names another issuer`,
+      ['add a rule for this issuer, or remove the issuer if it should not be trusted'],
+      [],
+    );
   }
   return findings;
 }

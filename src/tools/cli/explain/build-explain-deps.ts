@@ -16,7 +16,7 @@ export interface ExplainDepsInput {
   config: AuthorizerConfig;
   configVersion: string;
   configFile: string;
-  /** Verify against this JWKS document instead of fetching keys. */
+  /** Verify against this JWKS document instead of fetching keys (a set, as normaliseJwksText returns it). */
   jwks?: { file: string; text: string };
   /** Evaluate at this instant (epoch ms) instead of now. */
   nowMs?: number;
@@ -69,9 +69,7 @@ export function normaliseJwksText(text: string): string {
 export function buildExplainDeps(input: ExplainDepsInput): ExplainDeps {
   const fetches: KeyFetchEvent[] = [];
   const offline = input.jwks;
-  const fetchImpl = offline
-    ? createOfflineFetch(normaliseJwksText(offline.text), input.config.issuers)
-    : input.fetch;
+  const fetchImpl = offline ? createOfflineFetch(offline.text, input.config.issuers) : input.fetch;
   const caBundle = offline ? undefined : input.caBundle;
   const keys = createKeyStore({
     ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),

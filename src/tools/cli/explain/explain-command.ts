@@ -17,7 +17,7 @@ import { explainToken, type ExplainRequest } from './explain-token.ts';
 import type { ExplainArgs } from '../parse-cli-args.ts';
 import { readCliCaBundle } from '../shared/read-ca-bundle.ts';
 import { renderExplain } from './render-explain.ts';
-import { printFailure, printReadFailure } from '../shared/print-failure.ts';
+import { printFailure, readText } from '../shared/print-failure.ts';
 import { createTerminalStyle, wantsColour } from '../shared/terminal-style.ts';
 
 /** A datastore id for configs without a datastores allowlist (any valid id would do). */
@@ -30,28 +30,15 @@ export function cleanToken(text: string): string {
   return text.trim().replace(/^Bearer\s+/i, '');
 }
 
-async function readText(
-  io: CliIo,
-  path: string,
-  what: string,
-): Promise<{ ok: true; text: string } | { ok: false }> {
-  try {
-    return { ok: true, text: await io.readFile(path) };
-  } catch (error) {
-    printReadFailure(io, 'explain', what, path, error);
-    return { ok: false };
-  }
-}
-
 /**
  * Why a --jwks file cannot stand in for an IdP's keys, or undefined when it can: it is judged by
  * the key store's own parser up front, so a wrong file is a usage error, not a denial
- * (idp_unavailable) whose hint would suggest --jwks.
+ * (idp_unavailable) whose hint would suggest --jwks. `text` is the file as normaliseJwksText returns it.
  */
-export function jwksFileProblem(text: string): string | undefined {
+function jwksFileProblem(text: string): string | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(normaliseJwksText(text));
+    value = JSON.parse(text);
   } catch {
     return 'not a JWKS (not JSON)';
   }
@@ -66,14 +53,14 @@ const shellWord = (text: string): string =>
   /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 
 /** `note: StoreDicom is not a HealthImaging operation (did you mean StoreDICOM?)` */
-export function unknownOperationNote(operation: string): string {
+function unknownOperationNote(operation: string): string {
   const named = /^[A-Za-z0-9._:-]{1,64}$/.test(operation) ? operation : 'the operation';
   const close = closestName(operation, KNOWN_OPERATIONS);
   return `note: ${named} is not a HealthImaging operation${close === undefined ? '' : ` (did you mean ${close}?)`}`;
 }
 
 export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
-  const configFile = await readText(io, args.config, 'config');
+  const configFile = await readText(io, 'explain', 'config', args.config);
   if (!configFile.ok) return EXIT.usage;
   const parsed = parseConfigText(configFile.text);
   if (!parsed.ok) {
@@ -109,9 +96,11 @@ export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<n
 
   let jwks: { file: string; text: string } | undefined;
   if (args.jwks !== undefined) {
-    const file = await readText(io, args.jwks, 'JWKS');
+    const file = await readText(io, 'explain', 'JWKS', args.jwks);
     if (!file.ok) return EXIT.usage;
-    const problem = jwksFileProblem(file.text);
+    // A bare JWK becomes a one-key set here, once: the check and the offline key store read the same text.
+    const text = normaliseJwksText(file.text);
+    const problem = jwksFileProblem(text);
     if (problem !== undefined) {
       printFailure(
         io,
@@ -120,7 +109,7 @@ export async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<n
       );
       return EXIT.usage;
     }
-    jwks = { file: args.jwks, text: file.text };
+    jwks = { file: args.jwks, text };
   }
 
   const trust = await readCliCaBundle(io, args.caBundle, 'explain');

@@ -26,6 +26,7 @@ import { formatDuration } from '../shared/format-duration.ts';
 import { healthImagingOutcome } from '../shared/healthimaging-outcome.ts';
 import { conditionHints, decisionHints, type DecisionHintContext, type Hint } from '../shared/hints.ts';
 import { showValue } from '../shared/show-value.ts';
+import { tlsHintInput } from '../shared/tls-hints.ts';
 
 export type LineStatus = 'ok' | 'fail' | 'warn' | 'info' | 'skip';
 
@@ -322,11 +323,7 @@ function lastTlsFailure(deps: ExplainDeps, issuer: IssuerConfig): DecisionHintCo
     .filter((event) => event.issuer === issuer.issuer)
     .at(-1);
   if (last?.outcome !== 'tls' || last.tlsCause === undefined) return undefined;
-  return {
-    cause: last.tlsCause,
-    ...(last.tlsCode === undefined ? {} : { code: last.tlsCode }),
-    ...(deps.caBundleFile === undefined ? {} : { caBundleFile: deps.caBundleFile }),
-  };
+  return tlsHintInput(last.tlsCause, last.tlsCode, deps.caBundleFile);
 }
 
 function keyTimings(deps: ExplainDeps, issuer: IssuerConfig): string {

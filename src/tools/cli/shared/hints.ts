@@ -8,12 +8,11 @@
 import type { AuthorizerConfig, ClaimScalar, IssuerConfig } from '../../../core/config/schema.ts';
 import { KNOWN_OPERATIONS } from '../../../core/contract/healthimaging.ts';
 import type { Reason } from '../../../core/decision/reason-codes.ts';
-import type { TlsFailureCause } from '../../../core/keys/tls-failure.ts';
 import type { ConditionResult } from '../../../core/policy/evaluate-policy.ts';
 import { cliCommand } from '../command-form.ts';
 import { formatDuration } from './format-duration.ts';
 import { showAlternatives, showValue } from './show-value.ts';
-import { tlsHint } from './tls-hints.ts';
+import { type TlsHintInput, tlsHint } from './tls-hints.ts';
 
 export interface Hint {
   id: string;
@@ -47,7 +46,7 @@ export interface DecisionHintContext {
   /** Where the issuer's keys came from and which kids it publishes (IdP data). */
   keys?: { source: string; kids: readonly string[] };
   /** The issuer's last fetch failed in TLS: why, and the CA bundle the fetch trusted, if any. */
-  tls?: { cause: TlsFailureCause; code?: string; caBundleFile?: string };
+  tls?: TlsHintInput;
   /** Rules whose issuer and claims matched, but not this operation or datastore. */
   claimMatchedRules?: readonly {
     rule: string;

@@ -1,7 +1,7 @@
 /**
  * A failure that is not a usage error — a file that cannot be read or used, an empty token — is
- * printed as usage errors are (run-cli.ts): the problem on one line, then one `run: …` line with
- * the command to try, in the one form the CLI is run with (command-form.ts). Exit 2 either way.
+ * printed in a usage error's shape (run-cli.ts) but prefixed `ahi-authorizer:`, not `error:`: the
+ * problem, then one `run: …` line with the command to try (command-form.ts). Exit 2 either way.
  */
 
 import { isAbsolute } from 'node:path';
@@ -40,4 +40,19 @@ export function printReadFailure(
     `cannot read ${what} ${path}${code === undefined ? '' : ` (${code})`}`,
     `${cliCommand(`${command} --help`)}${where}`,
   );
+}
+
+/** A file's text, or `{ ok: false }` once printReadFailure has said why it cannot be read. */
+export async function readText(
+  io: CliIo,
+  command: CommandName,
+  what: string,
+  path: string,
+): Promise<{ ok: true; text: string } | { ok: false }> {
+  try {
+    return { ok: true, text: await io.readFile(path) };
+  } catch (error) {
+    printReadFailure(io, command, what, path, error);
+    return { ok: false };
+  }
 }

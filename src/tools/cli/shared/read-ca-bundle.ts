@@ -5,6 +5,7 @@
  */
 
 import { type CaBundle, parseCaBundle } from '../../../core/keys/ca-bundle.ts';
+import { SETTING_NAMES } from '../../../core/lambda/runtime-settings.ts';
 import type { CliIo } from './cli-io.ts';
 import { cliCommand } from '../command-form.ts';
 import type { CommandName } from '../parse-cli-args.ts';
@@ -17,17 +18,15 @@ export interface CliCaBundle {
 
 export type ReadCliCaBundle = { ok: true; caBundle?: CliCaBundle } | { ok: false };
 
-export const CA_BUNDLE_ENV = 'AUTHORIZER_CA_BUNDLE_FILE';
-
 export async function readCliCaBundle(
   io: CliIo,
   option: string | undefined,
   command: CommandName,
 ): Promise<ReadCliCaBundle> {
-  const fromEnv = io.env[CA_BUNDLE_ENV];
+  const fromEnv = io.env[SETTING_NAMES.caBundleFile];
   const file = option ?? (fromEnv === '' ? undefined : fromEnv);
   if (file === undefined) return { ok: true };
-  const source = option === undefined ? CA_BUNDLE_ENV : '--ca-bundle';
+  const source = option === undefined ? SETTING_NAMES.caBundleFile : '--ca-bundle';
   const help = `${cliCommand(`${command} --help`)} (--ca-bundle FILE: PEM CA certificates)`;
   let text: string;
   try {

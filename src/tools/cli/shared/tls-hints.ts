@@ -15,6 +15,19 @@ export interface TlsHintInput {
   caBundleFile?: string;
 }
 
+/** The hint's input from a failed fetch's facts; what is not known stays absent. */
+export function tlsHintInput(
+  cause: TlsFailureCause,
+  code: string | undefined,
+  caBundleFile: string | undefined,
+): TlsHintInput {
+  return {
+    cause,
+    ...(code === undefined ? {} : { code }),
+    ...(caBundleFile === undefined ? {} : { caBundleFile }),
+  };
+}
+
 export function tlsHint({ cause, code, caBundleFile }: TlsHintInput): string {
   switch (cause) {
     case 'unknown_ca':
