@@ -178,7 +178,7 @@ export interface HealthImagingAuthorizerProps {
   readonly invokePrincipals?: readonly ('regional' | 'global')[];
   /** The esbuild output directory. Default the repository's dist/. */
   readonly distDirectory?: string;
-  /** Default Node.js 24 (the latest Lambda runtime this CDK knows; the bundle targets Node.js 22+). */
+  /** Default Node.js 24 (the latest Lambda runtime this CDK knows; scripts/build.mjs targets node24). */
   readonly runtime?: Runtime;
   /** With `configDelivery: 'parameter'`. Default `/healthimaging-authorizer/<stack>/<id>/config`. */
   readonly parameterName?: string;
