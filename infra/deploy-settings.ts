@@ -18,7 +18,12 @@ import {
 import { DATASTORE_ID_PATTERN } from '../src/core/contract/healthimaging.ts';
 import { nearestName } from '../src/tools/cli/closest-name.ts';
 import { runtimeSettingProblems, SETTING_NAMES } from '../src/core/lambda/runtime-settings.ts';
-import { datastoreOptionProblems, LOSSLESS_STORAGE_FORMATS, readTags } from './datastore-options.ts';
+import {
+  datastoreOptionProblems,
+  KMS_KEY_ARN,
+  LOSSLESS_STORAGE_FORMATS,
+  readTags,
+} from './datastore-options.ts';
 
 const DATASTORE_OPTION_KEYS = [
   'datastoreName',
@@ -126,12 +131,8 @@ export const DeploySettingsSchema = v.pipe(
       v.optional(v.picklist(RETENTION_VALUES, 'a CloudWatch Logs retention value'), RetentionDays.SIX_YEARS),
       'audit log retention in days',
     ),
-    kmsKeyArn: v.optional(
-      pattern(
-        /^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/,
-        'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
-      ),
-    ),
+    // The same key-ARN rule as the created datastore's key (infra/datastore-options.ts).
+    kmsKeyArn: v.optional(pattern(KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)')),
     alarmTopicArn: v.optional(
       pattern(/^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'an SNS topic ARN'),
     ),
