@@ -255,11 +255,16 @@ export const DeploySettingsSchema = v.pipe(
         path: at('stackName'),
       });
     }
+    // Checked with the function's own ranges; each problem is filed under the setting that caused it.
+    const timingKeys = ['budgetMs', 'initBudgetMs', 'provisionedInitBudgetMs'] as const;
     const timing: Record<string, string> = {};
-    for (const key of ['budgetMs', 'initBudgetMs', 'provisionedInitBudgetMs'] as const) {
+    for (const key of timingKeys) {
       if (settings[key] !== undefined) timing[SETTING_NAMES[key]] = String(settings[key]);
     }
-    for (const problem of runtimeSettingProblems(timing)) addIssue({ message: problem.message });
+    for (const problem of runtimeSettingProblems(timing)) {
+      const key = timingKeys.find((name) => SETTING_NAMES[name] === problem.name);
+      addIssue({ message: problem.message, ...(key !== undefined && { path: at(key) }) });
+    }
   }),
 );
 
