@@ -217,23 +217,17 @@ export const DeploySettingsSchema = v.pipe(
       }
     }
     if (settings.createDatastore) {
-      const names = {
+      const keys = {
         kmsKeyArn: 'datastoreKmsKeyArn',
         losslessStorageFormat: 'datastoreLosslessStorageFormat',
         tags: 'datastoreTags',
       } as const;
-      const problems = datastoreOptionProblems(
-        {
-          kmsKeyArn: settings.datastoreKmsKeyArn,
-          losslessStorageFormat: settings.datastoreLosslessStorageFormat,
-          tags: settings.datastoreTags,
-        },
-        names,
-      );
-      for (const problem of problems) {
-        const key = Object.values(names).find((name) => problem.startsWith(`${name}: `)) ?? 'datastoreTags';
-        addIssue({ message: problem.slice(key.length + 2), path: at(key) });
-      }
+      const problems = datastoreOptionProblems({
+        kmsKeyArn: settings.datastoreKmsKeyArn,
+        losslessStorageFormat: settings.datastoreLosslessStorageFormat,
+        tags: settings.datastoreTags,
+      });
+      for (const { option, message } of problems) addIssue({ message, path: at(keys[option]) });
     }
     if ((settings.vpcSubnetIds === undefined) !== (settings.vpcSecurityGroupIds === undefined)) {
       const missing = settings.vpcSubnetIds === undefined ? 'vpcSubnetIds' : 'vpcSecurityGroupIds';

@@ -49,10 +49,10 @@ export class HealthImagingDatastore extends Construct {
   constructor(scope: Construct, id: string, props: HealthImagingDatastoreProps) {
     super(scope, id);
     const arns = healthImagingArns(this);
-    const problems = datastoreOptionProblems(props, undefined, (value) => Token.isUnresolved(value));
+    const problems = datastoreOptionProblems(props, (value) => Token.isUnresolved(value));
     if (problems.length > 0) {
       throw new DatastoreOptionsError(
-        `invalid datastore options:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
+        `invalid datastore options:\n${problems.map(({ option, message }) => `  ${option}: ${message}`).join('\n')}`,
       );
     }
     const tags = props.tags && Object.keys(props.tags).length > 0 ? props.tags : undefined;
