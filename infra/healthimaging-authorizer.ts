@@ -201,7 +201,10 @@ export interface HealthImagingAuthorizerProps {
   readonly caBundleSource?: string;
 }
 
-/** A timing setting outside the range the function accepts. */
+/**
+ * A prop the function cannot be deployed with (a timing setting outside the function's range, too
+ * much configuration, a missing build): infra/app.ts prints its message without a stack trace.
+ */
 export class AuthorizerSettingsError extends Error {
   override name = 'AuthorizerSettingsError';
 }
@@ -237,15 +240,17 @@ export class HealthImagingAuthorizer extends Construct {
     const reservedConcurrency = props.reservedConcurrency;
     const provisionedConcurrency = props.provisionedConcurrency ?? 0;
     if (reservedConcurrency !== undefined && provisionedConcurrency > reservedConcurrency) {
-      throw new Error(
+      throw new AuthorizerSettingsError(
         `provisionedConcurrency (${provisionedConcurrency}) cannot exceed reservedConcurrency (${reservedConcurrency})`,
       );
     }
     if (!existsSync(join(distDirectory, 'handler.mjs'))) {
-      throw new Error(`${join(distDirectory, 'handler.mjs')} is missing: run \`npm run build\` first`);
+      throw new AuthorizerSettingsError(
+        `${join(distDirectory, 'handler.mjs')} is missing: run \`npm run build\` first`,
+      );
     }
     if (props.datastores === undefined && props.createDatastore === undefined) {
-      throw new Error(
+      throw new AuthorizerSettingsError(
         'datastores is required: list the datastore ids the authorizer serves, or "*" for every datastore ' +
           'of the account and region (an explicit choice), or set createDatastore',
       );
@@ -294,7 +299,7 @@ export class HealthImagingAuthorizer extends Construct {
       // CloudFormation cannot write SecureString; the config holds no secret.
       const configBytes = Buffer.byteLength(configValue);
       if (configBytes > 8192) {
-        throw new Error(
+        throw new AuthorizerSettingsError(
           `the authorizer config is ${configBytes} bytes minified; SSM parameters hold at most 8192`,
         );
       }
