@@ -9,8 +9,8 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as v from 'valibot';
 import {
-  type ConfigIssue,
   duplicateKeyIssues,
+  formatConfigIssues,
   parseWithSchema,
   refinable,
   strictObject,
@@ -24,6 +24,7 @@ import {
   LOSSLESS_STORAGE_FORMATS,
   readTags,
 } from './datastore-options.ts';
+import { indented, SynthError } from './synth-errors.ts';
 
 const DATASTORE_OPTION_KEYS = [
   'datastoreName',
@@ -295,7 +296,7 @@ export interface DeployInputs {
   defaultEnv: { account?: string | undefined; region?: string | undefined };
 }
 
-export class DeploySettingsError extends Error {
+export class DeploySettingsError extends SynthError {
   override name = 'DeploySettingsError';
 }
 
@@ -400,15 +401,12 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
   const settingsFile = shownPath(settingsPath, inputs.cwd);
   const overridden = new Set<string>();
   const contextProblems = misspeltSettingProblems(Object.keys(inputs.context));
-  const fail = (issues: readonly ConfigIssue[] | readonly string[]): never => {
-    const lines = issues.map((issue) =>
-      typeof issue === 'string' ? issue : `${issue.path}: ${issue.message}`,
-    );
+  const fail = (problems: readonly string[]): never => {
     const what =
       overridden.size > 0 || contextProblems.length > 0
         ? `${settingsFile} with the -c overrides`
         : settingsFile;
-    throw new DeploySettingsError(`${what} is invalid:\n${lines.map((line) => `  ${line}`).join('\n')}`);
+    throw new DeploySettingsError(`${what} is invalid:\n${indented(problems)}`);
   };
 
   let text: string;
@@ -426,7 +424,7 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
     fail([`$: not valid JSON: ${error instanceof Error ? error.message : 'unknown error'}`]);
   }
   const duplicates = duplicateKeyIssues(text);
-  if (duplicates.length > 0) fail(duplicates);
+  if (duplicates.length > 0) fail(duplicates.map((issue) => formatConfigIssues([issue])));
 
   // Context overrides one run's values; the file stays what a later deploy reads.
   const merged: Record<string, unknown> =

@@ -53,6 +53,7 @@ import { HealthImagingDatastore } from './healthimaging-datastore.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
 import { OutOfBandChangeWatch } from './out-of-band-change-watch.ts';
 import { runtimeSettingProblems, SETTING_NAMES } from '../src/core/lambda/runtime-settings.ts';
+import { indented, SynthError } from './synth-errors.ts';
 
 /** The repository's dist/ (the esbuild output), next to infra/. */
 export const DEFAULT_DIST_DIRECTORY = fileURLToPath(new URL('../dist', import.meta.url));
@@ -205,7 +206,7 @@ export interface HealthImagingAuthorizerProps {
  * A prop the function cannot be deployed with (a timing setting outside the function's range, too
  * much configuration, a missing build): infra/app.ts prints its message without a stack trace.
  */
-export class AuthorizerSettingsError extends Error {
+export class AuthorizerSettingsError extends SynthError {
   override name = 'AuthorizerSettingsError';
 }
 
@@ -728,7 +729,7 @@ function timingEnvironment(props: HealthImagingAuthorizerProps): Record<string, 
   const problems = runtimeSettingProblems(environment);
   if (problems.length > 0) {
     throw new AuthorizerSettingsError(
-      `invalid function settings:\n${problems.map((problem) => `  ${problem.message}`).join('\n')}`,
+      `invalid function settings:\n${indented(problems.map((problem) => problem.message))}`,
     );
   }
   return environment;
