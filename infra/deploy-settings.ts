@@ -84,7 +84,10 @@ const listedDatastoreId = v.pipe(
   ),
 );
 
-/** Every key with its one-line meaning (shown in errors and in docs/deployment.md). */
+/**
+ * Every key of the settings file. A described() text is the key's meaning for the reader of this
+ * file only: nothing prints it (docs/deployment.md documents the keys, by hand).
+ */
 export const DeploySettingsSchema = v.pipe(
   strictObject({
     $comment: v.optional(v.string()),
