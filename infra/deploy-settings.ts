@@ -39,7 +39,7 @@ export const PLACEHOLDER_REGION = 'us-east-1';
 /** cdk.json's default, an example whose datastore does not exist: copy it for a real deployment. */
 export const DEFAULT_SETTINGS_PATH = 'deploy/example.settings.json';
 /** IAM role names are at most 64 characters; the prefix leaves room for `-AhiReadWrite`. */
-export const MAX_ROLE_NAME_PREFIX_LENGTH = 50;
+const MAX_ROLE_NAME_PREFIX_LENGTH = 50;
 
 const RETENTION_VALUES = Object.values(RetentionDays).filter(
   (value): value is number => typeof value === 'number',
@@ -88,7 +88,7 @@ const listedDatastoreId = v.pipe(
  * Every key of the settings file. A described() text is the key's meaning for the reader of this
  * file only: nothing prints it (docs/deployment.md documents the keys, by hand).
  */
-export const DeploySettingsSchema = v.pipe(
+const DeploySettingsSchema = v.pipe(
   strictObject({
     $comment: v.optional(v.string()),
     stackName: described(
@@ -266,8 +266,8 @@ export const DeploySettingsSchema = v.pipe(
   }),
 );
 
-export type DeploySettingsFile = v.InferOutput<typeof DeploySettingsSchema>;
-export type DeploySettingKey = Exclude<keyof DeploySettingsFile, '$comment'>;
+type DeploySettingsFile = v.InferOutput<typeof DeploySettingsSchema>;
+type DeploySettingKey = Exclude<keyof DeploySettingsFile, '$comment'>;
 
 export interface DeploySettings extends Omit<
   DeploySettingsFile,

@@ -16,7 +16,7 @@ import { healthImagingArns } from './healthimaging-arns.ts';
  * The roles trust HealthImaging
  * (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html).
  */
-export const HEALTHIMAGING_SERVICE_PRINCIPAL = 'medical-imaging.amazonaws.com';
+const HEALTHIMAGING_SERVICE_PRINCIPAL = 'medical-imaging.amazonaws.com';
 export const READ_ACTIONS = READ_OPERATIONS.map((operation) => `medical-imaging:${operation}`);
 export const READ_WRITE_ACTIONS = [...READ_OPERATIONS, ...WRITE_OPERATIONS].map(
   (operation) => `medical-imaging:${operation}`,
