@@ -430,8 +430,8 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
   if (duplicates.length > 0) fail(duplicates.map((issue) => formatConfigIssues([issue])));
 
   // Context overrides one run's values; the file stays what a later deploy reads.
-  const merged: Record<string, unknown> =
-    typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...value } : {};
+  const fileObject = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+  const merged: Record<string, unknown> = { ...fileObject };
   for (const key of DEPLOY_SETTING_KEYS) {
     const override = inputs.context[key];
     if (override === undefined || override === '') continue;
@@ -444,10 +444,7 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
     }
   }
   if (contextProblems.length > 0) fail(contextProblems);
-  const parsed = parseWithSchema(
-    DeploySettingsSchema,
-    typeof value === 'object' && value !== null && !Array.isArray(value) ? merged : value,
-  );
+  const parsed = parseWithSchema(DeploySettingsSchema, fileObject === undefined ? value : merged);
   if (!parsed.ok) {
     fail(
       parsed.issues.map((issue) => {
