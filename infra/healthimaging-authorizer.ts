@@ -59,7 +59,14 @@ import { indented, SynthError } from './synth-errors.ts';
 export const DEFAULT_DIST_DIRECTORY = fileURLToPath(new URL('../dist', import.meta.url));
 
 /** Only the authorizer bundle goes into the function's asset: not the CLI, the custom resources or metadata. */
-const AUTHORIZER_ASSET_EXCLUDE = ['*', '!handler.mjs', '!handler.mjs.LEGAL.txt', '!chunks', '!chunks/**'];
+const AUTHORIZER_ASSET_FILES = ['handler.mjs', 'handler.mjs.LEGAL.txt'];
+const AUTHORIZER_ASSET_DIRECTORIES = ['chunks'];
+/** Everything but those: the asset without bundling. */
+const AUTHORIZER_ASSET_EXCLUDE = [
+  '*',
+  ...AUTHORIZER_ASSET_FILES.map((name) => `!${name}`),
+  ...AUTHORIZER_ASSET_DIRECTORIES.flatMap((name) => [`!${name}`, `!${name}/**`]),
+];
 /**
  * Where a bundled config lands: the code root, /var/task (LAMBDA_TASK_ROOT,
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
@@ -96,13 +103,12 @@ function functionCode(distDirectory: string, files: Readonly<Record<string, stri
   });
 }
 
-/** handler.mjs, its LEGAL file and chunks/: exactly what AUTHORIZER_ASSET_EXCLUDE keeps. */
+/** The asset's files and directories, those present: exactly what AUTHORIZER_ASSET_EXCLUDE keeps. */
 function copyBundle(distDirectory: string, outputDir: string): void {
-  for (const name of ['handler.mjs', 'handler.mjs.LEGAL.txt']) {
-    if (existsSync(join(distDirectory, name))) cpSync(join(distDirectory, name), join(outputDir, name));
-  }
-  if (existsSync(join(distDirectory, 'chunks'))) {
-    cpSync(join(distDirectory, 'chunks'), join(outputDir, 'chunks'), { recursive: true });
+  for (const name of [...AUTHORIZER_ASSET_FILES, ...AUTHORIZER_ASSET_DIRECTORIES]) {
+    if (existsSync(join(distDirectory, name))) {
+      cpSync(join(distDirectory, name), join(outputDir, name), { recursive: true });
+    }
   }
 }
 
