@@ -14,6 +14,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { DEFAULT_TOKEN_CACHE_MAX_BYTES } from '../src/core/token/verified-token-cache.ts';
 import { epoch, jwksOf, makeKey, signToken, type TestKey } from '../test/support/keys.ts';
 import { idpLatencyScenario } from './idp-latency.ts';
 
@@ -477,7 +478,7 @@ async function main() {
         tokenKiB: r3(Number(cacheMemory['tokenBytes']) / 1024),
         allAllowed: cacheMemory['allowed'] === CACHE_MEMORY_TOKENS,
         heapHeldMiB: r3(Number(cacheMemory['heldBytes']) / 1024 / 1024),
-        budgetMiB: 8,
+        budgetMiB: DEFAULT_TOKEN_CACHE_MAX_BYTES / 1024 / 1024,
         peakRssMiB: r3(Number(cacheMemory['maxRssKb']) / 1024),
       },
       targets: {

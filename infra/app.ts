@@ -11,12 +11,12 @@ import { App } from 'aws-cdk-lib';
 import { addNagChecks } from './add-nag-checks.ts';
 import { AuthorizerStack } from './authorizer-stack.ts';
 import { AuthorizerConfigError } from './check-authorizer-config.ts';
-import { DeploySettingsError, parseDeploySettings, shownPath } from './deploy-settings.ts';
-import { AuthorizerSettingsError, DEFAULT_DIST_DIRECTORY } from './healthimaging-authorizer.ts';
-import { DatastoreOptionsError } from './healthimaging-datastore.ts';
+import { parseDeploySettings, shownPath } from './deploy-settings.ts';
+import { DEFAULT_DIST_DIRECTORY } from './healthimaging-authorizer.ts';
 import { stackPropsFromSettings } from './stack-from-settings.ts';
+import { SynthError } from './synth-errors.ts';
 
-class UsageError extends Error {}
+class UsageError extends SynthError {}
 
 function main(): void {
   const app = new App();
@@ -86,13 +86,8 @@ function readCaBundle(path: string, settingsPath: string): { pem: string; source
 try {
   main();
 } catch (error) {
-  if (
-    error instanceof UsageError ||
-    error instanceof DeploySettingsError ||
-    error instanceof AuthorizerConfigError ||
-    error instanceof AuthorizerSettingsError ||
-    error instanceof DatastoreOptionsError
-  ) {
+  // SynthError: the settings', the constructs' and the app's own; the config check's is separate.
+  if (error instanceof SynthError || error instanceof AuthorizerConfigError) {
     console.error(`error: ${error.message}`);
     process.exit(1);
   }

@@ -22,12 +22,12 @@ import { HealthImagingAuthorizer, type HealthImagingAuthorizerProps } from './he
  * (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html).
  * Region and id may be deploy-time tokens.
  */
-export function dicomWebEndpoint(region: string, datastoreId: string): string {
+function dicomWebEndpoint(region: string, datastoreId: string): string {
   return `https://dicom-medical-imaging.${region}.amazonaws.com/datastore/${datastoreId}`;
 }
 
 /** Output ids of the DICOMweb endpoints start with this; the created datastore's ends in `CreatedDatastore`. */
-export const DICOMWEB_ENDPOINT_OUTPUT = 'DicomWebEndpoint';
+const DICOMWEB_ENDPOINT_OUTPUT = 'DicomWebEndpoint';
 
 export interface AuthorizerStackProps extends StackProps {
   readonly authorizer: Omit<

@@ -47,42 +47,51 @@ const TAG_KEY = /^(?!aws:)[a-zA-Z+-=._:/]+$/;
 const TAG_KEY_MAX = 128;
 const TAG_VALUE_MAX = 256;
 
-/** Every problem with the options, one sentence each; empty when CreateDatastore would accept them. */
+/** A problem with one option: which option, and one sentence without the option's name. */
+export interface DatastoreOptionProblem {
+  readonly option: keyof DatastoreOptions;
+  readonly message: string;
+}
+
+/** Every problem with the options; empty when CreateDatastore would accept them. */
 export function datastoreOptionProblems(
   options: {
     readonly kmsKeyArn?: string | undefined;
     readonly losslessStorageFormat?: string | undefined;
     readonly tags?: Readonly<Record<string, unknown>> | undefined;
   },
-  names = { kmsKeyArn: 'kmsKeyArn', losslessStorageFormat: 'losslessStorageFormat', tags: 'tags' },
   isToken: (value: string) => boolean = () => false,
-): string[] {
-  const problems: string[] = [];
+): DatastoreOptionProblem[] {
+  const problems: DatastoreOptionProblem[] = [];
   const { kmsKeyArn, losslessStorageFormat, tags } = options;
   if (kmsKeyArn !== undefined && !isToken(kmsKeyArn) && !KMS_KEY_ARN.test(kmsKeyArn)) {
-    problems.push(
-      `${names.kmsKeyArn}: expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias), got ${JSON.stringify(kmsKeyArn)}`,
-    );
+    problems.push({
+      option: 'kmsKeyArn',
+      message: `expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias), got ${JSON.stringify(kmsKeyArn)}`,
+    });
   }
   if (
     losslessStorageFormat !== undefined &&
     !isToken(losslessStorageFormat) &&
     !(LOSSLESS_STORAGE_FORMATS as readonly string[]).includes(losslessStorageFormat)
   ) {
-    problems.push(
-      `${names.losslessStorageFormat}: expected one of ${LOSSLESS_STORAGE_FORMATS.join(', ')}, got ${JSON.stringify(losslessStorageFormat)}`,
-    );
+    problems.push({
+      option: 'losslessStorageFormat',
+      message: `expected one of ${LOSSLESS_STORAGE_FORMATS.join(', ')}, got ${JSON.stringify(losslessStorageFormat)}`,
+    });
   }
   for (const [key, value] of Object.entries(tags ?? {})) {
     if (key.length > TAG_KEY_MAX || !TAG_KEY.test(key) || /^aws:/i.test(key)) {
-      problems.push(
-        `${names.tags}: key ${JSON.stringify(key)} must be 1-${TAG_KEY_MAX} characters of [a-zA-Z0-9+,-./:;<=_] and must not start with "aws:"`,
-      );
+      problems.push({
+        option: 'tags',
+        message: `key ${JSON.stringify(key)} must be 1-${TAG_KEY_MAX} characters of [a-zA-Z0-9+,-./:;<=_] and must not start with "aws:"`,
+      });
     }
     if (typeof value !== 'string' || value.length > TAG_VALUE_MAX) {
-      problems.push(
-        `${names.tags}: the value of ${JSON.stringify(key)} must be a string of at most ${TAG_VALUE_MAX} characters`,
-      );
+      problems.push({
+        option: 'tags',
+        message: `the value of ${JSON.stringify(key)} must be a string of at most ${TAG_VALUE_MAX} characters`,
+      });
     }
   }
   return problems;

@@ -9,8 +9,8 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as v from 'valibot';
 import {
-  type ConfigIssue,
   duplicateKeyIssues,
+  formatConfigIssues,
   parseWithSchema,
   refinable,
   strictObject,
@@ -18,7 +18,13 @@ import {
 import { DATASTORE_ID_PATTERN } from '../src/core/contract/healthimaging.ts';
 import { nearestName } from '../src/tools/cli/closest-name.ts';
 import { runtimeSettingProblems, SETTING_NAMES } from '../src/core/lambda/runtime-settings.ts';
-import { datastoreOptionProblems, LOSSLESS_STORAGE_FORMATS, readTags } from './datastore-options.ts';
+import {
+  datastoreOptionProblems,
+  KMS_KEY_ARN,
+  LOSSLESS_STORAGE_FORMATS,
+  readTags,
+} from './datastore-options.ts';
+import { indented, SynthError } from './synth-errors.ts';
 
 const DATASTORE_OPTION_KEYS = [
   'datastoreName',
@@ -33,7 +39,7 @@ export const PLACEHOLDER_REGION = 'us-east-1';
 /** cdk.json's default, an example whose datastore does not exist: copy it for a real deployment. */
 export const DEFAULT_SETTINGS_PATH = 'deploy/example.settings.json';
 /** IAM role names are at most 64 characters; the prefix leaves room for `-AhiReadWrite`. */
-export const MAX_ROLE_NAME_PREFIX_LENGTH = 50;
+const MAX_ROLE_NAME_PREFIX_LENGTH = 50;
 
 const RETENTION_VALUES = Object.values(RetentionDays).filter(
   (value): value is number => typeof value === 'number',
@@ -78,8 +84,11 @@ const listedDatastoreId = v.pipe(
   ),
 );
 
-/** Every key with its one-line meaning (shown in errors and in docs/deployment.md). */
-export const DeploySettingsSchema = v.pipe(
+/**
+ * Every key of the settings file. A described() text is the key's meaning for the reader of this
+ * file only: nothing prints it (docs/deployment.md documents the keys, by hand).
+ */
+const DeploySettingsSchema = v.pipe(
   strictObject({
     $comment: v.optional(v.string()),
     stackName: described(
@@ -126,12 +135,8 @@ export const DeploySettingsSchema = v.pipe(
       v.optional(v.picklist(RETENTION_VALUES, 'a CloudWatch Logs retention value'), RetentionDays.SIX_YEARS),
       'audit log retention in days',
     ),
-    kmsKeyArn: v.optional(
-      pattern(
-        /^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/,
-        'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
-      ),
-    ),
+    // The same key-ARN rule as the created datastore's key (infra/datastore-options.ts).
+    kmsKeyArn: v.optional(pattern(KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)')),
     alarmTopicArn: v.optional(
       pattern(/^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'an SNS topic ARN'),
     ),
@@ -216,23 +221,17 @@ export const DeploySettingsSchema = v.pipe(
       }
     }
     if (settings.createDatastore) {
-      const names = {
+      const keys = {
         kmsKeyArn: 'datastoreKmsKeyArn',
         losslessStorageFormat: 'datastoreLosslessStorageFormat',
         tags: 'datastoreTags',
       } as const;
-      const problems = datastoreOptionProblems(
-        {
-          kmsKeyArn: settings.datastoreKmsKeyArn,
-          losslessStorageFormat: settings.datastoreLosslessStorageFormat,
-          tags: settings.datastoreTags,
-        },
-        names,
-      );
-      for (const problem of problems) {
-        const key = Object.values(names).find((name) => problem.startsWith(`${name}: `)) ?? 'datastoreTags';
-        addIssue({ message: problem.slice(key.length + 2), path: at(key) });
-      }
+      const problems = datastoreOptionProblems({
+        kmsKeyArn: settings.datastoreKmsKeyArn,
+        losslessStorageFormat: settings.datastoreLosslessStorageFormat,
+        tags: settings.datastoreTags,
+      });
+      for (const { option, message } of problems) addIssue({ message, path: at(keys[option]) });
     }
     if ((settings.vpcSubnetIds === undefined) !== (settings.vpcSecurityGroupIds === undefined)) {
       const missing = settings.vpcSubnetIds === undefined ? 'vpcSubnetIds' : 'vpcSecurityGroupIds';
@@ -254,16 +253,21 @@ export const DeploySettingsSchema = v.pipe(
         path: at('stackName'),
       });
     }
+    // Checked with the function's own ranges; each problem is filed under the setting that caused it.
+    const timingKeys = ['budgetMs', 'initBudgetMs', 'provisionedInitBudgetMs'] as const;
     const timing: Record<string, string> = {};
-    for (const key of ['budgetMs', 'initBudgetMs', 'provisionedInitBudgetMs'] as const) {
+    for (const key of timingKeys) {
       if (settings[key] !== undefined) timing[SETTING_NAMES[key]] = String(settings[key]);
     }
-    for (const problem of runtimeSettingProblems(timing)) addIssue({ message: problem.message });
+    for (const problem of runtimeSettingProblems(timing)) {
+      const key = timingKeys.find((name) => SETTING_NAMES[name] === problem.name);
+      addIssue({ message: problem.message, ...(key !== undefined && { path: at(key) }) });
+    }
   }),
 );
 
-export type DeploySettingsFile = v.InferOutput<typeof DeploySettingsSchema>;
-export type DeploySettingKey = Exclude<keyof DeploySettingsFile, '$comment'>;
+type DeploySettingsFile = v.InferOutput<typeof DeploySettingsSchema>;
+type DeploySettingKey = Exclude<keyof DeploySettingsFile, '$comment'>;
 
 export interface DeploySettings extends Omit<
   DeploySettingsFile,
@@ -295,7 +299,7 @@ export interface DeployInputs {
   defaultEnv: { account?: string | undefined; region?: string | undefined };
 }
 
-export class DeploySettingsError extends Error {
+export class DeploySettingsError extends SynthError {
   override name = 'DeploySettingsError';
 }
 
@@ -400,15 +404,12 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
   const settingsFile = shownPath(settingsPath, inputs.cwd);
   const overridden = new Set<string>();
   const contextProblems = misspeltSettingProblems(Object.keys(inputs.context));
-  const fail = (issues: readonly ConfigIssue[] | readonly string[]): never => {
-    const lines = issues.map((issue) =>
-      typeof issue === 'string' ? issue : `${issue.path}: ${issue.message}`,
-    );
+  const fail = (problems: readonly string[]): never => {
     const what =
       overridden.size > 0 || contextProblems.length > 0
         ? `${settingsFile} with the -c overrides`
         : settingsFile;
-    throw new DeploySettingsError(`${what} is invalid:\n${lines.map((line) => `  ${line}`).join('\n')}`);
+    throw new DeploySettingsError(`${what} is invalid:\n${indented(problems)}`);
   };
 
   let text: string;
@@ -426,11 +427,11 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
     fail([`$: not valid JSON: ${error instanceof Error ? error.message : 'unknown error'}`]);
   }
   const duplicates = duplicateKeyIssues(text);
-  if (duplicates.length > 0) fail(duplicates);
+  if (duplicates.length > 0) fail(duplicates.map((issue) => formatConfigIssues([issue])));
 
   // Context overrides one run's values; the file stays what a later deploy reads.
-  const merged: Record<string, unknown> =
-    typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...value } : {};
+  const fileObject = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+  const merged: Record<string, unknown> = { ...fileObject };
   for (const key of DEPLOY_SETTING_KEYS) {
     const override = inputs.context[key];
     if (override === undefined || override === '') continue;
@@ -443,10 +444,7 @@ export function parseDeploySettings(inputs: DeployInputs): DeploySettings {
     }
   }
   if (contextProblems.length > 0) fail(contextProblems);
-  const parsed = parseWithSchema(
-    DeploySettingsSchema,
-    typeof value === 'object' && value !== null && !Array.isArray(value) ? merged : value,
-  );
+  const parsed = parseWithSchema(DeploySettingsSchema, fileObject === undefined ? value : merged);
   if (!parsed.ok) {
     fail(
       parsed.issues.map((issue) => {

@@ -16,7 +16,7 @@ import { healthImagingArns } from './healthimaging-arns.ts';
  * The roles trust HealthImaging
  * (https://docs.aws.amazon.com/healthimaging/latest/devguide/dicomweb-oidc-requirements.html).
  */
-export const HEALTHIMAGING_SERVICE_PRINCIPAL = 'medical-imaging.amazonaws.com';
+const HEALTHIMAGING_SERVICE_PRINCIPAL = 'medical-imaging.amazonaws.com';
 export const READ_ACTIONS = READ_OPERATIONS.map((operation) => `medical-imaging:${operation}`);
 export const READ_WRITE_ACTIONS = [...READ_OPERATIONS, ...WRITE_OPERATIONS].map(
   (operation) => `medical-imaging:${operation}`,
@@ -69,14 +69,17 @@ export class DicomWebRoles extends Construct {
     this.readOnlyRoleArn = arns.role(props.path, readOnlyName);
     this.readWriteRoleArn = arns.role(props.path, readWriteName);
 
-    const wildcardReason =
-      props.ceilingArns === undefined
-        ? 'The deployment settings chose every datastore of this account and region ("datastores": "*"), ' +
-          'explicitly: the id of a datastore only exists after CreateDatastore, which needs this stack first. ' +
-          'Listing the datastore ids scopes the roles to their exact ARNs.'
-        : 'A ceiling over the datastores of this account and region: the datastore this stack creates is created ' +
-          'after the roles, so that a deploy failing on a role never leaves a datastore behind; the grants name ' +
-          'its exact ARN.';
+    // The reason follows the scope: grants over every datastore were chosen ("datastores": "*"), and
+    // then the ceiling is the same; only a ceiling over exact grants waits for a created datastore.
+    const everyDatastoreChosen =
+      'The deployment settings chose every datastore of this account and region ("datastores": "*"), ' +
+      'explicitly: the id of a datastore only exists after CreateDatastore, which needs this stack first. ' +
+      'Listing the datastore ids scopes the roles to their exact ARNs.';
+    const wildcardReason = resources.includes(arns.anyDatastore())
+      ? everyDatastoreChosen
+      : 'A ceiling over the datastores of this account and region: the datastore this stack creates is created ' +
+        'after the roles, so that a deploy failing on a role never leaves a datastore behind; the grants name ' +
+        'its exact ARN.';
     const policy = (
       policyId: string,
       description: string,

@@ -53,12 +53,20 @@ import { HealthImagingDatastore } from './healthimaging-datastore.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
 import { OutOfBandChangeWatch } from './out-of-band-change-watch.ts';
 import { runtimeSettingProblems, SETTING_NAMES } from '../src/core/lambda/runtime-settings.ts';
+import { indented, SynthError } from './synth-errors.ts';
 
 /** The repository's dist/ (the esbuild output), next to infra/. */
 export const DEFAULT_DIST_DIRECTORY = fileURLToPath(new URL('../dist', import.meta.url));
 
 /** Only the authorizer bundle goes into the function's asset: not the CLI, the custom resources or metadata. */
-const AUTHORIZER_ASSET_EXCLUDE = ['*', '!handler.mjs', '!handler.mjs.LEGAL.txt', '!chunks', '!chunks/**'];
+const AUTHORIZER_ASSET_FILES = ['handler.mjs', 'handler.mjs.LEGAL.txt'];
+const AUTHORIZER_ASSET_DIRECTORIES = ['chunks'];
+/** Everything but those: the asset without bundling. */
+const AUTHORIZER_ASSET_EXCLUDE = [
+  '*',
+  ...AUTHORIZER_ASSET_FILES.map((name) => `!${name}`),
+  ...AUTHORIZER_ASSET_DIRECTORIES.flatMap((name) => [`!${name}`, `!${name}/**`]),
+];
 /**
  * Where a bundled config lands: the code root, /var/task (LAMBDA_TASK_ROOT,
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
@@ -95,13 +103,12 @@ function functionCode(distDirectory: string, files: Readonly<Record<string, stri
   });
 }
 
-/** handler.mjs, its LEGAL file and chunks/: exactly what AUTHORIZER_ASSET_EXCLUDE keeps. */
+/** The asset's files and directories, those present: exactly what AUTHORIZER_ASSET_EXCLUDE keeps. */
 function copyBundle(distDirectory: string, outputDir: string): void {
-  for (const name of ['handler.mjs', 'handler.mjs.LEGAL.txt']) {
-    if (existsSync(join(distDirectory, name))) cpSync(join(distDirectory, name), join(outputDir, name));
-  }
-  if (existsSync(join(distDirectory, 'chunks'))) {
-    cpSync(join(distDirectory, 'chunks'), join(outputDir, 'chunks'), { recursive: true });
+  for (const name of [...AUTHORIZER_ASSET_FILES, ...AUTHORIZER_ASSET_DIRECTORIES]) {
+    if (existsSync(join(distDirectory, name))) {
+      cpSync(join(distDirectory, name), join(outputDir, name), { recursive: true });
+    }
   }
 }
 
@@ -178,7 +185,7 @@ export interface HealthImagingAuthorizerProps {
   readonly invokePrincipals?: readonly ('regional' | 'global')[];
   /** The esbuild output directory. Default the repository's dist/. */
   readonly distDirectory?: string;
-  /** Default Node.js 24 (the latest Lambda runtime this CDK knows; the bundle targets Node.js 22+). */
+  /** Default Node.js 24 (the latest Lambda runtime this CDK knows; scripts/build.mjs targets node24). */
   readonly runtime?: Runtime;
   /** With `configDelivery: 'parameter'`. Default `/healthimaging-authorizer/<stack>/<id>/config`. */
   readonly parameterName?: string;
@@ -201,8 +208,11 @@ export interface HealthImagingAuthorizerProps {
   readonly caBundleSource?: string;
 }
 
-/** A timing setting outside the range the function accepts. */
-export class AuthorizerSettingsError extends Error {
+/**
+ * A prop the function cannot be deployed with (a timing setting outside the function's range, too
+ * much configuration, a missing build): infra/app.ts prints its message without a stack trace.
+ */
+export class AuthorizerSettingsError extends SynthError {
   override name = 'AuthorizerSettingsError';
 }
 
@@ -237,15 +247,17 @@ export class HealthImagingAuthorizer extends Construct {
     const reservedConcurrency = props.reservedConcurrency;
     const provisionedConcurrency = props.provisionedConcurrency ?? 0;
     if (reservedConcurrency !== undefined && provisionedConcurrency > reservedConcurrency) {
-      throw new Error(
+      throw new AuthorizerSettingsError(
         `provisionedConcurrency (${provisionedConcurrency}) cannot exceed reservedConcurrency (${reservedConcurrency})`,
       );
     }
     if (!existsSync(join(distDirectory, 'handler.mjs'))) {
-      throw new Error(`${join(distDirectory, 'handler.mjs')} is missing: run \`npm run build\` first`);
+      throw new AuthorizerSettingsError(
+        `${join(distDirectory, 'handler.mjs')} is missing: run \`npm run build\` first`,
+      );
     }
     if (props.datastores === undefined && props.createDatastore === undefined) {
-      throw new Error(
+      throw new AuthorizerSettingsError(
         'datastores is required: list the datastore ids the authorizer serves, or "*" for every datastore ' +
           'of the account and region (an explicit choice), or set createDatastore',
       );
@@ -294,7 +306,7 @@ export class HealthImagingAuthorizer extends Construct {
       // CloudFormation cannot write SecureString; the config holds no secret.
       const configBytes = Buffer.byteLength(configValue);
       if (configBytes > 8192) {
-        throw new Error(
+        throw new AuthorizerSettingsError(
           `the authorizer config is ${configBytes} bytes minified; SSM parameters hold at most 8192`,
         );
       }
@@ -723,7 +735,7 @@ function timingEnvironment(props: HealthImagingAuthorizerProps): Record<string, 
   const problems = runtimeSettingProblems(environment);
   if (problems.length > 0) {
     throw new AuthorizerSettingsError(
-      `invalid function settings:\n${problems.map((problem) => `  ${problem.message}`).join('\n')}`,
+      `invalid function settings:\n${indented(problems.map((problem) => problem.message))}`,
     );
   }
   return environment;

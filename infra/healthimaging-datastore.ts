@@ -16,6 +16,7 @@ import { Construct, type IDependable } from 'constructs';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard-resource.ts';
 import { type DatastoreOptions, datastoreOptionProblems } from './datastore-options.ts';
 import { healthImagingArns } from './healthimaging-arns.ts';
+import { indented, SynthError } from './synth-errors.ts';
 
 export interface HealthImagingDatastoreProps extends DatastoreOptions {
   readonly datastoreName: string;
@@ -36,7 +37,7 @@ export interface HealthImagingDatastoreProps extends DatastoreOptions {
 }
 
 /** A CreateDatastore option CreateDatastore would refuse. */
-export class DatastoreOptionsError extends Error {
+export class DatastoreOptionsError extends SynthError {
   override name = 'DatastoreOptionsError';
 }
 
@@ -49,10 +50,10 @@ export class HealthImagingDatastore extends Construct {
   constructor(scope: Construct, id: string, props: HealthImagingDatastoreProps) {
     super(scope, id);
     const arns = healthImagingArns(this);
-    const problems = datastoreOptionProblems(props, undefined, (value) => Token.isUnresolved(value));
+    const problems = datastoreOptionProblems(props, (value) => Token.isUnresolved(value));
     if (problems.length > 0) {
       throw new DatastoreOptionsError(
-        `invalid datastore options:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
+        `invalid datastore options:\n${indented(problems.map(({ option, message }) => `${option}: ${message}`))}`,
       );
     }
     const tags = props.tags && Object.keys(props.tags).length > 0 ? props.tags : undefined;

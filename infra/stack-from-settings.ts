@@ -35,10 +35,10 @@ export function stackPropsFromSettings(
           ...(settings.datastoreLosslessStorageFormat !== undefined && {
             losslessStorageFormat: settings.datastoreLosslessStorageFormat as LosslessStorageFormat,
           }),
-          ...(settings.datastoreTags !== undefined &&
-            Object.keys(settings.datastoreTags).length > 0 && {
-              tags: settings.datastoreTags as Record<string, string>,
-            }),
+          // An empty map is dropped by the datastore construct.
+          ...(settings.datastoreTags !== undefined && {
+            tags: settings.datastoreTags as Record<string, string>,
+          }),
         },
       }),
       memorySize: settings.memoryMb,

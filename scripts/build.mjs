@@ -41,11 +41,13 @@ const lambda = await build({
 writeFileSync('dist/handler.meta.json', JSON.stringify(lambda.metafile));
 
 // The same code as a factory (`createAuthorizer`) for the tests and the sandbox, which inject their
-// own log writer and clock; not part of the Lambda asset.
+// own log writer and clock; not part of the Lambda asset (infra keeps only handler.mjs and chunks/).
+// The sandbox loads it on the Node.js that runs the CLI, so it targets the CLI's oldest Node.js.
 await build({
   ...common,
   entryPoints: { authorizer: 'src/core/lambda/create-authorizer.ts' },
   outdir: 'dist/authorizer',
+  target: CLI_TARGET,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   metafile: false,

@@ -12,7 +12,7 @@ import { toJsonSchema } from '@valibot/to-json-schema';
 import { AuthorizerConfigSchema } from '../src/core/config/schema.ts';
 
 export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../config.schema.json', import.meta.url));
-export const CONFIG_SCHEMA_ID = 'urn:healthimaging-oidc-authorizer:config';
+const CONFIG_SCHEMA_ID = 'urn:healthimaging-oidc-authorizer:config';
 
 /**
  * The schema of what an operator writes: defaulted keys are optional (valibot's `optional` with a
