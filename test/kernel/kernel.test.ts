@@ -67,16 +67,22 @@ describe('kernel', () => {
     const files = sources(CORE).filter((file) => file !== 'kernel/limits.ts');
 
     const declared = new RegExp(`\\bconst (?:${Object.keys(limits).join('|')})\\b`);
-    // The values as code (a description string may name them; the RSA modulus cap is another limit).
-    const literal = /(?:max|[:=])\s*(?:43_?200|16_?384)\b/;
+    // The values as code, digits optionally grouped with `_` (a description string may name them).
+    // MAX_KID_LENGTH is left out: 128 is also the log sanitiser's own length for any field.
+    const scanned = [limits.MAX_TOKEN_AGE_SECONDS, limits.MAX_TOKEN_LENGTH];
+    const asCode = (value: number) => String(value).split('').join('_?');
+    const literal = new RegExp(String.raw`(?:max|[:=])\s*(?:${scanned.map(asCode).join('|')})\b`);
 
     // Act
     const copies = files.filter((file) => {
-      const text = readFileSync(join(CORE, file), 'utf8').replace('MAX_RSA_BITS = 16_384', '');
+      // The RSA modulus cap is another limit that happens to share a value.
+      const text = readFileSync(join(CORE, file), 'utf8').replace(/\bMAX_RSA_BITS = [\d_]+/, '');
       return declared.test(text) || literal.test(text);
     });
 
     // Assert
+    expect(literal.test(`maximum: ${limits.MAX_TOKEN_LENGTH}`)).toBe(true);
+    expect(literal.test(`max = ${String(limits.MAX_TOKEN_AGE_SECONDS).replace(/\d{3}$/, '_$&')}`)).toBe(true);
     expect(copies).toEqual([]);
   });
 });
