@@ -6,30 +6,25 @@
 import { describe, expect, it } from 'vitest';
 import { type AuthorizeDeps, authorize } from '../src/core/authorize.ts';
 import type { ConfigState } from '../src/core/config/config-loader.ts';
-import { parseConfig } from '../src/core/config/schema.ts';
+import type { AuthorizerConfigInput } from '../src/core/config/schema.ts';
 import { createDeadline } from '../src/core/kernel/deadline.ts';
 import type { KeyLookupResult, KeyStore } from '../src/core/keys/key-store.ts';
 import { createVerifiedTokenCache } from '../src/core/token/verified-token-cache.ts';
 import { epoch, makeKey, signToken, type TestKey } from './support/keys.ts';
+import { DS, loadedConfig } from './support/security-pipeline.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const ISS = 'https://idp.example.org';
-const DS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
-
-function loadedConfig(): ConfigState {
-  const parsed = parseConfig({
-    issuers: [{ issuer: ISS, jwksUri: 'https://idp.example.org/jwks', audience: 'api' }],
-    rules: [{ name: 'readers', claims: { scope: 'read' }, roleArn: 'arn:aws:iam::111122223333:role/R' }],
-  });
-  if (!parsed.ok) throw new Error('test config invalid');
-  return { ok: true, loaded: { config: parsed.config, version: 'test', source: 'inline' } };
-}
+const CONFIG: AuthorizerConfigInput = {
+  issuers: [{ issuer: ISS, jwksUri: 'https://idp.example.org/jwks', audience: 'api' }],
+  rules: [{ name: 'readers', claims: { scope: 'read' }, roleArn: 'arn:aws:iam::111122223333:role/R' }],
+};
 
 /** Deps whose key store returns the test key, as a warm cache would. */
 function depsWithKey(key: TestKey, nowMs: number): Promise<AuthorizeDeps> {
   const publicKey: Extract<KeyLookupResult, { ok: true }>['key'] = key.verifyKey;
   return Promise.resolve({
-    config: { load: () => Promise.resolve(loadedConfig()) },
+    config: { load: () => Promise.resolve(loadedConfig(CONFIG)) },
     keys: {
       ...unusedKeys,
       getKey: () =>
@@ -93,7 +88,7 @@ describe('authorize', () => {
     const answered = structuredClone(decision);
 
     // Act
-    release(loadedConfig());
+    release(loadedConfig(CONFIG));
     await new Promise((resolve) => setTimeout(resolve, 20));
 
     // Assert
@@ -103,7 +98,7 @@ describe('authorize', () => {
 
   it('denies with internal_error when a dependency throws', async () => {
     const deps: AuthorizeDeps = {
-      config: { load: () => Promise.resolve(loadedConfig()) },
+      config: { load: () => Promise.resolve(loadedConfig(CONFIG)) },
       keys: { ...unusedKeys, getKey: () => Promise.reject(new TypeError('boom')) },
       now: () => NOW,
     };
@@ -198,7 +193,7 @@ describe('authorize', () => {
       exp: epoch(NOW, 300),
     });
     const deps: AuthorizeDeps = {
-      config: { load: () => Promise.resolve(loadedConfig()) },
+      config: { load: () => Promise.resolve(loadedConfig(CONFIG)) },
       keys: unusedKeys,
       now: () => NOW,
     };
@@ -234,7 +229,7 @@ describe('authorize with the verified-token cache', () => {
     const deps: AuthorizeDeps = {
       config: {
         load: () => {
-          const state = loadedConfig();
+          const state = loadedConfig(CONFIG);
           return Promise.resolve(
             state.ok ? { ok: true as const, loaded: { ...state.loaded, version } } : state,
           );

@@ -18,6 +18,7 @@ import {
   type SeedKeys,
   writeSeedFiles,
 } from '../support/fixtures/seed-tokens.ts';
+import { b64url } from '../support/keys.ts';
 
 let keys: SeedKeys;
 let files: SeedFiles;
@@ -35,8 +36,8 @@ afterAll(async () => {
 
 /** A token with any header: the signature bytes do not matter, the header is refused first. */
 function tokenWithHeader(header: Record<string, unknown>): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${encode(header)}.${encode({ ...entraAppPayload(), iss: ENTRA_V1 })}.c2lnbmF0dXJl`;
+  const payload = { ...entraAppPayload(), iss: ENTRA_V1 };
+  return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.c2lnbmF0dXJl`;
 }
 
 async function explainHeader(header: Record<string, unknown>): Promise<{ code: number; headerLine: string }> {

@@ -18,7 +18,7 @@ import {
   TYPO_CONFIG_TEXT,
   TYPO_ISSUE,
   validConfigText,
-} from './config-fixtures.ts';
+} from '../support/fixtures/config.ts';
 
 const NAME = '/ahi/authorizer/config';
 const TTL_MS = 300_000;

@@ -12,7 +12,7 @@ import {
   TYPO_CONFIG_TEXT,
   TYPO_ISSUE,
   validConfigText,
-} from './config-fixtures.ts';
+} from '../support/fixtures/config.ts';
 
 const live = () => new AbortController().signal;
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { findDuplicateMembers } from '../../src/core/config/duplicate-members.ts';
 import { type ConfigIssue, parseConfigText } from '../../src/core/config/schema.ts';
 import { parseStrictJson } from '../../src/core/token/strict-json.ts';
-import { DUPLICATE_KEY_CONFIG_TEXT, DUPLICATE_KEY_ISSUE, ISSUER } from './config-fixtures.ts';
+import { DUPLICATE_KEY_CONFIG_TEXT, DUPLICATE_KEY_ISSUE, ISSUER } from '../support/fixtures/config.ts';
 
 const ROLE = 'arn:aws:iam::111122223333:role/AhiRead';
 

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { parseConfig, parseConfigText } from '../../src/core/config/schema.ts';
-import { ISSUER, validConfig } from './config-fixtures.ts';
+import { ISSUER, validConfig } from '../support/fixtures/config.ts';
 import { match } from '../support/matchers.ts';
 
 function issuePaths(value: unknown): string[] {

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConfigLoader } from '../../src/core/config/config-loader.ts';
 import { createSsmParameterReader } from '../../src/core/config/ssm-parameter-reader.ts';
 import { loopbackClientConfig, type SsmServer, startSsmServer } from '../support/ssm-server.ts';
-import { validConfigText } from './config-fixtures.ts';
+import { validConfigText } from '../support/fixtures/config.ts';
 
 const NAME = '/ahi/authorizer/config';
 const live = () => new AbortController().signal;

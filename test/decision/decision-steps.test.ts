@@ -180,7 +180,7 @@ const CASES: Case[] = [
   {
     reason: 'malformed_request',
     step: 'request',
-    what: 'the event has no datastoreId',
+    what: "the event's datastoreId is not 32 characters of [0-9a-z]",
     decide: async () => decide('x', { datastoreId: 'not-a-datastore' }),
   },
   {
@@ -419,6 +419,8 @@ describe('the pipeline step of every decision', () => {
     // Assert
     expect(decision.reason).toBe(c.reason);
     expect(concludingStep(decision)).toEqual({ step: c.step, ok: c.reason === 'allowed' });
+    // Against the independent table too, not only the case's own step.
+    expect(EXPECTED_STEPS[decision.reason]).toContain(concludingStep(decision)?.step);
   });
 });
 

@@ -497,6 +497,10 @@ describe('printed commands, from a fresh clone of HEAD', () => {
     let stopped = false;
     try {
       const steps = bannerSteps(sandbox.out());
+      expect(steps.length, 'the banner prints no steps').toBeGreaterThan(0);
+      expect(steps.flatMap((step) => step.commands).length, 'the banner prints no commands').toBeGreaterThan(
+        0,
+      );
       const vars: Record<string, string> = {};
       const ran: string[] = [];
       const runCurl = async (command: string, comment: string) => {

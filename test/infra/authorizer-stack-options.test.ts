@@ -4,8 +4,11 @@
  * an existing KMS key, an extra role and one invoke principal; and the nag harness catching a wildcard.
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Fn, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, Role, ServicePrincipal, ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nagPacks } from '../../infra/add-nag-checks.ts';
@@ -192,6 +195,24 @@ describe('with options', () => {
     result.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ProvisionedConcurrencySpilloverInvocations',
     });
+  });
+
+  it('creates exactly the alarms docs/operations.md "Alarms" lists (every option on, so every alarm)', () => {
+    // Arrange
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('\n## Alarms\n'));
+    const documented = [...section.matchAll(/^\| `(\w+)` +\|/gm)].map((row) => row[1]!);
+
+    // Act
+    const created = result.stack.node
+      .findAll()
+      .filter((construct) => construct instanceof Alarm)
+      .map((alarm) => alarm.node.id);
+
+    // Assert
+    expect(section).toMatch(/^\n## Alarms\n/);
+    expect(created.length).toBeGreaterThan(0);
+    expect([...documented].sort()).toEqual([...created].sort());
   });
 
   it('gives the function the timing settings, and no others', () => {

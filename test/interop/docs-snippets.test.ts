@@ -639,8 +639,12 @@ describe('the explain output shown in the guides', () => {
 
   it('equals a real run of explain on the same token and snippet', async () => {
     const mismatches: string[] = [];
+    let checked = 0;
+    let written = 0;
     for (const [file, text] of docs) {
+      written += text.split('<!-- explain:').length - 1;
       const ids = [...text.matchAll(MARKER)].map((match) => match[1] ?? '');
+      checked += ids.length;
       if (ids.length === 0) continue;
       const outputs = new Map<string, string>();
       for (const id of ids) {
@@ -656,6 +660,8 @@ describe('the explain output shown in the guides', () => {
       if (UPDATE) await writeFile(join(DOCS, file), rendered);
       else mismatches.push(file);
     }
+    expect(checked, 'no explain marker was checked').toBeGreaterThan(0);
+    expect(checked, 'an explain marker the pattern does not read').toBe(written);
     expect(mismatches).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as limits from '../../src/core/kernel/limits.ts';
 import { refuse, type Result } from '../../src/core/kernel/result.ts';
 
@@ -67,23 +67,30 @@ describe('kernel', () => {
     const files = sources(CORE).filter((file) => file !== 'kernel/limits.ts');
 
     const declared = new RegExp(`\\bconst (?:${Object.keys(limits).join('|')})\\b`);
-    // The values as code (a description string may name them; the RSA modulus cap is another limit).
-    const literal = /(?:max|[:=])\s*(?:43_?200|16_?384)\b/;
+    // The values as code, digits optionally grouped with `_` (a description string may name them).
+    // MAX_KID_LENGTH is left out: 128 is also the log sanitiser's own length for any field.
+    const scanned = [limits.MAX_TOKEN_AGE_SECONDS, limits.MAX_TOKEN_LENGTH];
+    const asCode = (value: number) => String(value).split('').join('_?');
+    const literal = new RegExp(String.raw`(?:max|[:=])\s*(?:${scanned.map(asCode).join('|')})\b`);
 
     // Act
     const copies = files.filter((file) => {
-      const text = readFileSync(join(CORE, file), 'utf8').replace('MAX_RSA_BITS = 16_384', '');
+      // The RSA modulus cap is another limit that happens to share a value.
+      const text = readFileSync(join(CORE, file), 'utf8').replace(/\bMAX_RSA_BITS = [\d_]+/, '');
       return declared.test(text) || literal.test(text);
     });
 
     // Assert
+    expect(literal.test(`maximum: ${limits.MAX_TOKEN_LENGTH}`)).toBe(true);
+    expect(literal.test(`max = ${String(limits.MAX_TOKEN_AGE_SECONDS).replace(/\d{3}$/, '_$&')}`)).toBe(true);
     expect(copies).toEqual([]);
   });
 });
 
 describe('Result', () => {
   it('narrows on ok to the fields of either side', () => {
-    // Arrange
+    // Arrange: the success side is a plain object (the kernel has no constructor for it), so only
+    // its type is the kernel's; the failure side is built by refuse().
     const parse = (text: string): Result<{ value: number }, { reason: 'nan'; detail: string }> => {
       const value = Number(text);
       return Number.isNaN(value) ? refuse('nan', 'not a number') : { ok: true, value };
@@ -93,8 +100,9 @@ describe('Result', () => {
     const good = parse('42');
     const bad = parse('forty-two');
 
-    // Assert
-    expect(good.ok && good.value).toBe(42);
+    // Assert: narrowing on ok is checked by the type checker (npm run typecheck)
+    if (good.ok) expectTypeOf(good).toEqualTypeOf<{ ok: true } & { value: number }>();
+    if (!bad.ok) expectTypeOf(bad.reason).toEqualTypeOf<'nan'>();
     expect(bad.ok ? undefined : [bad.reason, bad.detail]).toEqual(['nan', 'not a number']);
   });
 

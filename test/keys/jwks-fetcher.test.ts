@@ -156,8 +156,10 @@ describe('KeyStore fetching: IdP failures', () => {
   it('keeps working when the onFetch listener throws', async () => {
     // Arrange
     server.on('/jwks', { kind: 'json', body: jwksOf(keyA) });
+    let calls = 0;
     const store = createKeyStore({
       onFetch: () => {
+        calls += 1;
         throw new Error('metrics down');
       },
     });
@@ -167,6 +169,7 @@ describe('KeyStore fetching: IdP failures', () => {
 
     // Assert
     expect(result.ok).toBe(true);
+    expect(calls, 'the listener was called (and threw)').toBeGreaterThan(0);
   });
 });
 

@@ -7,7 +7,7 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -143,26 +143,35 @@ describe('references in comments, test titles and docs', () => {
     });
   }
 
-  it('names only sections that exist: a cited `file.md "Heading"` is a heading of that file', () => {
+  it('names only sections that exist: a cited `file.md "Heading"` (or `file.md, "Heading"`) is a heading of that file', () => {
     // Arrange
-    const cited = new RegExp(String.raw`([\w./-]+${DOT_MD.replace('.', '\\.')}) "([^"]+)"`, 'g');
+    const cited = new RegExp(String.raw`([\w./-]+${DOT_MD.replace('.', '\\.')}),? "([^"]+)"`, 'g');
     const headingsOf = (file: string) =>
       readFileSync(join(ROOT, file), 'utf8')
         .split('\n')
         .filter((text) => /^#{1,6} /.test(text))
         .map((text) => text.replace(/^#{1,6} /, '').trim());
+    /** From the repository's root, else relative to the citing file (a link such as `../SECURITY.md`). */
+    const resolveCited = (from: string, file: string) =>
+      [join(ROOT, file), join(ROOT, dirname(from), file)].find((path) => existsSync(path));
+    const checked: string[] = [];
 
     // Act
     const missing = allLines.flatMap((lines) =>
       lines.flatMap((line) =>
-        [...line.text.matchAll(cited)]
-          .filter(([, file]) => existsSync(join(ROOT, file!)))
-          .filter(([, file, heading]) => !headingsOf(file!).includes(heading!))
-          .map(([citation]) => `${line.file}:${line.number}: ${citation}`),
+        [...line.text.matchAll(cited)].flatMap(([citation, file, heading]) => {
+          const path = resolveCited(line.file, file!);
+          if (path === undefined) return [];
+          checked.push(citation);
+          return headingsOf(relative(ROOT, path)).includes(heading!)
+            ? []
+            : [`${line.file}:${line.number}: ${citation}`];
+        }),
       ),
     );
 
     // Assert
+    expect(checked.length, 'no section citation was checked').toBeGreaterThan(0);
     expect(missing).toEqual([]);
   });
 

@@ -52,4 +52,18 @@ describe('the core/tools lint boundary', () => {
     // Assert
     expect(ids).not.toContain('no-restricted-imports');
   });
+
+  it('applies the rule to the core only: the import it refuses in the core passes in a tool', async () => {
+    // Arrange: one import the rule forbids, from the same depth in both folders
+    const code =
+      "import { AuthorizerStack } from '../../../infra/authorizer-stack.ts';\nvoid AuthorizerStack;\n";
+
+    // Act
+    const inCore = await ruleIds(probe('core', 'lambda'), code);
+    const inTool = await ruleIds(probe('tools', 'cli'), code);
+
+    // Assert
+    expect(inCore).toContain('no-restricted-imports');
+    expect(inTool).not.toContain('no-restricted-imports');
+  });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { IssuerConfig } from '../../src/core/config/schema.ts';
 import { checkHeaderForIssuer } from '../../src/core/token/check-header-for-issuer.ts';
 import { inspectToken, type JoseHeaderFacts } from '../../src/core/token/inspect-token.ts';
+import { issuerConfig as fixtureIssuer } from '../support/key-store-fixture.ts';
 import { epoch, makeKey, signRaw, signToken, type TestKey } from '../support/keys.ts';
 
 const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -21,15 +22,9 @@ const rsaKey = await makeKey('RS256', 'rsa-1');
 const ecKey = await makeKey('ES256', 'ec-1');
 const edKey = await makeKey('EdDSA', 'ed-1');
 
-function issuerConfig(overrides: Partial<IssuerConfig> = {}): IssuerConfig {
-  return {
-    issuer: 'https://idp.example.com',
-    audience: 'api://ahi',
-    algorithms: ['RS256'],
-    clockToleranceSeconds: 0,
-    ...overrides,
-  };
-}
+/** The shared fixture issuer, with no clock tolerance as before (the header checks do not read it). */
+const issuerConfig = (overrides: Partial<IssuerConfig> = {}): IssuerConfig =>
+  fixtureIssuer('https://idp.example.com', { clockToleranceSeconds: 0, ...overrides });
 
 /** Header facts exactly as inspectToken extracts them from a real minted token. */
 async function headerOf(key: TestKey, extra: Record<string, unknown> = {}): Promise<JoseHeaderFacts> {

@@ -9,6 +9,7 @@ import type { IssuerConfig } from '../../src/core/config/schema.ts';
 import { inspectToken } from '../../src/core/token/inspect-token.ts';
 import { validateClaims } from '../../src/core/token/validate-claims.ts';
 import * as idp from '../support/fixtures/idp/tokens.ts';
+import { issuerConfig as fixtureIssuer } from '../support/key-store-fixture.ts';
 import { epoch, makeKey, signRaw } from '../support/keys.ts';
 import { match } from '../support/matchers.ts';
 
@@ -30,15 +31,9 @@ const CLAIMS = {
   exp: NOW + 600,
 };
 
-function issuerConfig(overrides: Partial<IssuerConfig> = {}): IssuerConfig {
-  return {
-    issuer: ISSUER,
-    audience: 'api://ahi',
-    algorithms: ['RS256'],
-    clockToleranceSeconds: 0,
-    ...overrides,
-  };
-}
+/** The shared fixture issuer, without clock tolerance (the cases here count exact seconds). */
+const issuerConfig = (overrides: Partial<IssuerConfig> = {}): IssuerConfig =>
+  fixtureIssuer(ISSUER, { clockToleranceSeconds: 0, ...overrides });
 
 /**
  * The payload exactly as the pipeline sees it: minted, signed, then parsed by inspectToken. Takes an
