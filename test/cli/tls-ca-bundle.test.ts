@@ -284,7 +284,7 @@ describe('explain against an IdP signed by a private CA', () => {
     expect(out).toContain(
       'why       idp_unavailable: unknown CA: the certificate chains to no CA this machine trusts',
     );
-    expect(out).toContain(`Then run \`ahi-authorizer check --config ${config}\``);
+    expect(out).toContain(`Then run \`npm run -s ahi-authorizer -- check --config ${config}\``);
   });
 
   it('allows with --ca-bundle', async () => {

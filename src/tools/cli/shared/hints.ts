@@ -410,7 +410,7 @@ export const DECISION_HINTS: readonly HintRule<DecisionHintContext>[] = [
     when: (ctx) => ctx.reason === 'idp_unavailable' && ctx.tls !== undefined,
     text: (ctx) => {
       const hint = ctx.tls === undefined ? '' : tlsHint(ctx.tls);
-      return `${hint}${hint.endsWith('?') ? '' : '.'} Then run \`ahi-authorizer check --config ${ctx.configFile}\` to test discovery and JWKS.`;
+      return `${hint}${hint.endsWith('?') ? '' : '.'} Then run \`${cliCommand(`check --config ${ctx.configFile}`)}\` to test discovery and JWKS.`;
     },
   },
   {
