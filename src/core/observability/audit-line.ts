@@ -7,6 +7,7 @@
 
 import { writeSync } from 'node:fs';
 import type { Decision } from '../decision/decision.ts';
+import { MAX_KID_LENGTH } from '../kernel/limits.ts';
 import { type AuditSubject, subjectField } from './audit-subject.ts';
 import { sanitize } from './sanitize.ts';
 
@@ -123,7 +124,7 @@ export function buildAuditRecord(decision: Decision, facts: InvocationFacts): Au
     put('iat', verified.iat);
     put('exp', verified.exp);
   }
-  put('kid', sanitize(decision.kid, 128));
+  put('kid', sanitize(decision.kid, MAX_KID_LENGTH));
   put('alg', sanitize(decision.alg, 16));
   const metrics = [
     { Name: 'decisions', Unit: 'Count' },
@@ -202,7 +203,7 @@ export function formatAuditLine(decision: Decision, facts: InvocationFacts): str
       field('jti', sanitize(verified.jti, 128)) +
       `,"iat":${num(verified.iat)},"exp":${num(verified.exp)}`;
   }
-  line += field('kid', sanitize(decision.kid, 128)) + field('alg', sanitize(decision.alg, 16));
+  line += field('kid', sanitize(decision.kid, MAX_KID_LENGTH)) + field('alg', sanitize(decision.alg, 16));
   const keys = decision.keys;
   if (keys) {
     const hit = keys.cacheState === 'fresh' || keys.cacheState === 'stale' ? 1 : 0;
